@@ -1,0 +1,67 @@
+"""Shared pieces of the command line: the console, the --db option and clean errors."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from harmwatch.sources.policeuk.ingest import IngestError
+from harmwatch.sources.policeuk.read import SourceError
+from harmwatch.spatial.boundaries import BoundaryError
+from harmwatch.spatial.grid import GridTooLargeError
+from harmwatch.storage.analytics import SchemaError
+from harmwatch.storage.paths import analytics_db_path
+from harmwatch.where.selection import SelectionError
+
+console = Console()
+err_console = Console(stderr=True)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+USER_ERRORS = (
+    IngestError,
+    SourceError,
+    SelectionError,
+    BoundaryError,
+    GridTooLargeError,
+    SchemaError,
+    FileNotFoundError,
+    ValueError,
+)
+
+DbOption = typer.Option(
+    None, "--db", help="DuckDB analytics file (default: $HARMWATCH_DB, else the data directory)."
+)
+
+
+def resolve_db(db: Path | None, *, quiet: bool = False) -> Path:
+    path, origin = analytics_db_path(db)
+    if not quiet and origin == "default":
+        err_console.print(f"[dim]database: {path} (default; --db or HARMWATCH_DB to change)[/dim]")
+    return path
+
+
+def user_errors(func: F) -> F:
+    """Turn expected failures into one clear message and exit status 2, not a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except USER_ERRORS as exc:
+            err_console.print("[bold red]error:[/bold red] ", end="")
+            err_console.print(str(exc), markup=False, highlight=False)
+            raise typer.Exit(2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def print_json(payload: Any) -> None:
+    sys.stdout.write(json.dumps(payload, indent=2, default=str) + "\n")

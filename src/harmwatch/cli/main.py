@@ -1,0 +1,23 @@
+"""The `harmwatch` command. Thin: every verb calls a library function and prints its result."""
+
+from __future__ import annotations
+
+import typer
+
+from . import data, demo, where
+
+app = typer.Typer(
+    name="harmwatch",
+    help="Drug-harm analytics for UK police forces, PCCs and drug partnerships.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("ingest")(data.ingest_command)
+app.command("status")(data.status_command)
+app.command("hotspots")(where.hotspots_command)
+app.command("demo")(demo.demo_command)
+
+
+if __name__ == "__main__":
+    app()

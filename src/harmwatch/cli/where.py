@@ -1,0 +1,184 @@
+"""`harmwatch hotspots` (and the other 'where' commands)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import typer
+from rich.table import Table
+
+from harmwatch.maps.render import draw_grid_map
+from harmwatch.outputs.tables import write_table
+from harmwatch.spatial.boundaries import force_districts
+from harmwatch.timeline.months import parse_month_spec
+from harmwatch.where.hotspots import AreaSpec, HotspotResult, hotspots
+from harmwatch.where.selection import Filter
+
+from .common import DbOption, console, err_console, print_json, resolve_db, user_errors
+
+ForceOption = typer.Option(
+    None, "--force", help="Force slug or name (repeatable); default: all loaded."
+)
+CrimeTypeOption = typer.Option(["Drugs"], "--crime-type", help="Crime type (repeatable).")
+MonthsOption = typer.Option(
+    None, "--months", help="Months: 2021-01, 2021-01:2021-06 or a comma list."
+)
+BoundaryOption = typer.Option(
+    None, "--boundary", help="Study area from a GeoJSON/GeoPackage/shapefile."
+)
+BboxOption = typer.Option(
+    None, "--bbox", help="Study area box 'xmin,ymin,xmax,ymax' in BNG metres."
+)
+
+
+def make_filter(
+    force: list[str] | None, crime_type: list[str] | None, months: str | None
+) -> Filter:
+    return Filter(
+        forces=tuple(force or ()),
+        crime_types=tuple(crime_type or ()),
+        months=tuple(parse_month_spec(months)) if months else (),
+    )
+
+
+def make_area(boundary: Path | None, bbox: str | None) -> AreaSpec:
+    box = None
+    if bbox:
+        try:
+            parts = tuple(float(v) for v in bbox.split(","))
+        except ValueError:
+            raise ValueError(
+                f"--bbox must be four numbers 'xmin,ymin,xmax,ymax', got {bbox!r}"
+            ) from None
+        if len(parts) != 4:
+            raise ValueError(f"--bbox must be four numbers 'xmin,ymin,xmax,ymax', got {bbox!r}")
+        box = (parts[0], parts[1], parts[2], parts[3])
+    return AreaSpec(boundary=str(boundary) if boundary else None, bbox=box)
+
+
+def draw_hotspot_map(result: HotspotResult, path: Path) -> Path:
+    flt = result.points.filter
+    what = ", ".join(flt.crime_types) or "all crime"
+    months = result.points.months
+    period = f"{months[0]} to {months[-1]}" if months else ""
+    title = f"{what}: {', '.join(result.points.forces)}, {period}"
+    districts = []
+    for slug in result.points.forces:
+        districts += list(force_districts(slug).geometry)
+    grid = result.grid
+    mask = result.mask
+    if result.method == "gistar":
+        classes = np.full(grid.size, "", dtype=object)
+        classes[result.cells["cell_id"].to_numpy()] = result.cells["class"].to_numpy()
+        return draw_grid_map(
+            path, grid, np.zeros(grid.shape), mask,
+            title=title, legend_label=f"Gi* ({result.parameters.get('p_adjust')}-adjusted p < {result.parameters['alpha']})",
+            area=result.study_area.geometry, classes=classes.reshape(grid.shape), districts=districts,
+            subtitle=f"{grid.cell:g} m cells; study area: {result.study_area.kind}",
+        )  # fmt: skip
+    column = "kde" if result.method == "kde" else "n"
+    values = np.zeros(grid.size)
+    values[result.cells["cell_id"].to_numpy()] = result.cells[column].to_numpy()
+    label = "crimes per km² (quartic KDE)" if column == "kde" else "crimes per cell"
+    return draw_grid_map(
+        path, grid, values.reshape(grid.shape), mask,
+        title=title, legend_label=label, area=result.study_area.geometry, districts=districts,
+        subtitle=f"{grid.cell:g} m cells; study area: {result.study_area.kind}",
+    )  # fmt: skip
+
+
+def print_hotspot_summary(result: HotspotResult) -> None:
+    summary = result.summary()
+    for line in result.defaults_chosen:
+        err_console.print(f"[cyan]default[/cyan] {line}", highlight=False)
+    for line in result.warnings:
+        err_console.print(f"[yellow]warning[/yellow] {line}", highlight=False)
+    table = Table(title="Hotspot run")
+    table.add_column("")
+    table.add_column("", justify="right")
+    for key in ("method", "cells", "cell_size_m", "study_area_km2", "points_in_study_area",
+                "points_outside_study_area", "points_without_location", "hot_cells", "cold_cells"):  # fmt: skip
+        if key in summary:
+            value = summary[key]
+            table.add_row(
+                key.replace("_", " "),
+                f"{value:,}" if isinstance(value, int | float) else str(value),
+            )
+    console.print(table)
+    top = result.cells.sort_values("n", ascending=False).head(10)
+    cols = [
+        c for c in ("cell_id", "x", "y", "n", "kde", "gistar", "pvalue_adj", "class") if c in top
+    ]
+    busiest = Table(title="Busiest cells (x, y: cell centre, BNG metres)")
+    for c in cols:
+        busiest.add_column(c, justify="right")
+    for _, row in top.iterrows():
+        busiest.add_row(*[_fmt(row[c]) for c in cols])
+    console.print(busiest)
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, float | np.floating):
+        return f"{value:.4g}" if abs(value) < 1000 else f"{value:,.0f}"
+    return str(value)
+
+
+@user_errors
+def hotspots_command(
+    db: Path | None = DbOption,
+    force: list[str] | None = ForceOption,
+    crime_type: list[str] | None = CrimeTypeOption,
+    months: str | None = MonthsOption,
+    boundary: Path | None = BoundaryOption,
+    bbox: str | None = BboxOption,
+    cell: float | None = typer.Option(
+        None, "--cell", help="Cell size in metres (default: ~50 cells across)."
+    ),
+    method: str = typer.Option("gistar", "--method", help="count, kde or gistar."),
+    bandwidth: float | None = typer.Option(None, "--bandwidth", help="KDE bandwidth in metres."),
+    bandwidth_adjust: float = typer.Option(
+        1.0, "--bandwidth-adjust", help="Multiply the chosen bandwidth."
+    ),
+    distance_band: float | None = typer.Option(
+        None,
+        "--distance-band",
+        help="Gi* neighbour distance in metres (default: the 8 adjacent cells).",
+    ),
+    p_adjust: str = typer.Option("fdr", "--p-adjust", help="fdr, holm or none."),
+    alpha: float = typer.Option(0.05, "--alpha", help="Significance level for hot/cold classes."),
+    out: Path | None = typer.Option(
+        None, "--out", help="Write the cell table (.csv, .geojson, .gpkg)."
+    ),
+    fmt: str | None = typer.Option(
+        None, "--format", help="csv, geojson or gpkg (default: from --out)."
+    ),
+    map_png: Path | None = typer.Option(None, "--map", help="Draw the map to this PNG."),
+    json_out: bool = typer.Option(False, "--json", help="Print a JSON summary for scripts."),
+) -> None:
+    """Hotspots on a square grid: counts, quartic KDE and Getis-Ord Gi* with FDR/Holm correction."""
+    result = hotspots(
+        resolve_db(db, quiet=json_out),
+        make_filter(force, crime_type, months),
+        method=method,
+        area=make_area(boundary, bbox),
+        cell=cell,
+        bandwidth=bandwidth,
+        bandwidth_adjust=bandwidth_adjust,
+        distance_band=distance_band,
+        p_adjust=p_adjust,
+        alpha=alpha,
+    )
+    written = []
+    if out:
+        written.append(write_table(result.cells, out, fmt, cell=result.grid.cell))
+    if map_png:
+        written.append(draw_hotspot_map(result, map_png))
+    if json_out:
+        payload = result.summary()
+        payload["written"] = [str(p) for p in written]
+        print_json(payload)
+        return
+    print_hotspot_summary(result)
+    for path in written:
+        console.print(f"wrote {path}")

@@ -1,0 +1,145 @@
+"""Static maps drawn with matplotlib: no tiles, nothing fetched, attribution on every map.
+
+Maps are north-up in British National Grid with axes in kilometres, a scale bar
+and a north arrow, so that a printed map stands on its own in a briefing or a
+court bundle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display on servers; must precede pyplot
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.colors import ListedColormap
+from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter
+from shapely.geometry.base import BaseGeometry
+
+from harmwatch import ATTRIBUTION
+from harmwatch.spatial.grid import Grid
+
+CLASS_COLOURS = {"hot spot": "#c0392b", "not significant": "#ecf0f1", "cold spot": "#2e86c1"}
+
+
+def _outline(ax: plt.Axes, geometry: BaseGeometry, **style: object) -> None:
+    geoms = getattr(geometry, "geoms", [geometry])
+    for geom in geoms:
+        if geom.geom_type == "Polygon":
+            rings = [geom.exterior, *geom.interiors]
+        elif geom.geom_type == "MultiPolygon":
+            _outline(ax, geom, **style)
+            continue
+        else:
+            continue
+        for ring in rings:
+            xs, ys = ring.xy
+            ax.plot(np.asarray(xs), np.asarray(ys), **style)  # type: ignore[arg-type]
+
+
+def _scale_bar(ax: plt.Axes, width_m: float) -> None:
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    target = (x1 - x0) / 5
+    steps = [s * 10**e for e in range(1, 6) for s in (1, 2, 5)]
+    length = max([s for s in steps if s <= target] or [steps[0]])
+    bx, by = x0 + (x1 - x0) * 0.05, y0 + (y1 - y0) * 0.05
+    ax.plot([bx, bx + length], [by, by], color="black", linewidth=3, solid_capstyle="butt")
+    label = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
+    ax.text(bx + length / 2, by + (y1 - y0) * 0.015, label, ha="center", va="bottom", fontsize=8)
+
+
+def _north_arrow(ax: plt.Axes) -> None:
+    ax.annotate(
+        "N",
+        xy=(0.95, 0.95),
+        xytext=(0.95, 0.86),
+        xycoords="axes fraction",
+        ha="center",
+        va="center",
+        fontsize=11,
+        fontweight="bold",
+        arrowprops={"arrowstyle": "-|>", "color": "black", "linewidth": 1.5},
+    )
+
+
+def draw_grid_map(
+    path: str | Path,
+    grid: Grid,
+    values: np.ndarray,
+    mask: np.ndarray,
+    *,
+    title: str,
+    legend_label: str,
+    area: BaseGeometry,
+    classes: np.ndarray | None = None,
+    districts: Sequence[BaseGeometry] = (),
+    zones: Sequence[BaseGeometry] = (),
+    subtitle: str = "",
+) -> Path:
+    """Draw a grid layer (continuous ``values`` or categorical ``classes``) over the study area."""
+    fig, ax = plt.subplots(figsize=(9, 9), dpi=110)
+    extent = (grid.x0, grid.x0 + grid.ncols * grid.cell, grid.y0, grid.y0 + grid.nrows * grid.cell)
+    if classes is not None:
+        order = list(CLASS_COLOURS)
+        codes = np.full(grid.shape, np.nan)
+        for i, name in enumerate(order):
+            codes[(classes == name) & mask] = i
+        ax.imshow(
+            np.ma.masked_invalid(codes),
+            origin="lower",
+            extent=extent,
+            cmap=ListedColormap([CLASS_COLOURS[c] for c in order]),
+            vmin=-0.5,
+            vmax=len(order) - 0.5,
+            interpolation="nearest",
+        )
+        counts = {name: int(((classes == name) & mask).sum()) for name in order}
+        handles = [
+            Patch(facecolor=CLASS_COLOURS[n], edgecolor="grey", label=f"{n} ({counts[n]:,} cells)")
+            for n in order
+        ]
+        ax.legend(
+            handles=handles, loc="lower right", title=legend_label, fontsize=8, title_fontsize=9
+        )
+    else:
+        shown = np.ma.masked_where(~mask, values.astype(float))
+        image = ax.imshow(
+            shown, origin="lower", extent=extent, cmap="YlOrRd", interpolation="nearest"
+        )
+        bar = fig.colorbar(image, ax=ax, shrink=0.7, pad=0.02)
+        bar.set_label(legend_label)
+    for district in districts:
+        _outline(ax, district, color="#7f8c8d", linewidth=0.4)
+    for zone in zones:
+        _outline(ax, zone, color="#1f3a93", linewidth=1.6)
+    _outline(ax, area, color="black", linewidth=1.0)
+    xmin, ymin, xmax, ymax = area.bounds
+    pad = 0.03 * max(xmax - xmin, ymax - ymin)
+    ax.set_xlim(xmin - pad, xmax + pad)
+    ax.set_ylim(ymin - pad, ymax + pad)
+    ax.set_aspect("equal")
+    km = FuncFormatter(lambda v, _pos: f"{v / 1000:g}")
+    ax.xaxis.set_major_formatter(km)
+    ax.yaxis.set_major_formatter(km)
+    ax.set_xlabel("Easting (km, British National Grid)")
+    ax.set_ylabel("Northing (km, British National Grid)")
+    ax.set_title(title + (f"\n{subtitle}" if subtitle else ""), fontsize=11)
+    _scale_bar(ax, xmax - xmin)
+    _north_arrow(ax)
+    fig.text(
+        0.01, 0.01, ATTRIBUTION, fontsize=6, wrap=True, ha="left", va="bottom", color="#444444"
+    )
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.partial.png")
+    fig.savefig(tmp)
+    plt.close(fig)
+    tmp.replace(path)
+    return path

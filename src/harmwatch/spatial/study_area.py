@@ -1,0 +1,97 @@
+"""The study area: the ground over which shares of area and cells are counted.
+
+A force's police.uk file holds points far outside the force, so its bounding box
+is mostly land the force does not police; any share-of-area figure over that box
+flatters the method. harmwatch therefore defines the study area as the force's
+districts (or a boundary the user gives) and always says which it used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+from shapely.geometry import box
+from shapely.geometry.base import BaseGeometry
+
+from . import boundaries
+from .grid import Grid
+
+
+@dataclass(frozen=True)
+class StudyArea:
+    geometry: BaseGeometry  # British National Grid metres
+    kind: str  # "force districts", "force area", "boundary file", "bounding box"
+    description: str
+    districts: tuple[str, ...] = ()
+
+    @property
+    def area_km2(self) -> float:
+        return float(self.geometry.area) / 1e6
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        xmin, ymin, xmax, ymax = self.geometry.bounds
+        return (float(xmin), float(ymin), float(xmax), float(ymax))
+
+    def mask(self, grid: Grid) -> np.ndarray:
+        """Cells whose centre lies inside the area, as a (nrows, ncols) boolean array."""
+        x, y = grid.centres()
+        inside = shapely.contains_xy(self.geometry, x, y)
+        return np.asarray(inside, dtype=bool).reshape(grid.shape)
+
+    def contains(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=float)
+        y = np.asarray(y, dtype=float)
+        ok = np.isfinite(x) & np.isfinite(y)
+        out = np.zeros(x.shape, dtype=bool)
+        out[ok] = shapely.contains_xy(self.geometry, x[ok], y[ok])
+        return out
+
+
+def for_forces(force_slugs: list[str]) -> StudyArea:
+    """The union of the forces' districts; a force with none on file falls back to its force area."""
+    parts: list[BaseGeometry] = []
+    names: list[str] = []
+    used_pfa: list[str] = []
+    for slug in force_slugs:
+        lads = boundaries.force_districts(slug)
+        if not lads.empty:
+            parts.append(shapely.union_all(lads.geometry.values))
+            names.extend(sorted(lads["name"]))
+            continue
+        pfa = boundaries.force_area_polygon(slug)
+        if pfa is None:
+            raise boundaries.BoundaryError(
+                f"no districts or force-area boundary are bundled for force {slug!r}; "
+                "pass --boundary FILE or --bbox"
+            )
+        parts.append(pfa)
+        used_pfa.append(slug)
+    geometry = shapely.union_all(parts)
+    if used_pfa and not names:
+        return StudyArea(
+            geometry,
+            "force area",
+            f"{', '.join(force_slugs)}: force area boundary ({boundaries.PFA_SOURCE})",
+        )
+    text = f"{', '.join(force_slugs)}: {len(names)} districts ({', '.join(names)}) from {boundaries.LAD_SOURCE}"
+    if used_pfa:
+        text += f"; force area boundary for {', '.join(used_pfa)} ({boundaries.PFA_SOURCE})"
+    return StudyArea(geometry, "force districts", text, tuple(names))
+
+
+def from_boundary_file(path: str) -> StudyArea:
+    geometry = boundaries.read_boundary(path)
+    return StudyArea(geometry, "boundary file", f"boundary file {path}")
+
+
+def from_bbox(xmin: float, ymin: float, xmax: float, ymax: float) -> StudyArea:
+    if not (xmax > xmin and ymax > ymin):
+        raise ValueError(f"bounding box has no area: {xmin}, {ymin}, {xmax}, {ymax}")
+    return StudyArea(
+        box(xmin, ymin, xmax, ymax),
+        "bounding box",
+        f"bounding box {xmin:.0f},{ymin:.0f} – {xmax:.0f},{ymax:.0f} (BNG metres)",
+    )

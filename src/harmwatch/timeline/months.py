@@ -1,0 +1,71 @@
+"""Months as 'YYYY-MM' strings, and runs of consecutive months.
+
+Police.uk data are monthly and often have gaps (a force's files for some months
+missing). Any series method must work within one run of consecutive months:
+treating two runs as one series silently joins, say, 2019-02 to 2021-01.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def parse_month(text: str) -> tuple[int, int]:
+    match = _MONTH.match(text.strip())
+    if not match:
+        raise ValueError(f"not a month (YYYY-MM): {text!r}")
+    return int(match.group(1)), int(match.group(2))
+
+
+def month_number(text: str) -> int:
+    """Months since year 0: consecutive months differ by exactly 1."""
+    year, month = parse_month(text)
+    return year * 12 + (month - 1)
+
+
+def month_text(number: int) -> str:
+    return f"{number // 12:04d}-{number % 12 + 1:02d}"
+
+
+def add_months(text: str, n: int) -> str:
+    return month_text(month_number(text) + n)
+
+
+def month_range(first: str, last: str) -> list[str]:
+    a, b = month_number(first), month_number(last)
+    if b < a:
+        raise ValueError(f"month range ends ({last}) before it starts ({first})")
+    return [month_text(m) for m in range(a, b + 1)]
+
+
+def consecutive_runs(months: Iterable[str]) -> list[list[str]]:
+    """Split distinct months into maximal runs of consecutive months, in order."""
+    numbers = sorted({month_number(m) for m in months})
+    runs: list[list[str]] = []
+    for n in numbers:
+        if runs and month_number(runs[-1][-1]) == n - 1:
+            runs[-1].append(month_text(n))
+        else:
+            runs.append([month_text(n)])
+    return runs
+
+
+def parse_month_spec(spec: str) -> list[str]:
+    """'2021-01', '2021-01:2021-06' or a comma list of either, as a sorted month list."""
+    out: set[str] = set()
+    for part in spec.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if ":" in part or ".." in part:
+            first, last = re.split(r":|\.\.", part, maxsplit=1)
+            out.update(month_range(first.strip(), last.strip()))
+        else:
+            parse_month(part)
+            out.add(part)
+    if not out:
+        raise ValueError(f"no months in {spec!r}")
+    return sorted(out, key=month_number)

@@ -1,0 +1,225 @@
+"""Hotspot maps on a square grid: counts, quartic KDE and Getis-Ord Gi*.
+
+The verb reads like sfhotspot's ``hotspot_gistar()``: check the inputs, fill in
+the defaults (and say which were chosen), compute, return a tidy table with one
+row per cell of the study area, empty cells included.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from harmwatch.spatial.grid import Grid, default_cell_size
+from harmwatch.spatial.study_area import StudyArea, for_forces, from_bbox, from_boundary_file
+from harmwatch.storage import analytics
+from harmwatch.where.kernels.gistar import gistar
+from harmwatch.where.kernels.kde import bandwidth_smaller_than_cell, default_bandwidth, quartic_kde
+from harmwatch.where.kernels.multiple_testing import adjust_pvalues
+from harmwatch.where.selection import Filter, Points, select_points
+
+METHODS = ("count", "kde", "gistar")
+P_ADJUST = ("fdr", "holm", "none")
+MIN_POINTS = 20  # below this a hotspot map is mostly noise
+
+
+@dataclass(frozen=True)
+class AreaSpec:
+    """Where to look: a boundary file, a BNG bounding box, or (default) the forces' districts."""
+
+    boundary: str | None = None
+    bbox: tuple[float, float, float, float] | None = None
+
+
+@dataclass
+class HotspotResult:
+    cells: pd.DataFrame  # one row per study-area cell: cell_id, x, y, n, kde, gistar, pvalue, …
+    grid: Grid
+    mask: np.ndarray
+    study_area: StudyArea
+    points: Points
+    method: str
+    parameters: dict[str, object]
+    defaults_chosen: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict[str, object]:
+        n_in = int(self.cells["n"].sum())
+        out: dict[str, object] = {
+            "method": self.method,
+            "study_area": self.study_area.description,
+            "study_area_kind": self.study_area.kind,
+            "study_area_km2": round(self.study_area.area_km2, 3),
+            "cells": len(self.cells),
+            "cell_size_m": self.grid.cell,
+            "points_selected": len(self.points),
+            "points_in_study_area": n_in,
+            "points_outside_study_area": len(self.points) - n_in,
+            "points_without_location": self.points.n_without_location,
+            "months": self.points.months,
+            "forces": self.points.forces,
+            "crime_types": list(self.points.filter.crime_types),
+            "parameters": self.parameters,
+            "defaults_chosen": self.defaults_chosen,
+            "warnings": self.warnings,
+        }
+        if "class" in self.cells:
+            out["hot_cells"] = int((self.cells["class"] == "hot spot").sum())
+            out["cold_cells"] = int((self.cells["class"] == "cold spot").sum())
+        return out
+
+
+def resolve_study_area(spec: AreaSpec, points: Points) -> StudyArea:
+    if spec.boundary:
+        return from_boundary_file(spec.boundary)
+    if spec.bbox:
+        return from_bbox(*spec.bbox)
+    return for_forces(points.forces)
+
+
+def outside_warning(points: Points, area: StudyArea) -> str | None:
+    """Name the places the out-of-area points are in, by the LSOA name's district prefix."""
+    inside = area.contains(points.x, points.y)
+    n_out = int((~inside).sum())
+    if n_out == 0:
+        return None
+    names = pd.Series(points.lsoa_name[~inside]).str.rsplit(" ", n=1).str[0]
+    top = names[names != ""].value_counts().head(5)
+    where = ", ".join(f"{k} {v}" for k, v in top.items())
+    return (
+        f"{n_out:,} of {len(points):,} located points ({100 * n_out / max(len(points), 1):.1f} %) lie "
+        f"outside the study area and are left out{f' (mostly {where})' if where else ''}"
+    )
+
+
+def hotspots(
+    db_path: str | Path,
+    flt: Filter,
+    *,
+    method: str = "gistar",
+    area: AreaSpec | None = None,
+    cell: float | None = None,
+    bandwidth: float | None = None,
+    bandwidth_adjust: float = 1.0,
+    distance_band: float | None = None,
+    p_adjust: str = "fdr",
+    alpha: float = 0.05,
+) -> HotspotResult:
+    """Hotspots of the crimes chosen by ``flt`` over the study area.
+
+    ``method``: "count" (crimes per cell), "kde" (adds quartic kernel density)
+    or "gistar" (adds Gi* z-scores, p-values, adjusted p-values and a class).
+    """
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    if p_adjust not in P_ADJUST:
+        raise ValueError(
+            f"unknown p-value adjustment {p_adjust!r}; choose one of {', '.join(P_ADJUST)}"
+        )
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must lie between 0 and 1, got {alpha}")
+    if cell is not None and cell <= 0:
+        raise ValueError(f"cell size must be positive, got {cell}")
+
+    con = analytics.connect(db_path, read_only=True)
+    try:
+        points = select_points(con, flt)
+    finally:
+        con.close()
+    defaults = list(points.notes)
+    warnings: list[str] = []
+
+    study = resolve_study_area(area or AreaSpec(), points)
+    if not (area and (area.boundary or area.bbox)):
+        defaults.append(f"study area: {study.description}")
+    if cell is None:
+        cell = default_cell_size(*study.bounds)
+        defaults.append(
+            f"cell size: {cell:g} m (about 50 cells across the shorter side of the study area)"
+        )
+    grid = Grid.covering(*study.bounds, cell)
+    mask = study.mask(grid)
+    if mask.sum() < 3:
+        raise ValueError(
+            f"only {int(mask.sum())} cell(s) of {cell:g} m fall inside the study area; use smaller cells"
+        )
+
+    inside = study.contains(points.x, points.y)
+    warning = outside_warning(points, study)
+    if warning:
+        warnings.append(warning)
+    if points.n_without_location:
+        warnings.append(
+            f"{points.n_without_location:,} selected crimes have no location and are left out of the map"
+        )
+    x, y = points.x[inside], points.y[inside]
+    if len(x) < MIN_POINTS:
+        warnings.append(
+            f"only {len(x)} points in the study area: too few for a reliable hotspot map"
+        )
+
+    counts = grid.counts(x, y)
+    parameters: dict[str, object] = {"cell_size_m": cell, "alpha": alpha}
+    cx, cy = grid.centres()
+    flat_mask = mask.ravel()
+    table = pd.DataFrame(
+        {
+            "cell_id": np.flatnonzero(flat_mask),
+            "x": cx[flat_mask],
+            "y": cy[flat_mask],
+            "n": counts.ravel()[flat_mask],
+        }
+    )
+    if method in ("kde", "gistar"):
+        if bandwidth is None:
+            if len(x) < 2:
+                raise ValueError(
+                    "at least two points are needed to choose a KDE bandwidth; give --bandwidth"
+                )
+            chosen, rule = default_bandwidth(x, y, cell)
+            bandwidth = chosen * bandwidth_adjust
+            defaults.append(
+                f"bandwidth: {bandwidth:,.0f} m ({rule}"
+                + (f", times adjustment {bandwidth_adjust:g}" if bandwidth_adjust != 1 else "")
+                + ")"
+            )
+        if bandwidth_smaller_than_cell(bandwidth, cell):
+            warnings.append(
+                f"bandwidth {bandwidth:,.0f} m is smaller than the {cell:g} m cells: "
+                "the density surface will look like the counts"
+            )
+        density = quartic_kde(grid, x, y, bandwidth)
+        table["kde"] = density.ravel()[flat_mask]
+        parameters["bandwidth_m"] = round(float(bandwidth), 3)
+    if method == "gistar":
+        z, p = gistar(counts.astype(float), mask, cell, distance_band)
+        band = distance_band if distance_band is not None else cell * np.sqrt(2)
+        if distance_band is None:
+            defaults.append(f"neighbours: the 8 adjacent cells (distance band {band:,.0f} m)")
+        p_adj = adjust_pvalues(p, p_adjust)
+        table["gistar"] = z.ravel()[flat_mask]
+        table["pvalue"] = p.ravel()[flat_mask]
+        table["pvalue_adj"] = p_adj.ravel()[flat_mask]
+        significant = table["pvalue_adj"] < alpha
+        table["class"] = np.where(
+            significant & (table["gistar"] > 0),
+            "hot spot",
+            np.where(significant & (table["gistar"] < 0), "cold spot", "not significant"),
+        )
+        parameters.update({"distance_band_m": round(float(band), 3), "p_adjust": p_adjust})
+        if p_adjust == "fdr":
+            defaults.append("p-values adjusted for multiple comparisons: FDR (Benjamini–Hochberg)")
+    return HotspotResult(
+        cells=table,
+        grid=grid,
+        mask=mask,
+        study_area=study,
+        points=points,
+        method=method,
+        parameters=parameters,
+        defaults_chosen=defaults,
+        warnings=warnings,
+    )

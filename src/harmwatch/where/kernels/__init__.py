@@ -1,0 +1,1 @@
+"""Numerical kernels behind the hotspot methods: pure functions over numpy arrays."""
