@@ -73,8 +73,12 @@ def main() -> None:
         print(json.dumps(out))
     else:
         print(f"{out['files']} files, {out['rows']:,} rows")
-        print(f"baseline (pandas + pyproj + DuckDB insert): {base_s:6.2f} s  {out['baseline_rows_per_s']:>10,} rows/s")
-        print(f"harmwatch ingest:                           {ours_s:6.2f} s  {out['harmwatch_rows_per_s']:>10,} rows/s")
+        print(
+            f"baseline (pandas + pyproj + DuckDB insert): {base_s:6.2f} s  {out['baseline_rows_per_s']:>10,} rows/s"
+        )
+        print(
+            f"harmwatch ingest:                           {ours_s:6.2f} s  {out['harmwatch_rows_per_s']:>10,} rows/s"
+        )
         print(f"speed-up: {out['speedup']}x (target >= 3x, and under 30 s)")
 
 

@@ -16,6 +16,8 @@ app = typer.Typer(
 app.command("ingest")(data.ingest_command)
 app.command("status")(data.status_command)
 app.command("hotspots")(where.hotspots_command)
+app.command("emerging-hotspots")(where.emerging_command)
+app.command("forecast-eval")(where.forecast_eval_command)
 app.command("demo")(demo.demo_command)
 
 

@@ -120,7 +120,8 @@ def print_hotspot_summary(result: HotspotResult) -> None:
 
 def _fmt(value: object) -> str:
     if isinstance(value, float | np.floating):
-        return f"{value:.4g}" if abs(value) < 1000 else f"{value:,.0f}"
+        number = float(value)
+        return f"{number:.4g}" if abs(number) < 1000 else f"{number:,.0f}"
     return str(value)
 
 
@@ -182,3 +183,141 @@ def hotspots_command(
     print_hotspot_summary(result)
     for path in written:
         console.print(f"wrote {path}")
+
+
+@user_errors
+def forecast_eval_command(
+    db: Path | None = DbOption,
+    force: list[str] | None = ForceOption,
+    crime_type: list[str] | None = CrimeTypeOption,
+    months: str | None = MonthsOption,
+    boundary: Path | None = BoundaryOption,
+    bbox: str | None = BboxOption,
+    cell: float | None = typer.Option(
+        None, "--cell", help="Cell size in metres (default: ~50 cells across)."
+    ),
+    method: list[str] | None = typer.Option(
+        None, "--method", help="last-k, kde, kde-k, prospective, prospective-k (repeatable)."
+    ),
+    min_history: int = typer.Option(
+        3, "--min-history", help="Months of history before the first forecast."
+    ),
+    out: Path | None = typer.Option(None, "--out", help="Write the month-by-month scores as CSV."),
+    json_out: bool = typer.Option(False, "--json", help="Print a JSON summary for scripts."),
+) -> None:
+    """Rolling next-month forecast evaluation: hit rate, PAI and PEI at 1 %, 5 % and 10 % of the area."""
+    from harmwatch.where.forecast import DEFAULT_METHODS
+    from harmwatch.where.forecast_eval import forecast_eval
+
+    result = forecast_eval(
+        resolve_db(db, quiet=json_out),
+        make_filter(force, crime_type, months),
+        area=make_area(boundary, bbox),
+        cell=cell,
+        methods=tuple(method) if method else DEFAULT_METHODS,
+        min_history=min_history,
+    )
+    if out:
+        write_table(result.monthly, out, "csv")
+    if json_out:
+        print_json(result.to_dict())
+        return
+    for line in result.defaults_chosen:
+        err_console.print(f"[cyan]default[/cyan] {line}", highlight=False)
+    for line in result.warnings:
+        err_console.print(f"[yellow]warning[/yellow] {line}", highlight=False)
+    for run in result.runs:
+        console.print(
+            f"run {run['first']}…{run['last']}: {run['months']} months, "
+            f"{run.get('scored_months', 0)} forecast and scored {run.get('note', '')}",
+            highlight=False,
+        )
+    for coverage, group in result.summary.groupby("coverage"):
+        table = Table(
+            title=f"Flagging {float(coverage):.0%} of the study area ({result.n_cells:,} cells of {result.grid.cell:g} m)"
+        )
+        for col in (
+            "method",
+            "months scored",
+            "mean hit rate",
+            "pooled hit rate",
+            "mean PAI",
+            "mean PEI",
+        ):
+            table.add_column(col, justify="left" if col == "method" else "right")
+        for _, row in group.sort_values("mean_pai", ascending=False).iterrows():
+            table.add_row(
+                str(row["method"]),
+                f"{int(row['months_scored'])}",
+                f"{row['mean_hit_rate']:.1%}",
+                f"{row['pooled_hit_rate']:.1%}",
+                f"{row['mean_pai']:.2f}",
+                f"{row['mean_pei']:.2f}",
+            )
+        console.print(table)
+    best = result.best_methods()
+    console.print(
+        "Highest mean PAI: "
+        + "; ".join(f"{k:.0%} of area: {v}" for k, v in best.items())
+        + ". A method is only worth recommending if it beats last-1/last-3 here.",
+        highlight=False,
+    )
+    if out:
+        console.print(f"wrote {out}")
+
+
+@user_errors
+def emerging_command(
+    db: Path | None = DbOption,
+    force: list[str] | None = ForceOption,
+    crime_type: list[str] | None = CrimeTypeOption,
+    months: str | None = MonthsOption,
+    boundary: Path | None = BoundaryOption,
+    bbox: str | None = BboxOption,
+    cell: float | None = typer.Option(
+        None, "--cell", help="Cell size in metres (default: ~50 cells across)."
+    ),
+    distance_band: float | None = typer.Option(
+        None, "--distance-band", help="Gi* neighbour distance (m)."
+    ),
+    p_adjust: str = typer.Option(
+        "fdr", "--p-adjust", help="fdr, holm or none (within each month)."
+    ),
+    alpha: float = typer.Option(0.05, "--alpha", help="Significance level."),
+    out: Path | None = typer.Option(
+        None, "--out", help="Write the cell table (.csv, .geojson, .gpkg)."
+    ),
+    fmt: str | None = typer.Option(
+        None, "--format", help="csv, geojson or gpkg (default: from --out)."
+    ),
+    json_out: bool = typer.Option(False, "--json", help="Print a JSON summary for scripts."),
+) -> None:
+    """Emerging hot spots (ArcGIS Pro categories, Mann–Kendall trend) over monthly Gi*."""
+    from harmwatch.where.emerging_hotspots import emerging_hotspots
+
+    result = emerging_hotspots(
+        resolve_db(db, quiet=json_out),
+        make_filter(force, crime_type, months),
+        area=make_area(boundary, bbox),
+        cell=cell,
+        distance_band=distance_band,
+        p_adjust=p_adjust,
+        alpha=alpha,
+    )
+    if out:
+        write_table(result.cells, out, fmt, cell=result.grid.cell)
+    if json_out:
+        print_json(result.to_dict())
+        return
+    for line in result.defaults_chosen:
+        err_console.print(f"[cyan]default[/cyan] {line}", highlight=False)
+    for line in result.warnings:
+        err_console.print(f"[yellow]warning[/yellow] {line}", highlight=False)
+    table = Table(title=f"Emerging hot spots, {result.months[0]}…{result.months[-1]}")
+    table.add_column("category")
+    table.add_column("cells", justify="right")
+    for name, n in sorted(result.category_counts().items(), key=lambda kv: -kv[1]):
+        table.add_row(name, f"{n:,}")
+    console.print(table)
+    if out:
+        console.print(f"wrote {out}")

@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from harmwatch.spatial.grid import Grid
+from harmwatch.timeline.months import month_number, month_text
 from harmwatch.where.kernels.forecast_metrics import DEFAULT_COVERAGES, evaluate_forecast
 from harmwatch.where.kernels.kde import default_bandwidth, quartic_kde
 from harmwatch.where.kernels.prospective import prospective_risk
@@ -53,7 +54,6 @@ KDE_MONTHS = 3
 PROSPECTIVE_MONTHS = 2
 PROSPECTIVE_BANDWIDTH_M = 400.0
 
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 _METHOD = re.compile(r"^(last|kde|prospective)(?:-(\d+))?$")
 
 
@@ -82,24 +82,13 @@ def _parse_method(name: str) -> _Method:
     return _Method(name, kind, months)
 
 
-def _month_number(month: str) -> int:
-    m = _MONTH.match(month)
-    if m is None:
-        raise ValueError(f"month {month!r} is not a 'YYYY-MM' string")
-    return int(m.group(1)) * 12 + int(m.group(2)) - 1
-
-
-def _month_name(number: int) -> str:
-    return f"{number // 12:04d}-{number % 12 + 1:02d}"
-
-
 def check_consecutive(months: Sequence[str]) -> None:
     """Raise ``ValueError`` unless ``months`` is one run of consecutive 'YYYY-MM' months.
 
     The message names the first gap (or repeat, or step backwards) so the caller
     can see where to split the data.
     """
-    numbers = [_month_number(m) for m in months]
+    numbers = [month_number(m) for m in months]
     for i in range(1, len(numbers)):
         prev, cur = numbers[i - 1], numbers[i]
         if cur == prev + 1:
@@ -110,9 +99,9 @@ def check_consecutive(months: Sequence[str]) -> None:
                 f"by {months[i]}"
             )
         missing = (
-            _month_name(prev + 1)
+            month_text(prev + 1)
             if cur == prev + 2
-            else f"{_month_name(prev + 1)} to {_month_name(cur - 1)}"
+            else f"{month_text(prev + 1)} to {month_text(cur - 1)}"
         )
         raise ValueError(
             f"months are not consecutive: {months[i - 1]} is followed by {months[i]} "

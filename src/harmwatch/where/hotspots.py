@@ -89,10 +89,17 @@ def outside_warning(points: Points, area: StudyArea) -> str | None:
     names = pd.Series(points.lsoa_name[~inside]).str.rsplit(" ", n=1).str[0]
     top = names[names != ""].value_counts().head(5)
     where = ", ".join(f"{k} {v}" for k, v in top.items())
-    return (
+    text = (
         f"{n_out:,} of {len(points):,} located points ({100 * n_out / max(len(points), 1):.1f} %) lie "
         f"outside the study area and are left out{f' (mostly {where})' if where else ''}"
     )
+    own = int(names.isin(area.districts).sum()) if area.districts else 0
+    if own:
+        text += (
+            f"; {own:,} of them carry an LSOA of the study area's own districts and lie just outside "
+            "its generalised boundary"
+        )
+    return text
 
 
 def hotspots(

@@ -112,9 +112,9 @@ def select_points(con: duckdb.DuckDBPyConnection, flt: Filter) -> Points:
     if flt.months:
         missing = [m for m in flt.months if m not in available]
         if missing:
-            runs = ", ".join(f"{r[0]}…{r[-1]}" for r in consecutive_runs(available))
+            loaded = ", ".join(f"{r[0]}…{r[-1]}" for r in consecutive_runs(available))
             raise SelectionError(
-                f"month(s) {', '.join(missing)} have no data for this selection; loaded months: {runs}"
+                f"month(s) {', '.join(missing)} have no data for this selection; loaded months: {loaded}"
             )
         months = sorted(flt.months)
     else:

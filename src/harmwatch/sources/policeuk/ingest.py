@@ -79,6 +79,16 @@ class FileReport:
 
 
 @dataclass
+class _FileTally:
+    """What one file contributes, gathered from the checked rows."""
+
+    forces: set[str] = field(default_factory=set)
+    months: list[str] = field(default_factory=list)
+    rows: int = 0
+    without_location: int = 0
+
+
+@dataclass
 class IngestResult:
     db_path: str
     run_id: str
@@ -319,7 +329,7 @@ def _check_and_write(
 
     # Which force-months each file provides; two files may not provide the same one.
     datasets: dict[tuple[str, str, str], set[int]] = defaultdict(set)
-    per_file: dict[int, dict[str, object]] = {}
+    per_file: dict[int, _FileTally] = {}
     for kind in by_kind:
         for file_index, frc, month, n, no_location in con.execute(
             f"SELECT _file, _force, strftime(_month, '%Y-%m'), count(*), "
@@ -327,13 +337,11 @@ def _check_and_write(
             "GROUP BY ALL ORDER BY ALL"
         ).fetchall():
             datasets[(kind.value, frc, month)].add(file_index)
-            info = per_file.setdefault(
-                file_index, {"forces": set(), "months": [], "rows": 0, "nolocation": 0}
-            )
-            info["forces"].add(frc)  # type: ignore[attr-defined]
-            info["months"].append(month)  # type: ignore[attr-defined]
-            info["rows"] += n  # type: ignore[operator]
-            info["nolocation"] += no_location  # type: ignore[operator]
+            tally = per_file.setdefault(file_index, _FileTally())
+            tally.forces.add(frc)
+            tally.months.append(month)
+            tally.rows += n
+            tally.without_location += no_location
     clashes = [
         Problem(
             parsed[min(files)].source.display, 0, "(file)",
@@ -384,7 +392,7 @@ def _file_vintages(
 def _write(
     con: duckdb.DuckDBPyConnection,
     parsed: list[ParsedFile],
-    per_file: dict[int, dict[str, object]],
+    per_file: dict[int, _FileTally],
     vintages: dict[int, str],
     rejected_per_file: dict[int, int],
     problems: list[Problem],
@@ -463,17 +471,17 @@ def _write(
 
         load_rows = []
         for i, pf in enumerate(parsed):
-            info = per_file.get(i, {"forces": set(), "months": [], "rows": 0, "nolocation": 0})
-            forces = sorted(info["forces"]) or ["(none)"]  # type: ignore[call-overload]
-            months = sorted(set(info["months"])) or [pf.file_month or "(none)"]  # type: ignore[call-overload]
+            tally = per_file.get(i, _FileTally())
+            forces = sorted(tally.forces) or ["(none)"]
+            months = sorted(set(tally.months)) or [pf.file_month or "(none)"]
             report_row = FileReport(
                 source=pf.source.display,
                 kind=pf.kind.value,
                 force=",".join(forces),
                 months=tuple(months),
-                rows_loaded=int(info["rows"]),  # type: ignore[call-overload]
+                rows_loaded=tally.rows,
                 rows_rejected=rejected_per_file.get(i, 0),
-                rows_without_location=int(info["nolocation"]),  # type: ignore[call-overload]
+                rows_without_location=tally.without_location,
                 lsoa_vintage=vintages.get(i, "none"),
                 status="loaded",
                 sha256=pf.sha256,

@@ -71,7 +71,13 @@ def store_status(db_path: str | Path) -> StoreStatus:
         for (kind, force), ms in sorted(months.items()):
             for run in consecutive_runs(ms):
                 status.month_runs.append(
-                    {"kind": kind, "force": force, "first": run[0], "last": run[-1], "months": len(run)}
+                    {
+                        "kind": kind,
+                        "force": force,
+                        "first": run[0],
+                        "last": run[-1],
+                        "months": len(run),
+                    }
                 )
         status.rejects = int(
             con.execute(
@@ -92,7 +98,10 @@ def store_status(db_path: str | Path) -> StoreStatus:
             "rows_without_location", "lsoa_vintage", "lenient",
         ]  # fmt: skip
         status.loads = [
-            {c: (v.isoformat() if hasattr(v, "isoformat") else v) for c, v in zip(columns, row, strict=True)}
+            {
+                c: (v.isoformat() if hasattr(v, "isoformat") else v)
+                for c, v in zip(columns, row, strict=True)
+            }
             for row in con.execute(
                 f"SELECT {', '.join(columns)} FROM loads WHERE replaced_by_run IS NULL ORDER BY load_id"
             ).fetchall()

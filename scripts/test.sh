@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Set up, then run lint, type checks and the whole test suite.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+echo "== ruff" >&2
+ruff check src tests benchmarks
+ruff format --check src tests benchmarks
+echo "== mypy" >&2
+mypy
+echo "== pytest" >&2
+exec python -m pytest "$@"

@@ -1,0 +1,143 @@
+"""Emerging hot spots: where drug crime is new, intensifying, persistent or fading.
+
+A space-time cube of monthly counts per cell, Gi* per month (p-values adjusted
+within each month), then ArcGIS Pro's Emerging Hot Spot categories with a
+Mann–Kendall trend on each cell's Gi* series
+(:mod:`harmwatch.where.kernels.emerging`). The cube is one run of consecutive
+months: a series that jumps a gap is not a series.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from harmwatch.spatial.grid import Grid, default_cell_size
+from harmwatch.spatial.study_area import StudyArea
+from harmwatch.storage import analytics
+from harmwatch.timeline.months import consecutive_runs
+from harmwatch.where.hotspots import P_ADJUST, AreaSpec, outside_warning, resolve_study_area
+from harmwatch.where.kernels.emerging import classify_emerging
+from harmwatch.where.kernels.gistar import gistar
+from harmwatch.where.kernels.multiple_testing import adjust_pvalues
+from harmwatch.where.selection import Filter, select_points
+
+MIN_STEPS_ARCGIS = 10  # ArcGIS Pro refuses cubes with fewer time steps
+
+
+@dataclass
+class EmergingHotspots:
+    cells: pd.DataFrame  # cell_id, x, y, n, trend_z, trend_p, n_hot, n_cold, category
+    grid: Grid
+    mask: np.ndarray
+    study_area: StudyArea
+    months: list[str]
+    defaults_chosen: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def category_counts(self) -> dict[str, int]:
+        counts = self.cells["category"].value_counts()
+        return {str(k): int(v) for k, v in counts.items()}
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "study_area": self.study_area.description,
+            "cell_size_m": self.grid.cell,
+            "months": self.months,
+            "cells": len(self.cells),
+            "categories": self.category_counts(),
+            "defaults_chosen": self.defaults_chosen,
+            "warnings": self.warnings,
+        }
+
+
+def emerging_hotspots(
+    db_path: str | Path,
+    flt: Filter,
+    *,
+    area: AreaSpec | None = None,
+    cell: float | None = None,
+    distance_band: float | None = None,
+    p_adjust: str = "fdr",
+    alpha: float = 0.05,
+) -> EmergingHotspots:
+    """Classify every study-area cell by the ArcGIS Pro emerging-hot-spot rules."""
+    if p_adjust not in P_ADJUST:
+        raise ValueError(
+            f"unknown p-value adjustment {p_adjust!r}; choose one of {', '.join(P_ADJUST)}"
+        )
+    con = analytics.connect(db_path, read_only=True)
+    try:
+        points = select_points(con, flt)
+    finally:
+        con.close()
+    defaults = list(points.notes)
+    warnings: list[str] = []
+    runs = consecutive_runs(points.months)
+    if len(runs) > 1:
+        if flt.months:
+            raise ValueError(
+                "the months asked for are not consecutive ("
+                + ", ".join(f"{r[0]}…{r[-1]}" for r in runs)
+                + "); a space-time cube needs one run of consecutive months"
+            )
+        latest = runs[-1]
+        defaults.append(
+            f"months: the latest run of consecutive months, {latest[0]}…{latest[-1]} "
+            f"(the data have {len(runs)} separate runs; choose another with --months)"
+        )
+    months = runs[-1]
+    if len(months) < MIN_STEPS_ARCGIS:
+        warnings.append(
+            f"only {len(months)} months: ArcGIS Pro asks for at least {MIN_STEPS_ARCGIS} time steps; "
+            "trends over so few months are weak"
+        )
+    study = resolve_study_area(area or AreaSpec(), points)
+    if not (area and (area.boundary or area.bbox)):
+        defaults.append(f"study area: {study.description}")
+    if cell is None:
+        cell = default_cell_size(*study.bounds)
+        defaults.append(
+            f"cell size: {cell:g} m (about 50 cells across the shorter side of the study area)"
+        )
+    grid = Grid.covering(*study.bounds, cell)
+    mask = study.mask(grid)
+    warning = outside_warning(points, study)
+    if warning:
+        warnings.append(warning)
+    inside = study.contains(points.x, points.y)
+    flat = mask.ravel()
+    z_steps, p_steps, totals = [], [], np.zeros(grid.shape)
+    for month in months:
+        chosen = inside & (points.month == month)
+        counts = grid.counts(points.x[chosen], points.y[chosen]).astype(float)
+        totals += counts
+        z, p = gistar(counts, mask, cell, distance_band)
+        z_steps.append(z.ravel()[flat])
+        p_steps.append(adjust_pvalues(p, p_adjust).ravel()[flat])
+    result = classify_emerging(np.vstack(z_steps), np.vstack(p_steps), alpha)
+    cx, cy = grid.centres()
+    cells = pd.DataFrame(
+        {
+            "cell_id": np.flatnonzero(flat),
+            "x": cx[flat],
+            "y": cy[flat],
+            "n": totals.ravel()[flat].astype(np.int64),
+            "trend_z": result.trend_z,
+            "trend_p": result.trend_p,
+            "n_hot": result.n_hot,
+            "n_cold": result.n_cold,
+            "category": result.category,
+        }
+    )
+    cells.loc[cells["category"] == "", "category"] = "Not analysed"
+    if distance_band is None:
+        defaults.append(
+            f"neighbours: the 8 adjacent cells (distance band {cell * np.sqrt(2):,.0f} m)"
+        )
+    if p_adjust == "fdr":
+        defaults.append("p-values adjusted within each month: FDR (Benjamini–Hochberg)")
+    return EmergingHotspots(cells, grid, mask, study, list(months), defaults, warnings)

@@ -1,0 +1,156 @@
+"""`forecast-eval`: how well would each method have predicted next month's crimes here?
+
+Drug offences are police-generated and persistent: "last month's counts" is a
+strong forecast, and a method must beat it to be worth recommending. This verb
+scores every method on the user's own force and crime type, month by month,
+over each run of consecutive months separately (never across a gap), and shares
+of area are of the study area, never of a bounding box.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from harmwatch.spatial.grid import Grid, default_cell_size
+from harmwatch.spatial.study_area import StudyArea
+from harmwatch.storage import analytics
+from harmwatch.timeline.months import consecutive_runs
+from harmwatch.where.forecast import (
+    DEFAULT_METHODS,
+    rolling_forecast_evaluation,
+    summarise_forecasts,
+)
+from harmwatch.where.hotspots import AreaSpec, outside_warning, resolve_study_area
+from harmwatch.where.kernels.forecast_metrics import DEFAULT_COVERAGES
+from harmwatch.where.selection import Filter, select_points
+
+
+@dataclass
+class ForecastEvaluation:
+    monthly: pd.DataFrame  # one row per run, method, target month and coverage
+    summary: pd.DataFrame  # per method and coverage, over every scored month of every run
+    runs: list[dict[str, object]]
+    study_area: StudyArea
+    grid: Grid
+    n_cells: int
+    defaults_chosen: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def best_methods(self) -> dict[float, str]:
+        """The method with the highest mean PAI at each coverage."""
+        out: dict[float, str] = {}
+        for coverage, group in self.summary.groupby("coverage"):
+            ranked = group.sort_values("mean_pai", ascending=False, na_position="last")
+            out[float(coverage)] = str(ranked.iloc[0]["method"])
+        return out
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "study_area": self.study_area.description,
+            "study_area_kind": self.study_area.kind,
+            "cell_size_m": self.grid.cell,
+            "study_cells": self.n_cells,
+            "runs": self.runs,
+            "summary": self.summary.to_dict(orient="records"),
+            "best_method_by_mean_pai": {str(k): v for k, v in self.best_methods().items()},
+            "defaults_chosen": self.defaults_chosen,
+            "warnings": self.warnings,
+        }
+
+
+def forecast_eval(
+    db_path: str | Path,
+    flt: Filter,
+    *,
+    area: AreaSpec | None = None,
+    cell: float | None = None,
+    methods: Sequence[str] = DEFAULT_METHODS,
+    coverages: Sequence[float] = DEFAULT_COVERAGES,
+    min_history: int = 3,
+    kde_bandwidth: float | None = None,
+) -> ForecastEvaluation:
+    """Rolling next-month forecast evaluation of ``methods`` for the crimes in ``flt``."""
+    for c in coverages:
+        if not 0 < c < 1:
+            raise ValueError(f"coverages are fractions of the study area between 0 and 1, got {c}")
+    con = analytics.connect(db_path, read_only=True)
+    try:
+        points = select_points(con, flt)
+    finally:
+        con.close()
+    defaults = list(points.notes)
+    warnings: list[str] = []
+    study = resolve_study_area(area or AreaSpec(), points)
+    if not (area and (area.boundary or area.bbox)):
+        defaults.append(f"study area: {study.description}")
+    if cell is None:
+        cell = default_cell_size(*study.bounds)
+        defaults.append(
+            f"cell size: {cell:g} m (about 50 cells across the shorter side of the study area)"
+        )
+    grid = Grid.covering(*study.bounds, cell)
+    mask = study.mask(grid)
+    warning = outside_warning(points, study)
+    if warning:
+        warnings.append(warning)
+    inside = study.contains(points.x, points.y)
+
+    frames = []
+    runs = []
+    for run in consecutive_runs(points.months):
+        info: dict[str, object] = {"first": run[0], "last": run[-1], "months": len(run)}
+        if len(run) <= min_history:
+            info["scored_months"] = 0
+            info["note"] = f"too short: needs more than {min_history} months"
+            warnings.append(
+                f"months {run[0]}…{run[-1]} ({len(run)}) are too few to forecast with "
+                f"{min_history} months of history; skipped"
+            )
+            runs.append(info)
+            continue
+        in_run = inside & np.isin(points.month, run)
+        index = {m: i for i, m in enumerate(run)}
+        month_index = np.array([index[m] for m in points.month[in_run]], dtype=np.int64)
+        frame = rolling_forecast_evaluation(
+            points.x[in_run],
+            points.y[in_run],
+            month_index,
+            run,
+            grid,
+            mask,
+            methods=methods,
+            coverages=coverages,
+            kde_bandwidth=kde_bandwidth,
+            min_history=min_history,
+        )
+        frame.insert(0, "run", f"{run[0]}…{run[-1]}")
+        frames.append(frame)
+        info["scored_months"] = len(run) - min_history
+        runs.append(info)
+    if len(runs) > 1:
+        defaults.append(
+            f"{len(runs)} separate runs of consecutive months; each is evaluated on its own, "
+            "never across a gap"
+        )
+    if not frames:
+        raise ValueError(
+            "no run of consecutive months is long enough to evaluate a forecast "
+            f"(need more than {min_history} months): "
+            + ", ".join(f"{r['first']}…{r['last']}" for r in runs)
+        )
+    monthly = pd.concat(frames, ignore_index=True)
+    return ForecastEvaluation(
+        monthly=monthly,
+        summary=summarise_forecasts(monthly),
+        runs=runs,
+        study_area=study,
+        grid=grid,
+        n_cells=int(mask.sum()),
+        defaults_chosen=defaults,
+        warnings=warnings,
+    )

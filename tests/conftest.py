@@ -1,0 +1,43 @@
+"""Fixtures shared across the suite: the real police.uk data in ../shared/data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+POLICE_UK = SHARED / "police-uk"
+
+
+def herts_2021_street() -> list[Path]:
+    return sorted(POLICE_UK.glob("202[12]-*/*-hertfordshire-street.csv.gz"))[:13]
+
+
+@pytest.fixture(scope="session")
+def police_uk() -> Path:
+    if not POLICE_UK.exists():
+        pytest.skip(f"real police.uk data not found at {POLICE_UK}")
+    return POLICE_UK
+
+
+@pytest.fixture(scope="session")
+def full_db(police_uk: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every shared police.uk file, loaded once for the session."""
+    from harmwatch.sources.policeuk.ingest import ingest
+
+    db = tmp_path_factory.mktemp("full") / "all.duckdb"
+    ingest([police_uk], db)
+    return db
+
+
+@pytest.fixture(scope="session")
+def herts_db(police_uk: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Hertfordshire street crimes 2021-01…2022-01 (13 consecutive months, LSOA 2011 codes)."""
+    from harmwatch.sources.policeuk.ingest import ingest
+
+    files = herts_2021_street()
+    assert len(files) == 13 and files[0].name.startswith("2021-01")
+    db = tmp_path_factory.mktemp("herts") / "herts.duckdb"
+    ingest(files, db)
+    return db
