@@ -31,7 +31,7 @@ def baseline(files: list[Path], db: Path) -> int:
     created: set[str] = set()
     rows = 0
     for path in files:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        frame = pd.read_csv(path, dtype=str)
         lon = pd.to_numeric(frame["Longitude"], errors="coerce")
         lat = pd.to_numeric(frame["Latitude"], errors="coerce")
         frame["x"], frame["y"] = transformer.transform(lon.to_numpy(), lat.to_numpy())

@@ -20,8 +20,10 @@ from harmwatch.storage.analytics import SchemaError
 from harmwatch.storage.paths import analytics_db_path
 from harmwatch.where.selection import SelectionError
 
-console = Console()
-err_console = Console(stderr=True)
+# soft_wrap: file paths and file:line messages must print whole, never folded or
+# cut with an ellipsis, so that a user can copy them.
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -56,8 +58,7 @@ def user_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except USER_ERRORS as exc:
-            err_console.print("[bold red]error:[/bold red] ", end="")
-            err_console.print(str(exc), markup=False, highlight=False)
+            sys.stderr.write(f"error: {exc}\n")
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]

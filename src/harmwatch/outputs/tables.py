@@ -58,7 +58,7 @@ def write_table(
     path = Path(path)
     fmt = format_from_path(path, fmt)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.partial")
+    tmp = path.with_name(f".{path.stem}.partial{path.suffix}")
     if tmp.exists():
         tmp.unlink()
     try:

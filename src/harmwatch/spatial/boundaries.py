@@ -18,6 +18,7 @@ _PFA_NAMES = {
     "devon-and-cornwall": "Devon & Cornwall",
     "metropolitan": "Metropolitan Police",
     "city-of-london": "London, City of",
+    "dyfed-powys": "Dyfed-Powys",
 }
 
 LAD_SOURCE = "ONS Local Authority Districts (May 2024) BUC"

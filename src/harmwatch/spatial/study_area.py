@@ -51,10 +51,16 @@ class StudyArea:
 
 
 def for_forces(force_slugs: list[str]) -> StudyArea:
-    """The union of the forces' districts; a force with none on file falls back to its force area."""
+    """The union of the forces' districts; a force with none on file falls back to its force area.
+
+    Forces with no territory of their own (British Transport Police) or no
+    bundled boundary (Northern Ireland) are left out of the area and named in
+    its description; their crimes still count where they fall inside it.
+    """
     parts: list[BaseGeometry] = []
     names: list[str] = []
     used_pfa: list[str] = []
+    without: list[str] = []
     for slug in force_slugs:
         lads = boundaries.force_districts(slug)
         if not lads.empty:
@@ -63,23 +69,29 @@ def for_forces(force_slugs: list[str]) -> StudyArea:
             continue
         pfa = boundaries.force_area_polygon(slug)
         if pfa is None:
-            raise boundaries.BoundaryError(
-                f"no districts or force-area boundary are bundled for force {slug!r}; "
-                "pass --boundary FILE or --bbox"
-            )
+            without.append(slug)
+            continue
         parts.append(pfa)
         used_pfa.append(slug)
-    geometry = shapely.union_all(parts)
-    if used_pfa and not names:
-        return StudyArea(
-            geometry,
-            "force area",
-            f"{', '.join(force_slugs)}: force area boundary ({boundaries.PFA_SOURCE})",
+    if not parts:
+        raise boundaries.BoundaryError(
+            f"no districts or force-area boundary are bundled for {', '.join(force_slugs)}; "
+            "pass --boundary FILE or --bbox"
         )
-    text = f"{', '.join(force_slugs)}: {len(names)} districts ({', '.join(names)}) from {boundaries.LAD_SOURCE}"
-    if used_pfa:
-        text += f"; force area boundary for {', '.join(used_pfa)} ({boundaries.PFA_SOURCE})"
-    return StudyArea(geometry, "force districts", text, tuple(names))
+    geometry = shapely.union_all(parts)
+    label = ", ".join(force_slugs) if len(force_slugs) <= 5 else f"{len(force_slugs)} forces"
+    if names:
+        listed = ", ".join(names) if len(names) <= 12 else f"{', '.join(names[:12])}, …"
+        text = f"{label}: {len(names)} districts ({listed}) from {boundaries.LAD_SOURCE}"
+        kind = "force districts"
+        if used_pfa:
+            text += f"; force area boundary for {', '.join(used_pfa)} ({boundaries.PFA_SOURCE})"
+    else:
+        text = f"{label}: force area boundary ({boundaries.PFA_SOURCE})"
+        kind = "force area"
+    if without:
+        text += f"; no boundary for {', '.join(without)}, left out"
+    return StudyArea(geometry, kind, text, tuple(names))
 
 
 def from_boundary_file(path: str) -> StudyArea:

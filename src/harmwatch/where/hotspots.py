@@ -24,6 +24,7 @@ from harmwatch.where.selection import Filter, Points, select_points
 METHODS = ("count", "kde", "gistar")
 P_ADJUST = ("fdr", "holm", "none")
 MIN_POINTS = 20  # below this a hotspot map is mostly noise
+LARGE_BANDWIDTH_CELLS = 40  # beyond this the exact KDE costs more than the rest of the run
 
 
 @dataclass(frozen=True)
@@ -192,6 +193,12 @@ def hotspots(
                 f"bandwidth: {bandwidth:,.0f} m ({rule}"
                 + (f", times adjustment {bandwidth_adjust:g}" if bandwidth_adjust != 1 else "")
                 + ")"
+            )
+        if bandwidth > LARGE_BANDWIDTH_CELLS * cell:
+            warnings.append(
+                f"bandwidth {bandwidth:,.0f} m spans {bandwidth / cell:,.0f} cells: the density is smooth "
+                "at this scale and slow to compute exactly; give --bandwidth (a few hundred metres to "
+                "a few km) for street-level detail"
             )
         if bandwidth_smaller_than_cell(bandwidth, cell):
             warnings.append(

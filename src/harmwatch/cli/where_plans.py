@@ -1,0 +1,256 @@
+"""`harmwatch areas` (LSOA ranking) and `harmwatch patrol-plan` (zones from hotspot cells).
+
+Thin, like ``hotspots``: each command builds the filter and study area, calls the
+library and prints what it returns. Both say which study area the shares are of,
+because a share of area means nothing without it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import typer
+from rich.table import Table
+
+from harmwatch.maps.render import draw_grid_map
+from harmwatch.outputs.tables import format_from_path, write_table
+from harmwatch.spatial.boundaries import force_districts
+from harmwatch.where.areas import AreaRanking, area_ranking, read_lsoa_list
+from harmwatch.where.hotspots import HotspotResult, hotspots
+from harmwatch.where.patrol import (
+    SCORE_METHOD,
+    SCORES,
+    PatrolPlan,
+    check_budget,
+    patrol_plan,
+)
+
+from .common import DbOption, console, err_console, print_json, resolve_db, user_errors
+from .where import (
+    BboxOption,
+    BoundaryOption,
+    CrimeTypeOption,
+    ForceOption,
+    MonthsOption,
+    make_area,
+    make_filter,
+)
+
+
+def _pct(share: float) -> str:
+    return f"{100 * share:.1f} %"
+
+
+def _print_lines(label: str, colour: str, lines: list[str]) -> None:
+    for line in lines:
+        err_console.print(f"[{colour}]{label}[/{colour}] {line}", highlight=False)
+
+
+def print_area_ranking(ranking: AreaRanking, top: int) -> None:
+    _print_lines("note", "cyan", ranking.notes)
+    _print_lines("caveat", "yellow", ranking.caveats)
+    table = Table(title=f"Top {min(top, len(ranking.table))} LSOAs by crimes")
+    for column in ("rank", "lsoa_code", "lsoa_name", "n", "per month", "share", "cumulative"):
+        table.add_column(column, justify="left" if column.startswith("lsoa") else "right")
+    for row in ranking.table.head(max(top, 0)).itertuples(index=False):
+        table.add_row(
+            str(row.rank),
+            str(row.lsoa_code),
+            str(row.lsoa_name),
+            f"{row.n:,}",
+            f"{row.per_month:.2f}",
+            _pct(row.share),
+            _pct(row.cumulative_share),
+        )
+    console.print(table)
+    conc = Table(
+        title=f"Concentration ({ranking.denominator:,} LSOAs: {ranking.denominator_source})"
+    )
+    conc.add_column("top LSOAs", justify="right")
+    conc.add_column("LSOAs", justify="right")
+    conc.add_column("crimes", justify="right")
+    conc.add_column("share of crimes", justify="right")
+    for figures in ranking.concentration.values():
+        conc.add_row(
+            f"{figures['pct_of_lsoas']:g} %",
+            f"{figures['lsoas']:,}",
+            f"{figures['crimes']:,}",
+            _pct(float(figures["crime_share"])),
+        )
+    console.print(conc)
+    five = ranking.concentration.get("top_5pct")
+    what = f"crimes ({', '.join(ranking.crime_types)})" if ranking.crime_types else "crimes"
+    if five:
+        console.print(
+            f"The top 5 % of LSOAs ({five['lsoas']:,} of {ranking.denominator:,}) hold "
+            f"{_pct(float(five['crime_share']))} of the {ranking.crimes_ranked:,} {what} ranked; "
+            f"Gini coefficient {ranking.gini:.3f}. Study area: {ranking.study_area}.",
+            highlight=False,
+        )
+
+
+@user_errors
+def areas_command(
+    db: Path | None = DbOption,
+    force: list[str] | None = ForceOption,
+    crime_type: list[str] | None = CrimeTypeOption,
+    months: str | None = MonthsOption,
+    boundary: Path | None = BoundaryOption,
+    bbox: str | None = BboxOption,
+    lsoa_list: Path | None = typer.Option(
+        None,
+        "--lsoa-list",
+        help="The study area's LSOAs (CSV or GeoJSON with LSOA11CD/LSOA21CD/lsoa_code), "
+        "so that zero-crime LSOAs count in the concentration figures.",
+    ),
+    top: int = typer.Option(20, "--top", help="LSOAs to show."),
+    out: Path | None = typer.Option(None, "--out", help="Write the whole ranking as .csv."),
+    json_out: bool = typer.Option(False, "--json", help="Print a JSON summary for scripts."),
+) -> None:
+    """Rank LSOAs by crime, with the share the top 1/5/10/20 % hold and a Gini coefficient."""
+    if top < 0:
+        raise ValueError(f"--top must be 0 or more, got {top}")
+    if out and format_from_path(out) != "csv":
+        raise ValueError(
+            "the LSOA ranking is written as .csv only (no LSOA polygons are bundled to draw it)"
+        )
+    ranking = area_ranking(
+        resolve_db(db, quiet=json_out),
+        make_filter(force, crime_type, months),
+        area=make_area(boundary, bbox),
+        all_lsoa_codes=read_lsoa_list(lsoa_list) if lsoa_list else None,
+    )
+    written = [write_table(ranking.table, out, "csv")] if out else []
+    if json_out:
+        payload = ranking.summary(top)
+        payload["written"] = [str(p) for p in written]
+        print_json(payload)
+        return
+    print_area_ranking(ranking, top)
+    for path in written:
+        console.print(f"wrote {path}")
+
+
+def draw_patrol_map(result: HotspotResult, plan: PatrolPlan, path: Path) -> Path:
+    """The score surface with the plan's zones outlined over the study area."""
+    score = str(plan.parameters["score"])
+    grid = result.grid
+    values = np.zeros(grid.size)
+    values[result.cells["cell_id"].to_numpy()] = result.cells[score].to_numpy()
+    flt = result.points.filter
+    what = ", ".join(flt.crime_types) or "all crime"
+    months = result.points.months
+    period = f"{months[0]} to {months[-1]}" if months else ""
+    districts = []
+    for slug in result.points.forces:
+        districts += list(force_districts(slug).geometry)
+    totals = plan.totals
+    label = {
+        "n": "crimes per cell",
+        "kde": "crimes per km² (quartic KDE)",
+        "gistar": "Gi* z-score",
+    }[score]
+    return draw_grid_map(
+        path, grid, values.reshape(grid.shape), result.mask,
+        title=f"Patrol plan: {what}, {', '.join(result.points.forces)}, {period}",
+        legend_label=label, area=result.study_area.geometry, districts=districts,
+        zones=list(plan.geo.geometry),
+        subtitle=(
+            f"{totals['zones']} zones (outlined): {_pct(totals['share_of_area'])} of the "
+            f"study area, {_pct(totals['share_of_crime'])} of its crimes; "
+            f"{grid.cell:g} m cells; study area: {result.study_area.kind}"
+        ),
+    )  # fmt: skip
+
+
+def print_patrol_plan(result: HotspotResult, plan: PatrolPlan, shown: int = 15) -> None:
+    _print_lines("default", "cyan", result.defaults_chosen)
+    _print_lines("note", "cyan", plan.notes)
+    _print_lines("warning", "yellow", result.warnings)
+    table = Table(title=f"Patrol zones (top {min(shown, len(plan.zones))} of {len(plan.zones)})")
+    for column in ("zone", "cells", "km²", "crimes", "% crime", "% area", "PAI", "lon", "lat"):
+        table.add_column(column, justify="right")
+    table.add_column("main LSOAs")
+    for row in plan.zones.head(shown).itertuples(index=False):
+        table.add_row(
+            str(row.zone),
+            str(row.cells),
+            f"{row.area_km2:.3g}",
+            f"{row.crimes:,}",
+            _pct(row.share_of_crime),
+            f"{100 * row.share_of_area:.2f} %",
+            f"{row.pai:.1f}",
+            f"{row.lon:.4f}",
+            f"{row.lat:.4f}",
+            str(row.lsoas),
+        )
+    console.print(table)
+    t = plan.totals
+    console.print(
+        f"The plan's {t['zones']} zone(s), {t['area_km2']:g} km² "
+        f"({t['cells']} cells of {result.grid.cell:g} m), cover "
+        f"{100 * t['share_of_area']:.2f} % of the study area and hold "
+        f"{_pct(t['share_of_crime'])} of its {t['crimes_in_study_area']:,} crimes "
+        f"(PAI {t['pai']:.1f}, in-sample). Study area: {plan.study_area}.",
+        highlight=False,
+    )
+
+
+@user_errors
+def patrol_plan_command(
+    db: Path | None = DbOption,
+    force: list[str] | None = ForceOption,
+    crime_type: list[str] | None = CrimeTypeOption,
+    months: str | None = MonthsOption,
+    boundary: Path | None = BoundaryOption,
+    bbox: str | None = BboxOption,
+    cell: float | None = typer.Option(
+        None, "--cell", help="Cell size in metres (default: ~50 cells across)."
+    ),
+    method: str = typer.Option(
+        "n", "--method", help="Score to rank cells by: n (crimes; also 'count'), kde or gistar."
+    ),
+    top: int | None = typer.Option(None, "--top", help="Budget: this many cells."),
+    area_km2: float | None = typer.Option(
+        None, "--area-km2", help="Budget: as many whole cells as fit in this many km²."
+    ),
+    connectivity: int = typer.Option(
+        8, "--connectivity", help="Cells join a zone when touching: 8 (edge or corner) or 4."
+    ),
+    out: Path | None = typer.Option(None, "--out", help="Write the zones (.csv, .geojson, .gpkg)."),
+    fmt: str | None = typer.Option(
+        None, "--format", help="csv, geojson or gpkg (default: from --out)."
+    ),
+    map_png: Path | None = typer.Option(None, "--map", help="Draw the plan to this PNG."),
+    json_out: bool = typer.Option(False, "--json", help="Print a JSON summary for scripts."),
+) -> None:
+    """Patrol zones: the highest-scoring cells within a budget, merged where they touch."""
+    score = "n" if method == "count" else method  # the hotspots command calls counts "count"
+    if score not in SCORES:
+        raise ValueError(f"unknown --method {method!r}; choose one of {', '.join(SCORES)}")
+    check_budget(top, area_km2)
+    if out:
+        format_from_path(out, fmt)  # refuse a bad name before the run, not after
+    result = hotspots(
+        resolve_db(db, quiet=json_out),
+        make_filter(force, crime_type, months),
+        method=SCORE_METHOD[score],
+        area=make_area(boundary, bbox),
+        cell=cell,
+    )
+    plan = patrol_plan(result, top_n=top, area_km2=area_km2, score=score, connectivity=connectivity)
+    written = []
+    if out:
+        written.append(write_table(plan.geo, out, fmt, layer="zones"))
+    if map_png:
+        written.append(draw_patrol_map(result, plan, map_png))
+    if json_out:
+        payload = plan.summary()
+        payload["hotspot_run"] = result.summary()
+        payload["written"] = [str(p) for p in written]
+        print_json(payload)
+        return
+    print_patrol_plan(result, plan)
+    for path in written:
+        console.print(f"wrote {path}")
