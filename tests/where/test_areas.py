@@ -159,7 +159,7 @@ def test_rows_without_lsoa_and_out_of_area_lsoas_are_left_out_and_counted() -> N
     assert "Barnet 4" in notes
     assert "2 located crime(s) without an LSOA" in notes
     assert "7 crime(s) without a location" in notes
-    assert "Poole" in notes and "no longer exist" in notes
+    assert "Poole" in notes and "former or Welsh districts?" in notes
 
 
 def test_district_suffixes_match_lsoa_names() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from . import data, demo, where
+from . import data, demo, where, where_plans
 
 app = typer.Typer(
     name="harmwatch",
@@ -18,6 +18,8 @@ app.command("status")(data.status_command)
 app.command("hotspots")(where.hotspots_command)
 app.command("emerging-hotspots")(where.emerging_command)
 app.command("forecast-eval")(where.forecast_eval_command)
+app.command("areas")(where_plans.areas_command)
+app.command("patrol-plan")(where_plans.patrol_plan_command)
 app.command("demo")(demo.demo_command)
 
 

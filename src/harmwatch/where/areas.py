@@ -76,10 +76,7 @@ class AreaRanking:
             "gini": round(self.gini, 4),
             "caveats": self.caveats,
             "notes": self.notes,
-            "top": [
-                {k: (round(v, 6) if isinstance(v, float) else v) for k, v in row.items()}
-                for row in head.to_dict(orient="records")
-            ],
+            "top": head.to_dict(orient="records"),
         }
 
 
@@ -151,10 +148,12 @@ def rank_lsoas(
     left out and counted.
 
     Which LSOAs are in the study area: when it lists districts, those whose name
-    prefix is one of them; an LSOA whose prefix matches none is still kept when
-    most of its located crimes lie inside the study area, because 2011 LSOA
-    names carry district names that later reorganisations abolished ("Poole
-    001A" inside today's "Bournemouth, Christchurch and Poole"). When the study
+    prefix is one of them. An LSOA whose prefix is no current English district
+    is still kept when most of its located crimes lie inside the study area,
+    because 2011 LSOA names carry district names that later reorganisations
+    abolished ("Poole 001A" inside today's "Bournemouth, Christchurch and
+    Poole") and Welsh districts are not in the bundled list; a prefix that is a
+    current district elsewhere ("Luton") stays out however close. When the study
     area lists no districts (a boundary file, a box) only the location rule
     applies; with no study area every LSOA is ranked.
 
@@ -208,8 +207,9 @@ def rank_lsoas(
             if len(rescued):
                 listed = ", ".join(sorted(set(rescued["district"])))
                 notes.append(
-                    f"{len(rescued)} LSOA(s) named after districts that no longer exist "
-                    f"({listed}) are kept because most of their crimes lie inside the study area"
+                    f"{len(rescued)} LSOA(s) named after districts not in the bundled English "
+                    f"list ({listed}: former or Welsh districts?) are kept because most of their "
+                    "crimes lie inside the study area"
                 )
             notes.append(
                 "LSOAs in the study area: those whose name starts with one of its "

@@ -57,11 +57,7 @@ class PatrolPlan:
 
     def summary(self) -> dict[str, object]:
         """A JSON-ready digest: totals, parameters, notes and one record per zone."""
-        records = []
-        for row in self.zones.to_dict(orient="records"):
-            records.append(
-                {k: (round(v, 6) if isinstance(v, float) else v) for k, v in row.items()}
-            )
+        records = self.zones.to_dict(orient="records")
         return {
             "study_area": self.study_area,
             "parameters": self.parameters,
