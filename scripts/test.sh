@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up, then run lint, type checks and the whole test suite.
 set -euo pipefail
+bash "$(dirname "${BASH_SOURCE[0]}")/system-deps.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 echo "== ruff" >&2
 ruff check src tests benchmarks

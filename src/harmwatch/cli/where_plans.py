@@ -211,6 +211,9 @@ def patrol_plan_command(
     method: str = typer.Option(
         "n", "--method", help="Score to rank cells by: n (crimes; also 'count'), kde or gistar."
     ),
+    bandwidth: float | None = typer.Option(
+        None, "--bandwidth", help="KDE bandwidth in metres (for --method kde or gistar)."
+    ),
     top: int | None = typer.Option(None, "--top", help="Budget: this many cells."),
     area_km2: float | None = typer.Option(
         None, "--area-km2", help="Budget: as many whole cells as fit in this many km²."
@@ -238,6 +241,7 @@ def patrol_plan_command(
         method=SCORE_METHOD[score],
         area=make_area(boundary, bbox),
         cell=cell,
+        bandwidth=bandwidth,
     )
     plan = patrol_plan(result, top_n=top, area_km2=area_km2, score=score, connectivity=connectivity)
     written = []

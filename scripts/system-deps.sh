@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Debian packages the test suite needs: Chromium for the browser tests and a
+# PostgreSQL server that the storage tests start themselves. Installed only when
+# missing; needs root (or sudo), as apt does.
+set -euo pipefail
+need=()
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+fc-list 2>/dev/null | grep -qi dejavu || need+=(fonts-dejavu-core)
+if [ ${#need[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "Installing Debian packages: ${need[*]} …" >&2
+run=()
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then
+    run=(sudo)
+  else
+    echo "The tests need these Debian packages: ${need[*]}; install them as root (apt-get install -y ${need[*]})." >&2
+    exit 1
+  fi
+fi
+"${run[@]}" apt-get update -qq
+DEBIAN_FRONTEND=noninteractive "${run[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
