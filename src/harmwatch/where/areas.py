@@ -25,8 +25,8 @@ import pandas as pd
 from harmwatch.spatial import boundaries
 from harmwatch.spatial.study_area import StudyArea
 from harmwatch.storage import analytics
-from harmwatch.where.hotspots import AreaSpec, resolve_study_area
 from harmwatch.where.selection import Filter, Points, select_points
+from harmwatch.where.workspace import AreaSpec, resolve_study_area
 
 CONCENTRATION_LEVELS = (0.01, 0.05, 0.10, 0.20)
 SOURCE_LIST = "LSOA list"

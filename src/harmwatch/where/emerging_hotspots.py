@@ -15,15 +15,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from harmwatch.spatial.grid import Grid, default_cell_size
+from harmwatch.spatial.grid import Grid
 from harmwatch.spatial.study_area import StudyArea
-from harmwatch.storage import analytics
 from harmwatch.timeline.months import consecutive_runs
-from harmwatch.where.hotspots import P_ADJUST, AreaSpec, outside_warning, resolve_study_area
+from harmwatch.where.hotspots import P_ADJUST
 from harmwatch.where.kernels.emerging import classify_emerging
 from harmwatch.where.kernels.gistar import gistar
 from harmwatch.where.kernels.multiple_testing import adjust_pvalues
-from harmwatch.where.selection import Filter, select_points
+from harmwatch.where.selection import Filter
+from harmwatch.where.workspace import AreaSpec, prepare
 
 MIN_STEPS_ARCGIS = 10  # ArcGIS Pro refuses cubes with fewer time steps
 
@@ -69,13 +69,10 @@ def emerging_hotspots(
         raise ValueError(
             f"unknown p-value adjustment {p_adjust!r}; choose one of {', '.join(P_ADJUST)}"
         )
-    con = analytics.connect(db_path, read_only=True)
-    try:
-        points = select_points(con, flt)
-    finally:
-        con.close()
-    defaults = list(points.notes)
-    warnings: list[str] = []
+    ws = prepare(db_path, flt, area, cell)
+    points, study, grid, mask, inside = ws.points, ws.study_area, ws.grid, ws.mask, ws.inside
+    cell = grid.cell
+    defaults, warnings = ws.defaults_chosen, ws.warnings
     runs = consecutive_runs(points.months)
     if len(runs) > 1:
         if flt.months:
@@ -95,20 +92,6 @@ def emerging_hotspots(
             f"only {len(months)} months: ArcGIS Pro asks for at least {MIN_STEPS_ARCGIS} time steps; "
             "trends over so few months are weak"
         )
-    study = resolve_study_area(area or AreaSpec(), points)
-    if not (area and (area.boundary or area.bbox)):
-        defaults.append(f"study area: {study.description}")
-    if cell is None:
-        cell = default_cell_size(*study.bounds)
-        defaults.append(
-            f"cell size: {cell:g} m (about 50 cells across the shorter side of the study area)"
-        )
-    grid = Grid.covering(*study.bounds, cell)
-    mask = study.mask(grid)
-    warning = outside_warning(points, study)
-    if warning:
-        warnings.append(warning)
-    inside = study.contains(points.x, points.y)
     flat = mask.ravel()
     z_steps, p_steps, totals = [], [], np.zeros(grid.shape)
     for month in months:

@@ -16,18 +16,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from harmwatch.spatial.grid import Grid, default_cell_size
+from harmwatch.spatial.grid import Grid
 from harmwatch.spatial.study_area import StudyArea
-from harmwatch.storage import analytics
 from harmwatch.timeline.months import consecutive_runs
 from harmwatch.where.forecast import (
     DEFAULT_METHODS,
     rolling_forecast_evaluation,
     summarise_forecasts,
 )
-from harmwatch.where.hotspots import AreaSpec, outside_warning, resolve_study_area
 from harmwatch.where.kernels.forecast_metrics import DEFAULT_COVERAGES
-from harmwatch.where.selection import Filter, select_points
+from harmwatch.where.selection import Filter
+from harmwatch.where.workspace import AreaSpec, prepare
 
 
 @dataclass
@@ -78,27 +77,9 @@ def forecast_eval(
     for c in coverages:
         if not 0 < c < 1:
             raise ValueError(f"coverages are fractions of the study area between 0 and 1, got {c}")
-    con = analytics.connect(db_path, read_only=True)
-    try:
-        points = select_points(con, flt)
-    finally:
-        con.close()
-    defaults = list(points.notes)
-    warnings: list[str] = []
-    study = resolve_study_area(area or AreaSpec(), points)
-    if not (area and (area.boundary or area.bbox)):
-        defaults.append(f"study area: {study.description}")
-    if cell is None:
-        cell = default_cell_size(*study.bounds)
-        defaults.append(
-            f"cell size: {cell:g} m (about 50 cells across the shorter side of the study area)"
-        )
-    grid = Grid.covering(*study.bounds, cell)
-    mask = study.mask(grid)
-    warning = outside_warning(points, study)
-    if warning:
-        warnings.append(warning)
-    inside = study.contains(points.x, points.y)
+    ws = prepare(db_path, flt, area, cell)
+    points, study, grid, mask, inside = ws.points, ws.study_area, ws.grid, ws.mask, ws.inside
+    defaults, warnings = ws.defaults_chosen, ws.warnings
 
     frames = []
     runs = []

@@ -13,26 +13,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from harmwatch.spatial.grid import Grid, default_cell_size
-from harmwatch.spatial.study_area import StudyArea, for_forces, from_bbox, from_boundary_file
-from harmwatch.storage import analytics
+from harmwatch.spatial.grid import Grid
+from harmwatch.spatial.study_area import StudyArea
 from harmwatch.where.kernels.gistar import gistar
 from harmwatch.where.kernels.kde import bandwidth_smaller_than_cell, default_bandwidth, quartic_kde
 from harmwatch.where.kernels.multiple_testing import adjust_pvalues
-from harmwatch.where.selection import Filter, Points, select_points
+from harmwatch.where.selection import Filter, Points
+from harmwatch.where.workspace import AreaSpec, outside_warning, prepare, resolve_study_area
 
 METHODS = ("count", "kde", "gistar")
 P_ADJUST = ("fdr", "holm", "none")
+__all__ = ["AreaSpec", "HotspotResult", "hotspots", "outside_warning", "resolve_study_area"]
+
 MIN_POINTS = 20  # below this a hotspot map is mostly noise
 LARGE_BANDWIDTH_CELLS = 40  # beyond this the exact KDE costs more than the rest of the run
-
-
-@dataclass(frozen=True)
-class AreaSpec:
-    """Where to look: a boundary file, a BNG bounding box, or (default) the forces' districts."""
-
-    boundary: str | None = None
-    bbox: tuple[float, float, float, float] | None = None
 
 
 @dataclass
@@ -73,36 +67,6 @@ class HotspotResult:
         return out
 
 
-def resolve_study_area(spec: AreaSpec, points: Points) -> StudyArea:
-    if spec.boundary:
-        return from_boundary_file(spec.boundary)
-    if spec.bbox:
-        return from_bbox(*spec.bbox)
-    return for_forces(points.forces)
-
-
-def outside_warning(points: Points, area: StudyArea) -> str | None:
-    """Name the places the out-of-area points are in, by the LSOA name's district prefix."""
-    inside = area.contains(points.x, points.y)
-    n_out = int((~inside).sum())
-    if n_out == 0:
-        return None
-    names = pd.Series(points.lsoa_name[~inside]).str.rsplit(" ", n=1).str[0]
-    top = names[names != ""].value_counts().head(5)
-    where = ", ".join(f"{k} {v}" for k, v in top.items())
-    text = (
-        f"{n_out:,} of {len(points):,} located points ({100 * n_out / max(len(points), 1):.1f} %) lie "
-        f"outside the study area and are left out{f' (mostly {where})' if where else ''}"
-    )
-    own = int(names.isin(area.districts).sum()) if area.districts else 0
-    if own:
-        text += (
-            f"; {own:,} of them carry an LSOA of the study area's own districts and lie just outside "
-            "its generalised boundary"
-        )
-    return text
-
-
 def hotspots(
     db_path: str | Path,
     flt: Filter,
@@ -129,41 +93,11 @@ def hotspots(
         )
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must lie between 0 and 1, got {alpha}")
-    if cell is not None and cell <= 0:
-        raise ValueError(f"cell size must be positive, got {cell}")
-
-    con = analytics.connect(db_path, read_only=True)
-    try:
-        points = select_points(con, flt)
-    finally:
-        con.close()
-    defaults = list(points.notes)
-    warnings: list[str] = []
-
-    study = resolve_study_area(area or AreaSpec(), points)
-    if not (area and (area.boundary or area.bbox)):
-        defaults.append(f"study area: {study.description}")
-    if cell is None:
-        cell = default_cell_size(*study.bounds)
-        defaults.append(
-            f"cell size: {cell:g} m (about 50 cells across the shorter side of the study area)"
-        )
-    grid = Grid.covering(*study.bounds, cell)
-    mask = study.mask(grid)
-    if mask.sum() < 3:
-        raise ValueError(
-            f"only {int(mask.sum())} cell(s) of {cell:g} m fall inside the study area; use smaller cells"
-        )
-
-    inside = study.contains(points.x, points.y)
-    warning = outside_warning(points, study)
-    if warning:
-        warnings.append(warning)
-    if points.n_without_location:
-        warnings.append(
-            f"{points.n_without_location:,} selected crimes have no location and are left out of the map"
-        )
-    x, y = points.x[inside], points.y[inside]
+    ws = prepare(db_path, flt, area, cell)
+    points, study, grid, mask = ws.points, ws.study_area, ws.grid, ws.mask
+    cell = grid.cell
+    defaults, warnings = ws.defaults_chosen, ws.warnings
+    x, y = points.x[ws.inside], points.y[ws.inside]
     if len(x) < MIN_POINTS:
         warnings.append(
             f"only {len(x)} points in the study area: too few for a reliable hotspot map"
