@@ -66,3 +66,15 @@ def user_errors(func: F) -> F:
 
 def print_json(payload: Any) -> None:
     sys.stdout.write(json.dumps(payload, indent=2, default=str) + "\n")
+
+
+def print_lines(label: str, colour: str, lines: list[str]) -> None:
+    """Labelled notes on stderr, so that --json output on stdout stays clean."""
+    for line in lines:
+        err_console.print(f"[{colour}]{label}[/{colour}] {line}", highlight=False)
+
+
+def print_notes(defaults: list[str], warnings: list[str]) -> None:
+    """Tell the user which defaults were chosen and what to be wary of."""
+    print_lines("default", "cyan", defaults)
+    print_lines("warning", "yellow", warnings)

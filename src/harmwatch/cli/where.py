@@ -15,7 +15,7 @@ from harmwatch.timeline.months import parse_month_spec
 from harmwatch.where.hotspots import AreaSpec, HotspotResult, hotspots
 from harmwatch.where.selection import Filter
 
-from .common import DbOption, console, err_console, print_json, resolve_db, user_errors
+from .common import DbOption, console, print_json, print_notes, resolve_db, user_errors
 
 ForceOption = typer.Option(
     None, "--force", help="Force slug or name (repeatable); default: all loaded."
@@ -30,6 +30,12 @@ BoundaryOption = typer.Option(
 BboxOption = typer.Option(
     None, "--bbox", help="Study area box 'xmin,ymin,xmax,ymax' in BNG metres."
 )
+CellOption = typer.Option(None, "--cell", help="Cell size in metres (default: ~50 cells across).")
+CellTableOutOption = typer.Option(
+    None, "--out", help="Write the cell table (.csv, .geojson, .gpkg)."
+)
+FormatOption = typer.Option(None, "--format", help="csv, geojson or gpkg (default: from --out).")
+JsonOption = typer.Option(False, "--json", help="Print a JSON summary for scripts.")
 
 
 def make_filter(
@@ -90,10 +96,7 @@ def draw_hotspot_map(result: HotspotResult, path: Path) -> Path:
 
 def print_hotspot_summary(result: HotspotResult) -> None:
     summary = result.summary()
-    for line in result.defaults_chosen:
-        err_console.print(f"[cyan]default[/cyan] {line}", highlight=False)
-    for line in result.warnings:
-        err_console.print(f"[yellow]warning[/yellow] {line}", highlight=False)
+    print_notes(result.defaults_chosen, result.warnings)
     table = Table(title="Hotspot run")
     table.add_column("")
     table.add_column("", justify="right")
@@ -133,9 +136,7 @@ def hotspots_command(
     months: str | None = MonthsOption,
     boundary: Path | None = BoundaryOption,
     bbox: str | None = BboxOption,
-    cell: float | None = typer.Option(
-        None, "--cell", help="Cell size in metres (default: ~50 cells across)."
-    ),
+    cell: float | None = CellOption,
     method: str = typer.Option("gistar", "--method", help="count, kde or gistar."),
     bandwidth: float | None = typer.Option(None, "--bandwidth", help="KDE bandwidth in metres."),
     bandwidth_adjust: float = typer.Option(
@@ -148,14 +149,10 @@ def hotspots_command(
     ),
     p_adjust: str = typer.Option("fdr", "--p-adjust", help="fdr, holm or none."),
     alpha: float = typer.Option(0.05, "--alpha", help="Significance level for hot/cold classes."),
-    out: Path | None = typer.Option(
-        None, "--out", help="Write the cell table (.csv, .geojson, .gpkg)."
-    ),
-    fmt: str | None = typer.Option(
-        None, "--format", help="csv, geojson or gpkg (default: from --out)."
-    ),
+    out: Path | None = CellTableOutOption,
+    fmt: str | None = FormatOption,
     map_png: Path | None = typer.Option(None, "--map", help="Draw the map to this PNG."),
-    json_out: bool = typer.Option(False, "--json", help="Print a JSON summary for scripts."),
+    json_out: bool = JsonOption,
 ) -> None:
     """Hotspots on a square grid: counts, quartic KDE and Getis-Ord Gi* with FDR/Holm correction."""
     result = hotspots(
@@ -193,9 +190,7 @@ def forecast_eval_command(
     months: str | None = MonthsOption,
     boundary: Path | None = BoundaryOption,
     bbox: str | None = BboxOption,
-    cell: float | None = typer.Option(
-        None, "--cell", help="Cell size in metres (default: ~50 cells across)."
-    ),
+    cell: float | None = CellOption,
     method: list[str] | None = typer.Option(
         None, "--method", help="last-k, kde, kde-k, prospective, prospective-k (repeatable)."
     ),
@@ -203,7 +198,7 @@ def forecast_eval_command(
         3, "--min-history", help="Months of history before the first forecast."
     ),
     out: Path | None = typer.Option(None, "--out", help="Write the month-by-month scores as CSV."),
-    json_out: bool = typer.Option(False, "--json", help="Print a JSON summary for scripts."),
+    json_out: bool = JsonOption,
 ) -> None:
     """Rolling next-month forecast evaluation: hit rate, PAI and PEI at 1 %, 5 % and 10 % of the area."""
     from harmwatch.where.forecast import DEFAULT_METHODS
@@ -222,10 +217,7 @@ def forecast_eval_command(
     if json_out:
         print_json(result.to_dict())
         return
-    for line in result.defaults_chosen:
-        err_console.print(f"[cyan]default[/cyan] {line}", highlight=False)
-    for line in result.warnings:
-        err_console.print(f"[yellow]warning[/yellow] {line}", highlight=False)
+    print_notes(result.defaults_chosen, result.warnings)
     for run in result.runs:
         console.print(
             f"run {run['first']}…{run['last']}: {run['months']} months, "
@@ -274,9 +266,7 @@ def emerging_command(
     months: str | None = MonthsOption,
     boundary: Path | None = BoundaryOption,
     bbox: str | None = BboxOption,
-    cell: float | None = typer.Option(
-        None, "--cell", help="Cell size in metres (default: ~50 cells across)."
-    ),
+    cell: float | None = CellOption,
     distance_band: float | None = typer.Option(
         None, "--distance-band", help="Gi* neighbour distance (m)."
     ),
@@ -284,13 +274,9 @@ def emerging_command(
         "fdr", "--p-adjust", help="fdr, holm or none (within each month)."
     ),
     alpha: float = typer.Option(0.05, "--alpha", help="Significance level."),
-    out: Path | None = typer.Option(
-        None, "--out", help="Write the cell table (.csv, .geojson, .gpkg)."
-    ),
-    fmt: str | None = typer.Option(
-        None, "--format", help="csv, geojson or gpkg (default: from --out)."
-    ),
-    json_out: bool = typer.Option(False, "--json", help="Print a JSON summary for scripts."),
+    out: Path | None = CellTableOutOption,
+    fmt: str | None = FormatOption,
+    json_out: bool = JsonOption,
 ) -> None:
     """Emerging hot spots (ArcGIS Pro categories, Mann–Kendall trend) over monthly Gi*."""
     from harmwatch.where.emerging_hotspots import emerging_hotspots
@@ -309,10 +295,7 @@ def emerging_command(
     if json_out:
         print_json(result.to_dict())
         return
-    for line in result.defaults_chosen:
-        err_console.print(f"[cyan]default[/cyan] {line}", highlight=False)
-    for line in result.warnings:
-        err_console.print(f"[yellow]warning[/yellow] {line}", highlight=False)
+    print_notes(result.defaults_chosen, result.warnings)
     table = Table(title=f"Emerging hot spots, {result.months[0]}…{result.months[-1]}")
     table.add_column("category")
     table.add_column("cells", justify="right")

@@ -26,12 +26,15 @@ from harmwatch.where.patrol import (
     patrol_plan,
 )
 
-from .common import DbOption, console, err_console, print_json, resolve_db, user_errors
+from .common import DbOption, console, print_json, print_lines, resolve_db, user_errors
 from .where import (
     BboxOption,
     BoundaryOption,
+    CellOption,
     CrimeTypeOption,
     ForceOption,
+    FormatOption,
+    JsonOption,
     MonthsOption,
     make_area,
     make_filter,
@@ -42,14 +45,9 @@ def _pct(share: float) -> str:
     return f"{100 * share:.1f} %"
 
 
-def _print_lines(label: str, colour: str, lines: list[str]) -> None:
-    for line in lines:
-        err_console.print(f"[{colour}]{label}[/{colour}] {line}", highlight=False)
-
-
 def print_area_ranking(ranking: AreaRanking, top: int) -> None:
-    _print_lines("note", "cyan", ranking.notes)
-    _print_lines("caveat", "yellow", ranking.caveats)
+    print_lines("note", "cyan", ranking.notes)
+    print_lines("caveat", "yellow", ranking.caveats)
     table = Table(title=f"Top {min(top, len(ranking.table))} LSOAs by crimes")
     for column in ("rank", "lsoa_code", "lsoa_name", "n", "per month", "share", "cumulative"):
         table.add_column(column, justify="left" if column.startswith("lsoa") else "right")
@@ -106,7 +104,7 @@ def areas_command(
     ),
     top: int = typer.Option(20, "--top", help="LSOAs to show."),
     out: Path | None = typer.Option(None, "--out", help="Write the whole ranking as .csv."),
-    json_out: bool = typer.Option(False, "--json", help="Print a JSON summary for scripts."),
+    json_out: bool = JsonOption,
 ) -> None:
     """Rank LSOAs by crime, with the share the top 1/5/10/20 % hold and a Gini coefficient."""
     if top < 0:
@@ -165,9 +163,9 @@ def draw_patrol_map(result: HotspotResult, plan: PatrolPlan, path: Path) -> Path
 
 
 def print_patrol_plan(result: HotspotResult, plan: PatrolPlan, shown: int = 15) -> None:
-    _print_lines("default", "cyan", result.defaults_chosen)
-    _print_lines("note", "cyan", plan.notes)
-    _print_lines("warning", "yellow", result.warnings)
+    print_lines("default", "cyan", result.defaults_chosen)
+    print_lines("note", "cyan", plan.notes)
+    print_lines("warning", "yellow", result.warnings)
     table = Table(title=f"Patrol zones (top {min(shown, len(plan.zones))} of {len(plan.zones)})")
     for column in ("zone", "cells", "km²", "crimes", "% crime", "% area", "PAI", "lon", "lat"):
         table.add_column(column, justify="right")
@@ -205,9 +203,7 @@ def patrol_plan_command(
     months: str | None = MonthsOption,
     boundary: Path | None = BoundaryOption,
     bbox: str | None = BboxOption,
-    cell: float | None = typer.Option(
-        None, "--cell", help="Cell size in metres (default: ~50 cells across)."
-    ),
+    cell: float | None = CellOption,
     method: str = typer.Option(
         "n", "--method", help="Score to rank cells by: n (crimes; also 'count'), kde or gistar."
     ),
@@ -222,11 +218,9 @@ def patrol_plan_command(
         8, "--connectivity", help="Cells join a zone when touching: 8 (edge or corner) or 4."
     ),
     out: Path | None = typer.Option(None, "--out", help="Write the zones (.csv, .geojson, .gpkg)."),
-    fmt: str | None = typer.Option(
-        None, "--format", help="csv, geojson or gpkg (default: from --out)."
-    ),
+    fmt: str | None = FormatOption,
     map_png: Path | None = typer.Option(None, "--map", help="Draw the plan to this PNG."),
-    json_out: bool = typer.Option(False, "--json", help="Print a JSON summary for scripts."),
+    json_out: bool = JsonOption,
 ) -> None:
     """Patrol zones: the highest-scoring cells within a budget, merged where they touch."""
     score = "n" if method == "count" else method  # the hotspots command calls counts "count"
