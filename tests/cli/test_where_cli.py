@@ -107,9 +107,14 @@ def test_forecast_eval_runs_each_run_of_months_separately(full_db: Path) -> None
         assert 0 <= row["mean_hit_rate"] <= 1
 
 
-def test_forecast_eval_table_is_printed(herts_db: Path) -> None:
-    result = runner.invoke(app, ["forecast-eval", "--db", str(herts_db), "--cell", "1000"])
+def test_forecast_eval_table_is_printed(herts_db: Path, tmp_path: Path) -> None:
+    chart = tmp_path / "chart.png"
+    result = runner.invoke(
+        app, ["forecast-eval", "--db", str(herts_db), "--cell", "1000", "--chart", str(chart)]
+    )
     assert result.exit_code == 0, result.output
+    with Image.open(chart) as image:
+        assert image.size[0] > 800
     for text in ("Flagging 1%", "Flagging 5%", "Flagging 10%", "mean PAI", "prospective", "last-3"):
         assert text in result.stdout
 

@@ -8,10 +8,12 @@ import numpy as np
 import typer
 from rich.table import Table
 
-from harmwatch.maps.render import draw_grid_map
+from harmwatch.maps.charts import draw_forecast_chart
+from harmwatch.maps.render import EMERGING_COLOURS, draw_grid_map
 from harmwatch.outputs.tables import write_table
 from harmwatch.spatial.boundaries import force_districts
 from harmwatch.timeline.months import parse_month_spec
+from harmwatch.where.emerging_hotspots import EmergingHotspots
 from harmwatch.where.hotspots import AreaSpec, HotspotResult, hotspots
 from harmwatch.where.selection import Filter
 
@@ -69,9 +71,7 @@ def draw_hotspot_map(result: HotspotResult, path: Path) -> Path:
     months = result.points.months
     period = f"{months[0]} to {months[-1]}" if months else ""
     title = f"{what}: {', '.join(result.points.forces)}, {period}"
-    districts = []
-    for slug in result.points.forces:
-        districts += list(force_districts(slug).geometry)
+    districts = _district_outlines(result.points.forces)
     grid = result.grid
     mask = result.mask
     if result.method == "gistar":
@@ -90,6 +90,27 @@ def draw_hotspot_map(result: HotspotResult, path: Path) -> Path:
     return draw_grid_map(
         path, grid, values.reshape(grid.shape), mask,
         title=title, legend_label=label, area=result.study_area.geometry, districts=districts,
+        subtitle=f"{grid.cell:g} m cells; study area: {result.study_area.kind}",
+    )  # fmt: skip
+
+
+def _district_outlines(forces: list[str]) -> list:
+    outlines = []
+    for slug in forces:
+        outlines += list(force_districts(slug).geometry)
+    return outlines
+
+
+def draw_emerging_map(result: EmergingHotspots, path: Path) -> Path:
+    grid = result.grid
+    classes = np.full(grid.size, "", dtype=object)
+    classes[result.cells["cell_id"].to_numpy()] = result.cells["category"].to_numpy()
+    return draw_grid_map(
+        path, grid, np.zeros(grid.shape), result.mask,
+        title=f"Emerging hot spots: {result.months[0]} to {result.months[-1]}",
+        legend_label="category (Mann–Kendall trend on monthly Gi*)",
+        area=result.study_area.geometry, classes=classes.reshape(grid.shape),
+        class_colours=EMERGING_COLOURS, districts=_district_outlines(result.forces),
         subtitle=f"{grid.cell:g} m cells; study area: {result.study_area.kind}",
     )  # fmt: skip
 
@@ -198,6 +219,7 @@ def forecast_eval_command(
         3, "--min-history", help="Months of history before the first forecast."
     ),
     out: Path | None = typer.Option(None, "--out", help="Write the month-by-month scores as CSV."),
+    chart: Path | None = typer.Option(None, "--chart", help="Draw hit rate by month to this PNG."),
     json_out: bool = JsonOption,
 ) -> None:
     """Rolling next-month forecast evaluation: hit rate, PAI and PEI at 1 %, 5 % and 10 % of the area."""
@@ -214,6 +236,14 @@ def forecast_eval_command(
     )
     if out:
         write_table(result.monthly, out, "csv")
+    if chart:
+        crimes = ", ".join(result.crime_types) or "all crime"
+        draw_forecast_chart(
+            result.monthly,
+            chart,
+            f"Next-month forecasts of {crimes} ({result.grid.cell:g} m cells; "
+            f"study area: {result.study_area.kind}; each run of consecutive months on its own)",
+        )
     if json_out:
         print_json(result.to_dict())
         return
@@ -254,8 +284,9 @@ def forecast_eval_command(
         + ". A method is only worth recommending if it beats last-1/last-3 here.",
         highlight=False,
     )
-    if out:
-        console.print(f"wrote {out}")
+    for path in (out, chart):
+        if path:
+            console.print(f"wrote {path}")
 
 
 @user_errors
@@ -276,6 +307,7 @@ def emerging_command(
     alpha: float = typer.Option(0.05, "--alpha", help="Significance level."),
     out: Path | None = CellTableOutOption,
     fmt: str | None = FormatOption,
+    map_png: Path | None = typer.Option(None, "--map", help="Draw the categories to this PNG."),
     json_out: bool = JsonOption,
 ) -> None:
     """Emerging hot spots (ArcGIS Pro categories, Mann–Kendall trend) over monthly Gi*."""
@@ -292,6 +324,8 @@ def emerging_command(
     )
     if out:
         write_table(result.cells, out, fmt, cell=result.grid.cell)
+    if map_png:
+        draw_emerging_map(result, map_png)
     if json_out:
         print_json(result.to_dict())
         return

@@ -26,6 +26,28 @@ from harmwatch.spatial.grid import Grid
 
 CLASS_COLOURS = {"hot spot": "#c0392b", "not significant": "#ecf0f1", "cold spot": "#2e86c1"}
 
+# Emerging-hotspot categories: reds for hot patterns, blues for cold, strongest
+# (new, intensifying, persistent) darkest, as ArcGIS Pro's legend does.
+EMERGING_COLOURS = {
+    "New Hot Spot": "#67000d",
+    "Consecutive Hot Spot": "#a50f15",
+    "Intensifying Hot Spot": "#cb181d",
+    "Persistent Hot Spot": "#ef3b2c",
+    "Diminishing Hot Spot": "#fb6a4a",
+    "Sporadic Hot Spot": "#fc9272",
+    "Oscillating Hot Spot": "#fcbba1",
+    "Historical Hot Spot": "#fee0d2",
+    "No Pattern Detected": "#f4f6f6",
+    "Historical Cold Spot": "#deebf7",
+    "Oscillating Cold Spot": "#c6dbef",
+    "Sporadic Cold Spot": "#9ecae1",
+    "Diminishing Cold Spot": "#6baed6",
+    "Persistent Cold Spot": "#4292c6",
+    "Intensifying Cold Spot": "#2171b5",
+    "Consecutive Cold Spot": "#08519c",
+    "New Cold Spot": "#08306b",
+}
+
 
 def _outline(ax: plt.Axes, geometry: BaseGeometry, **style: object) -> None:
     geoms = getattr(geometry, "geoms", [geometry])
@@ -78,6 +100,7 @@ def draw_grid_map(
     legend_label: str,
     area: BaseGeometry,
     classes: np.ndarray | None = None,
+    class_colours: dict[str, str] | None = None,
     districts: Sequence[BaseGeometry] = (),
     zones: Sequence[BaseGeometry] = (),
     subtitle: str = "",
@@ -86,7 +109,8 @@ def draw_grid_map(
     fig, ax = plt.subplots(figsize=(9, 9), dpi=110)
     extent = (grid.x0, grid.x0 + grid.ncols * grid.cell, grid.y0, grid.y0 + grid.nrows * grid.cell)
     if classes is not None:
-        order = list(CLASS_COLOURS)
+        colours = class_colours or CLASS_COLOURS
+        order = list(colours)
         codes = np.full(grid.shape, np.nan)
         for i, name in enumerate(order):
             codes[(classes == name) & mask] = i
@@ -94,15 +118,17 @@ def draw_grid_map(
             np.ma.masked_invalid(codes),
             origin="lower",
             extent=extent,
-            cmap=ListedColormap([CLASS_COLOURS[c] for c in order]),
+            cmap=ListedColormap([colours[c] for c in order]),
             vmin=-0.5,
             vmax=len(order) - 0.5,
             interpolation="nearest",
         )
         counts = {name: int(((classes == name) & mask).sum()) for name in order}
+        # Classes no cell has would only lengthen the legend.
         handles = [
-            Patch(facecolor=CLASS_COLOURS[n], edgecolor="grey", label=f"{n} ({counts[n]:,} cells)")
+            Patch(facecolor=colours[n], edgecolor="grey", label=f"{n} ({counts[n]:,} cells)")
             for n in order
+            if counts[n] or colours is CLASS_COLOURS
         ]
         ax.legend(
             handles=handles, loc="lower right", title=legend_label, fontsize=8, title_fontsize=9

@@ -35,6 +35,7 @@ class EmergingHotspots:
     mask: np.ndarray
     study_area: StudyArea
     months: list[str]
+    forces: list[str]
     defaults_chosen: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -123,4 +124,6 @@ def emerging_hotspots(
         )
     if p_adjust == "fdr":
         defaults.append("p-values adjusted within each month: FDR (Benjamini–Hochberg)")
-    return EmergingHotspots(cells, grid, mask, study, list(months), defaults, warnings)
+    return EmergingHotspots(
+        cells, grid, mask, study, list(months), points.forces, defaults, warnings
+    )

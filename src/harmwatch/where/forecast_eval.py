@@ -37,6 +37,7 @@ class ForecastEvaluation:
     study_area: StudyArea
     grid: Grid
     n_cells: int
+    crime_types: list[str]
     defaults_chosen: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -132,6 +133,7 @@ def forecast_eval(
         study_area=study,
         grid=grid,
         n_cells=int(mask.sum()),
+        crime_types=list(points.filter.crime_types),
         defaults_chosen=defaults,
         warnings=warnings,
     )
