@@ -1,0 +1,246 @@
+"""User accounts: creation, sign-in with lockout, disabling and roles.
+
+These functions change the session they are given and leave committing to the caller
+(so an account change and its access-log entry commit together), with one exception:
+a failed sign-in is committed before :class:`AuthError` is raised, so that the
+failure counts towards the lockout even though the caller's unit of work fails.
+Callers write the access log themselves (``sign-in``, ``create``, ``change`` …).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import NoReturn
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from harmwatch.storage import models
+from harmwatch.storage.models import LoginFailure, LoginLock, LoginSession, User
+
+from . import passwords
+from .roles import Role, parse_role
+
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 1024
+MAX_FAILURES = 5
+FAILURE_WINDOW = timedelta(minutes=15)
+LOCKOUT = timedelta(minutes=15)
+
+_USERNAME = re.compile(r"[a-z0-9][a-z0-9._@-]{0,63}")
+_BAD_CREDENTIALS = "unknown username or wrong password"
+
+
+class AccountError(ValueError):
+    """An account cannot be created or changed as asked; the message says why."""
+
+
+class AuthError(Exception):
+    """Sign-in refused. Subclasses say why; show the user only ``str(exc)``."""
+
+
+class BadCredentials(AuthError):
+    """Unknown username or wrong password (one message for both: no user enumeration)."""
+
+    def __init__(self) -> None:
+        super().__init__(_BAD_CREDENTIALS)
+
+
+class LockedOut(AuthError):
+    """Too many recent failures for this username; refused until ``until`` (UTC)."""
+
+    def __init__(self, until: datetime) -> None:
+        self.until = until
+        super().__init__(
+            f"too many failed sign-ins for this username: try again after "
+            f"{until:%H:%M} UTC ({until:%Y-%m-%d})"
+        )
+
+
+class AccountDisabled(AuthError):
+    """Right password, but an administrator has disabled the account."""
+
+    def __init__(self) -> None:
+        super().__init__("this account is disabled; ask an administrator")
+
+
+def normalise_username(username: str) -> str:
+    """Usernames are case-insensitive: stored and looked up stripped and lower-case."""
+    return username.strip().lower()
+
+
+def check_username(username: str) -> str:
+    """The normalised username, or :class:`AccountError` saying what is wrong with it."""
+    name = normalise_username(username)
+    if not _USERNAME.fullmatch(name):
+        raise AccountError(
+            f"invalid username {username!r}: 1-64 characters, letters, digits and . _ @ -, "
+            "starting with a letter or digit"
+        )
+    return name
+
+
+def check_password(password: str, *, username: str = "") -> None:
+    """:class:`AccountError` unless ``password`` meets the policy (length, not the username)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(
+            f"password too short: at least {MIN_PASSWORD_LENGTH} characters "
+            f"(got {len(password)}); a few unrelated words make a good one"
+        )
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise AccountError(f"password too long: at most {MAX_PASSWORD_LENGTH} characters")
+    if not password.strip():
+        raise AccountError("password must not be only spaces")
+    if username and password.strip().lower() == normalise_username(username):
+        raise AccountError("password must not be the username")
+
+
+def get_user(db: Session, username: str) -> User | None:
+    """The user called ``username`` (case-insensitive), or None."""
+    return db.scalar(select(User).where(User.username == normalise_username(username)))
+
+
+def _require_user(db: Session, username: str) -> User:
+    user = get_user(db, username)
+    if user is None:
+        raise AccountError(f"no user named {normalise_username(username)!r}")
+    return user
+
+
+def create_user(db: Session, username: str, role: Role | str, password: str) -> User:
+    """Create an enabled account with an Argon2id password hash."""
+    name = check_username(username)
+    parsed_role = _role(role)
+    check_password(password, username=name)
+    if get_user(db, name) is not None:
+        raise AccountError(f"a user named {name!r} already exists")
+    now = models.utcnow()
+    user = User(
+        username=name,
+        role=parsed_role.value,
+        password_hash=passwords.hash_password(password),
+        disabled=False,
+        created_at=now,
+        updated_at=now,
+    )
+    db.add(user)
+    try:
+        db.flush()
+    except IntegrityError:  # created by someone else since the check above
+        raise AccountError(f"a user named {name!r} already exists") from None
+    return user
+
+
+def authenticate(db: Session, username: str, password: str, *, client: str = "") -> User:
+    """The user, if ``password`` is right and the account may sign in; else :class:`AuthError`.
+
+    Five failures for one name within 15 minutes lock that name for 15 minutes, whether
+    or not the account exists, so lockouts do not reveal which names are real. A
+    correct password re-hashes with the current Argon2 parameters when they changed.
+    """
+    name = normalise_username(username)[:255]
+    now = models.utcnow()
+    lock = db.get(LoginLock, name)
+    if lock is not None:
+        if lock.locked_until > now:
+            raise LockedOut(lock.locked_until)
+        db.delete(lock)
+    user = get_user(db, name) if _USERNAME.fullmatch(name) else None
+    if user is None:
+        passwords.burn_verification(password)
+        _fail(db, name, now, client)
+    elif not passwords.verify_password(user.password_hash, password):
+        _fail(db, name, now, client)
+    if user.disabled:
+        raise AccountDisabled()
+    db.execute(delete(LoginFailure).where(LoginFailure.username == name))
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash_password(password)
+    user.last_login_at = now
+    db.flush()
+    return user
+
+
+def _fail(db: Session, name: str, now: datetime, client: str) -> NoReturn:
+    """Count a failure, lock the name at the fifth in the window, commit, and raise."""
+    db.execute(delete(LoginFailure).where(LoginFailure.at <= now - FAILURE_WINDOW))
+    db.execute(delete(LoginLock).where(LoginLock.locked_until <= now))
+    db.add(LoginFailure(username=name, at=now, client=client[:1000]))
+    db.flush()
+    recent = db.scalar(
+        select(func.count())
+        .select_from(LoginFailure)
+        .where(LoginFailure.username == name, LoginFailure.at > now - FAILURE_WINDOW)
+    )
+    locked_until: datetime | None = None
+    if (recent or 0) >= MAX_FAILURES:
+        locked_until = now + LOCKOUT
+        # Start counting afresh once the lock ends.
+        db.execute(delete(LoginFailure).where(LoginFailure.username == name))
+        lock = db.get(LoginLock, name)
+        if lock is None:
+            db.add(LoginLock(username=name, locked_until=locked_until))
+        else:
+            lock.locked_until = locked_until
+    db.commit()
+    if locked_until is not None:
+        raise LockedOut(locked_until)
+    raise BadCredentials()
+
+
+def disable_user(db: Session, username: str) -> User:
+    """Disable an account and end its sessions. Refuses to disable the last active admin."""
+    user = _require_user(db, username)
+    if user.disabled:
+        return user
+    if user.role == Role.ADMIN.value:
+        _keep_an_admin(db, user, "disable")
+    user.disabled = True
+    user.updated_at = models.utcnow()
+    db.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
+    db.flush()
+    return user
+
+
+def set_role(db: Session, username: str, role: Role | str) -> User:
+    """Give a user another role; takes effect at their next request (sessions read it live).
+
+    Refuses to demote the last active admin, which would leave nobody to manage users.
+    """
+    user = _require_user(db, username)
+    new_role = _role(role)
+    if user.role == new_role.value:
+        return user
+    if user.role == Role.ADMIN.value and not user.disabled:
+        _keep_an_admin(db, user, "change the role of")
+    user.role = new_role.value
+    user.updated_at = models.utcnow()
+    db.flush()
+    return user
+
+
+def list_users(db: Session) -> list[User]:
+    """Every account, disabled ones included, by username."""
+    return list(db.scalars(select(User).order_by(User.username)))
+
+
+def _keep_an_admin(db: Session, user: User, verb: str) -> None:
+    others = db.scalar(
+        select(func.count())
+        .select_from(User)
+        .where(User.role == Role.ADMIN.value, User.disabled.is_(False), User.id != user.id)
+    )
+    if not others:
+        raise AccountError(
+            f"cannot {verb} {user.username!r}: it is the last active admin "
+            "(create another admin first)"
+        )
+
+
+def _role(role: Role | str) -> Role:
+    try:
+        return parse_role(role)
+    except ValueError as exc:
+        raise AccountError(str(exc)) from None

@@ -1,0 +1,197 @@
+"""ORM models of the records database: accounts, login sessions and the access log.
+
+The schema itself is created by the hand-written Alembic migration in
+``storage/migrations/versions``; these classes must match it (a test compares them on
+SQLite and PostgreSQL). Analytics stay in DuckDB; this database holds only what must
+be transactional, multi-user and auditable.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+#: The ``prev_hash`` of the first access-log entry. Fixed, so that a verifier needs
+#: nothing but the table to check the whole chain from its start.
+GENESIS_HASH = "0" * 64
+
+
+def utcnow() -> datetime:
+    """Now, timezone-aware in UTC, to the microsecond.
+
+    Every timestamp in the records database comes from here, so tests can move the
+    clock (lockouts, session timeouts) by patching this one function.
+    """
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always read back timezone-aware in UTC.
+
+    SQLite has no timezone type and hands back naive values; PostgreSQL hands back
+    values in the session's time zone. Access-log hashes are computed over the
+    timestamp, so it must read back exactly as written on both.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("timestamps in the records database must be timezone-aware")
+        value = value.astimezone(UTC)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+# SQLite makes only "INTEGER PRIMARY KEY" an alias of the rowid; BIGINT elsewhere.
+_BigIntKey = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every records-database table.
+
+    Constraints and indexes get names from a convention, so a later migration can
+    name what it alters (SQLite batch migrations need names).
+    """
+
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+
+
+class User(Base):
+    """A person who signs in to the web app. Roles are stored as their string value."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(32))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    def __repr__(self) -> str:  # never show the password hash in logs or tracebacks
+        return f"User(id={self.id!r}, username={self.username!r}, role={self.role!r}, disabled={self.disabled!r})"
+
+
+class LoginSession(Base):
+    """A signed-in browser. Only the SHA-256 of the session token is kept."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    client: Mapped[str] = mapped_column(Text, default="")
+
+
+class LoginFailure(Base):
+    """One failed sign-in, by the name typed (known user or not, so both lock alike)."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_username_at", "username", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(255))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    client: Mapped[str] = mapped_column(Text, default="")
+
+
+class LoginLock(Base):
+    """A name that may not sign in until ``locked_until`` (too many recent failures)."""
+
+    __tablename__ = "login_locks"
+
+    username: Mapped[str] = mapped_column(String(255), primary_key=True)
+    locked_until: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AuditEntry(Base):
+    """One access-log entry (Data Protection Act 2018 Part 3 s.62 logging).
+
+    Append-only (database triggers refuse UPDATE and DELETE) and hash-chained:
+    ``entry_hash`` covers every field and ``prev_hash``, which is the previous entry's
+    ``entry_hash``. Ids are given by the chain head, not a sequence, so they have no
+    gaps and a missing row shows as one.
+    """
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(_BigIntKey, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    actor: Mapped[str] = mapped_column(Text, index=True)
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    target: Mapped[str] = mapped_column(Text)
+    outcome: Mapped[str] = mapped_column(String(32))
+    details_json: Mapped[str] = mapped_column("details", Text)
+    justification: Mapped[str | None] = mapped_column(Text, nullable=True)
+    client: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    entry_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+    @property
+    def details(self) -> dict[str, Any]:
+        """The details as a dict (stored as canonical JSON text, which is what is hashed)."""
+        value = json.loads(self.details_json)
+        return value if isinstance(value, dict) else {"value": value}
+
+    def __repr__(self) -> str:
+        return (
+            f"AuditEntry(id={self.id!r}, at={self.at!r}, actor={self.actor!r}, "
+            f"action={self.action!r}, target={self.target!r}, outcome={self.outcome!r})"
+        )
+
+
+class AuditChainHead(Base):
+    """The one row saying which entry is last and its hash.
+
+    Appends lock this row, so two writers cannot both extend the same entry; it also
+    lets ``verify`` notice entries cut off the end of the log.
+    """
+
+    __tablename__ = "audit_chain_head"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_id: Mapped[int] = mapped_column(BigInteger)
+    last_hash: Mapped[str] = mapped_column(String(64))
