@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The main job: set up, load the bundled real sample and map Hertfordshire's drug hotspots.
+# The main job: set up, load the bundled real sample, create one user per role and serve the web app.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
-exec harmwatch demo "$@"
+exec harmwatch serve --demo "$@"

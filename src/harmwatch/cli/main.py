@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from . import admin, data, demo, where, where_plans
+from . import admin, data, demo, serve, where, where_plans
 
 app = typer.Typer(
     name="harmwatch",
@@ -21,6 +21,7 @@ app.command("forecast-eval")(where.forecast_eval_command)
 app.command("areas")(where_plans.areas_command)
 app.command("patrol-plan")(where_plans.patrol_plan_command)
 app.command("demo")(demo.demo_command)
+app.command("serve")(serve.serve_command)
 
 app.add_typer(admin.users_app, name="users")
 app.add_typer(admin.audit_app, name="audit")

@@ -1,0 +1,120 @@
+"""`harmwatch serve`: run the web app; `--demo` sets up the bundled sample and accounts first.
+
+Thin, like the other commands: it resolves the two databases, migrates the
+records database and hands both to :func:`harmwatch.web.create_app`.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from harmwatch.security.accounts import AccountError, create_user
+from harmwatch.security.roles import Role
+from harmwatch.sources.policeuk.ingest import ingest
+from harmwatch.storage.paths import data_home
+from harmwatch.storage.records import (
+    database_url,
+    describe_url,
+    make_engine,
+    session_scope,
+    upgrade,
+)
+
+from .common import DbOption, console, err_console, resolve_db, user_errors
+from .demo import sample_dir
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def _demo_setup(db: Path | None, url: str | None) -> tuple[Path, str]:
+    """Load the sample, create one account per role with a fresh password, print them.
+
+    Without ``--database-url`` the demo keeps its own records database under the
+    data directory and starts it afresh each time, so its printed passwords always
+    work and it never adds accounts to a real records database.
+    """
+    home = data_home() / "demo"
+    db_path = db or home / "analytics.duckdb"
+    if url is None:
+        records = home / "records.sqlite"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{records}{suffix}").unlink(missing_ok=True)
+        url = f"sqlite:///{records}"
+    console.print(f"Loading the bundled police.uk sample into {db_path} …")
+    loaded = ingest([sample_dir()], db_path)
+    console.print(
+        f"{sum(f.status == 'loaded' for f in loaded.files)} file(s) loaded, "
+        f"{sum(f.status == 'unchanged' for f in loaded.files)} already loaded and unchanged."
+    )
+    engine = make_engine(url)
+    upgrade(engine)
+    table = Table(title="Demo accounts (one per role; passwords are new each run)")
+    table.add_column("username")
+    table.add_column("role")
+    table.add_column("password")
+    with session_scope(engine) as session:
+        for role in Role:
+            password = secrets.token_urlsafe(12)
+            try:
+                create_user(session, role.value, role, password)
+            except AccountError as exc:
+                table.add_row(role.value, role.value, f"(kept: {exc})")
+                continue
+            table.add_row(role.value, role.value, password)
+    engine.dispose()
+    console.print(table)
+    return db_path, url
+
+
+@user_errors
+def serve_command(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(8000, "--port", help="Port to listen on."),
+    db: Path | None = DbOption,
+    database_url_opt: str | None = typer.Option(
+        None,
+        "--database-url",
+        help="Records database (users, sessions, access log); default: $HARMWATCH_DATABASE_URL, "
+        "else records.sqlite in the data directory.",
+    ),
+    secure_cookies: bool = typer.Option(
+        False,
+        "--secure-cookies",
+        help="Mark cookies Secure and send HSTS: use whenever users reach the app over HTTPS.",
+    ),
+    demo: bool = typer.Option(
+        False,
+        "--demo",
+        help="Load the bundled sample, create one account per role with printed passwords, serve.",
+    ),
+) -> None:
+    """Serve the web app: hotspot map, trends, forecast check, data uploads, access log."""
+    import uvicorn
+
+    from harmwatch.web import WebSettings, create_app
+
+    if demo:
+        db_path, url = _demo_setup(db, database_url_opt)
+    else:
+        db_path = resolve_db(db)
+        url = database_url(database_url_opt)
+    if host not in LOOPBACK and not secure_cookies:
+        err_console.print(
+            "[yellow]warning[/yellow] listening beyond this machine without --secure-cookies: "
+            "put the app behind HTTPS and pass --secure-cookies",
+            highlight=False,
+        )
+    app = create_app(
+        WebSettings(
+            analytics_db=db_path, database_url=url, secure_cookies=secure_cookies, demo=demo
+        )
+    )
+    shown = f"[{host}]" if ":" in host else host
+    console.print(f"analytics database: {db_path}", highlight=False)
+    console.print(f"records database:   {describe_url(url)}", highlight=False)
+    console.print(f"Open http://{shown}:{port}/login and sign in (Ctrl+C stops).", highlight=False)
+    uvicorn.run(app, host=host, port=port, log_level="info", server_header=False)

@@ -1,0 +1,169 @@
+"""``create_app``: the FastAPI application behind ``harmwatch serve``.
+
+Pages are rendered on the server (Jinja2); the JSON API lives under ``/api`` and
+describes itself at ``/api/openapi.json``. Every asset (Leaflet, the stylesheet,
+the page scripts) is served from ``/static`` by the app itself: a police network
+often has no internet, and a page that fetched a font or tile from a CDN would
+tell a third party who is looking at which streets.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from harmwatch.storage.records import make_engine, upgrade
+
+from .analysis import Analyses
+from .cache import ResultCache, StoreGate
+from .deps import (
+    AppContext,
+    Forbidden,
+    JustificationRequired,
+    NotSignedIn,
+    guard,
+    render,
+)
+from .errors import USER_ERRORS
+from .middleware import AuditMiddleware, SecurityHeadersMiddleware
+from .routes import admin, api, auth, pages
+from .settings import WebSettings
+from .user_boundaries import BoundaryStore
+from .writer import GroupCommitWriter
+
+log = logging.getLogger("harmwatch.web")
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api") or request.url.path == "/health"
+
+
+def create_app(settings: WebSettings) -> FastAPI:
+    """Build the app: records database migrated, analytics wired, every route guarded."""
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    analyses = Analyses(
+        Path(settings.analytics_db),
+        StoreGate(),
+        ResultCache(settings.cache_size),
+        BoundaryStore(settings.boundary_dir),
+    )
+    ctx = AppContext(
+        settings=settings, engine=engine, analyses=analyses, writer=GroupCommitWriter(engine)
+    )
+
+    app = FastAPI(
+        title="harmwatch",
+        summary="Drug-harm analytics for UK police forces: hotspots, trends, forecasts.",
+        version="0.1.0",
+        openapi_url="/api/openapi.json",
+        docs_url=None,  # Swagger UI and ReDoc load scripts from a CDN; the CSP forbids it
+        redoc_url=None,
+        dependencies=[Depends(guard)],
+    )
+    app.state.hw = ctx
+    app.include_router(auth.router)
+    app.include_router(pages.router)
+    app.include_router(admin.router)
+    app.include_router(api.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(AuditMiddleware, record=ctx.record_async)
+    app.add_middleware(SecurityHeadersMiddleware, secure=settings.secure_cookies)
+    _install_error_pages(app)
+    return app
+
+
+def _install_error_pages(app: FastAPI) -> None:
+    """JSON for the API, pages for people: the same failure, answered as each expects."""
+
+    @app.exception_handler(NotSignedIn)
+    async def not_signed_in(request: Request, exc: NotSignedIn) -> Response:
+        if exc.kind == "api":
+            return JSONResponse({"detail": "sign in first"}, status_code=401)
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        location = "/login" if request.method != "GET" else f"/login?next={quote(target)}"
+        return RedirectResponse(location, status_code=303)
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(request: Request, exc: Forbidden) -> Response:
+        if exc.kind == "api":
+            return JSONResponse({"detail": exc.message}, status_code=403)
+        return render(
+            request,
+            "error.html",
+            403,
+            title="Not allowed",
+            heading="Not allowed",
+            message=exc.message,
+        )
+
+    @app.exception_handler(JustificationRequired)
+    async def justification(request: Request, exc: JustificationRequired) -> Response:
+        if exc.kind == "api":
+            return JSONResponse({"detail": str(exc)}, status_code=400)
+        hidden = [(k, v) for k, v in request.query_params.multi_items() if k != "justification"]
+        return render(
+            request,
+            "justify.html",
+            title="Justification needed",
+            action=request.url.path,
+            hidden=hidden,
+            given=request.query_params.get("justification", ""),
+            message=str(exc),
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if _is_api(request):
+            return JSONResponse(
+                {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
+            )
+        heading = {404: "Not found", 405: "Not allowed here"}.get(exc.status_code, "Error")
+        return render(
+            request,
+            "error.html",
+            exc.status_code,
+            title=heading,
+            heading=heading,
+            message=str(exc.detail),
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        problems = [
+            f"{'.'.join(str(p) for p in e.get('loc', ())[1:]) or 'request'}: {e.get('msg', '')}"
+            for e in exc.errors()
+        ]
+        if _is_api(request):
+            return JSONResponse({"detail": problems}, status_code=422)
+        return render(
+            request,
+            "error.html",
+            422,
+            title="Bad request",
+            heading="Some values could not be used",
+            message="; ".join(problems),
+        )
+
+    async def user_error(request: Request, exc: Exception) -> Response:
+        if _is_api(request):
+            return JSONResponse({"detail": str(exc)}, status_code=422)
+        return render(
+            request,
+            "error.html",
+            422,
+            title="Cannot do that",
+            heading="Cannot do that",
+            message=str(exc),
+        )
+
+    for error in USER_ERRORS:
+        app.add_exception_handler(error, user_error)

@@ -1,0 +1,270 @@
+"""The guard every route passes, the signed-in user, CSRF checks and page rendering.
+
+:func:`guard` is installed once, as an app-wide dependency, and reads the route
+table (:mod:`harmwatch.web.rules`) for the route FastAPI matched. Handlers never
+check access themselves, so a handler cannot forget to: a route without a rule
+is refused.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.engine import Engine
+
+from harmwatch.security import audit
+from harmwatch.security.roles import Capability, allowed
+from harmwatch.security.sessions import SessionInfo, resolve_session
+from harmwatch.storage.records import Session, session_scope
+
+from .analysis import Analyses
+from .filters import FILTERS
+from .middleware import AuditInfo
+from .rules import (
+    EXPORT_FORMATS,
+    JUSTIFICATION_MAX,
+    JUSTIFICATION_MIN,
+    SIGNED_IN,
+    UNSAFE_METHODS,
+    Rule,
+    rule_for,
+)
+from .settings import WebSettings
+from .writer import GroupCommitWriter
+
+SESSION_COOKIE = "hw_session"
+LOGIN_CSRF_COOKIE = "hw_login_csrf"
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+TEMPLATES.env.filters.update(FILTERS)
+
+# Navigation, in order, with the capability each entry needs.
+NAV: list[tuple[str, str, Capability]] = [
+    ("/", "Overview", Capability.VIEW_AGGREGATES),
+    ("/hotspots", "Hotspot map", Capability.VIEW_HOTSPOTS),
+    ("/forecast", "Forecast check", Capability.VIEW_AGGREGATES),
+    ("/data", "Data", Capability.MANAGE_DATA),
+    ("/admin/audit", "Access log", Capability.READ_AUDIT),
+    ("/admin/users", "Users", Capability.MANAGE_USERS),
+]
+
+
+class NotSignedIn(Exception):
+    """No valid session: pages redirect to sign-in, the API answers 401."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__("sign in first")
+        self.kind = kind
+
+
+class Forbidden(Exception):
+    """Signed in, but the role may not do this (or the CSRF token is wrong): 403."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+
+
+class JustificationRequired(Exception):
+    """A search of sensitive records asked for without a typed reason: 400 with the form."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(
+            f"this search needs a justification: say in at least {JUSTIFICATION_MIN} "
+            "characters why you are searching (it is kept in the access log)"
+        )
+        self.kind = kind
+
+
+def _append(db: Session, entry: dict[str, Any]) -> None:
+    audit.record(db, **entry)
+
+
+@dataclass
+class AppContext:
+    """Everything a request handler needs, built once by ``create_app``."""
+
+    settings: WebSettings
+    engine: Engine
+    analyses: Analyses
+    writer: GroupCommitWriter
+
+    @contextmanager
+    def db(self) -> Iterator[Session]:
+        with session_scope(self.engine) as session:
+            yield session
+
+    async def resolve(self, token: str) -> SessionInfo | None:
+        """The session behind ``token`` (its last-seen time moved), via the group-commit writer."""
+        return await self.writer.run(lambda db: resolve_session(db, token))
+
+    async def record_async(self, **entry: Any) -> None:
+        """Append an access-log entry and wait until it is committed."""
+        await self.writer.run(lambda db: _append(db, entry))
+
+    def record(self, **entry: Any) -> None:
+        """The same from synchronous code (a handler already in a worker thread)."""
+        self.writer.call(lambda db: _append(db, entry))
+
+
+def context(request: Request) -> AppContext:
+    ctx: AppContext = request.app.state.hw
+    return ctx
+
+
+def client_of(request: Request) -> str:
+    """The caller as the access log names it: IP address and (the start of) the user agent."""
+    host = request.client.host if request.client else ""
+    agent = request.headers.get("user-agent", "")[:200]
+    return f"{host} {agent}".strip()
+
+
+def current_user(request: Request) -> SessionInfo:
+    """The signed-in user the guard resolved (every non-public handler has one)."""
+    user: SessionInfo = request.state.user
+    return user
+
+
+def audit_details(request: Request, **details: Any) -> None:
+    """Add facts only the handler knows (rows returned, files loaded) to this request's log entry."""
+    info = getattr(request.state, "audit", None)
+    if isinstance(info, AuditInfo):
+        info.details.update(details)
+
+
+def set_audit_action(request: Request, action: str, target: str | None = None) -> None:
+    info = getattr(request.state, "audit", None)
+    if isinstance(info, AuditInfo):
+        info.action = action
+        if target is not None:
+            info.target = target
+
+
+def _query_details(request: Request) -> dict[str, Any]:
+    query: dict[str, Any] = {}
+    for key, value in request.query_params.multi_items():
+        if key in ("justification", "csrf_token"):
+            continue
+        query.setdefault(key, []).append(value[:200])
+    return {k: v[0] if len(v) == 1 else v for k, v in query.items()}
+
+
+async def _form_value(request: Request, name: str) -> str | None:
+    content_type = request.headers.get("content-type", "")
+    if not content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        return None
+    form = await request.form()
+    value = form.get(name)
+    return value if isinstance(value, str) else None
+
+
+async def _check_login_csrf(request: Request, rule: Rule) -> None:
+    """Double-submit check for the sign-in form (there is no session to hold a token yet)."""
+    cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    sent = await _form_value(request, "csrf_token") or ""
+    if not cookie or not hmac.compare_digest(cookie, sent):
+        raise Forbidden(rule.kind, "the sign-in form has expired; reload the page and try again")
+
+
+async def guard(request: Request) -> None:
+    """Enforce the route table: session, capability, CSRF, justification; describe the access."""
+    route = request.scope.get("route")
+    path = getattr(route, "path", request.url.path)
+    rule = rule_for(request.method, path)
+    kind = "api" if path.startswith("/api") else "page"
+    if rule is None:
+        raise Forbidden(kind, "this route has no access rule, so it is closed")
+    request.state.rule = rule
+    if rule.public:
+        if rule.login_csrf:
+            await _check_login_csrf(request, rule)
+        return
+    token = request.cookies.get(SESSION_COOKIE)
+    ctx = context(request)
+    info = await ctx.resolve(token) if token else None
+    if info is None:
+        raise NotSignedIn(rule.kind)
+    request.state.user = info
+    client = client_of(request)
+    if rule.access != SIGNED_IN and not allowed(info.role, Capability(rule.access)):
+        request.state.audit = AuditInfo(
+            actor=info.username,
+            action="denied",
+            target=request.url.path,
+            client=client,
+            details={"needs": str(rule.access), "role": str(info.role), "wanted": rule.audit},
+        )
+        raise Forbidden(rule.kind, f"your role ({info.role}) may not do this")
+    if request.method in UNSAFE_METHODS:
+        sent = request.headers.get("x-csrf-token") or await _form_value(request, "csrf_token")
+        if not sent or not hmac.compare_digest(sent, info.csrf_token):
+            request.state.audit = AuditInfo(
+                actor=info.username,
+                action="denied",
+                target=request.url.path,
+                client=client,
+                details={"reason": "missing or wrong CSRF token", "wanted": rule.audit},
+            )
+            raise Forbidden(
+                rule.kind, "the form's security token is missing or out of date; reload the page"
+            )
+    justification: str | None = None
+    if rule.needs_justification:
+        justification = (
+            request.query_params.get("justification")
+            or await _form_value(request, "justification")
+            or ""
+        ).strip()
+        if len(justification) < JUSTIFICATION_MIN:
+            raise JustificationRequired(rule.kind)
+        justification = justification[:JUSTIFICATION_MAX]
+    if rule.audit:
+        action = rule.audit
+        if action in ("view", "search") and request.query_params.get("format") in EXPORT_FORMATS:
+            action = "export"
+        request.state.audit = AuditInfo(
+            actor=info.username,
+            action=action,
+            target=request.url.path,
+            client=client,
+            details={"query": _query_details(request)} if request.query_params else {},
+            justification=justification,
+        )
+
+
+def can(user: SessionInfo, capability: Capability) -> bool:
+    return allowed(user.role, capability)
+
+
+def render(request: Request, template: str, status_code: int = 200, **values: Any) -> HTMLResponse:
+    """A page with the shared context: the user, their navigation, the CSRF token, demo flag."""
+    user: SessionInfo | None = getattr(request.state, "user", None)
+    ctx = context(request)
+    nav = [(href, label) for href, label, cap in NAV if user is not None and can(user, cap)]
+    values.setdefault("title", "harmwatch")
+    return TEMPLATES.TemplateResponse(
+        request,
+        template,
+        {
+            "user": user,
+            "nav": nav,
+            "csrf_token": user.csrf_token if user is not None else "",
+            "demo": ctx.settings.demo,
+            "path": request.url.path,
+            **values,
+        },
+        status_code=status_code,
+    )
+
+
+def new_login_token() -> str:
+    return secrets.token_urlsafe(32)

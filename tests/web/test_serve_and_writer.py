@@ -1,0 +1,100 @@
+"""`harmwatch serve [--demo]` wiring, and the group-commit writer's failure isolation."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+from webhelpers import LOGIN_TOKEN
+
+from harmwatch.security import audit
+from harmwatch.security.roles import Role
+from harmwatch.storage import models
+from harmwatch.storage.records import make_engine, session_scope, upgrade
+from harmwatch.web.writer import GroupCommitWriter
+
+
+def test_writer_isolates_a_failing_job(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'r.sqlite'}")
+    upgrade(engine)
+    writer = GroupCommitWriter(engine)
+
+    def append(i: int) -> Any:
+        return lambda db: audit.record(db, actor="t", action="view", target=f"/{i}").id
+
+    def fail(_: Any) -> None:
+        raise RuntimeError("bad job")
+
+    futures = [writer.submit(append(i)) for i in range(20)]
+    bad = writer.submit(fail)
+    futures += [writer.submit(append(i)) for i in range(20, 40)]
+    ids = [f.result(timeout=10) for f in futures]
+    with pytest.raises(RuntimeError, match="bad job"):
+        bad.result(timeout=10)
+    writer.close()
+    assert sorted(ids) == list(range(1, 41))
+    with session_scope(engine) as db:
+        assert db.scalar(select(func.count()).select_from(models.AuditEntry)) == 40
+        assert audit.verify(db).ok
+    engine.dispose()
+
+
+def test_serve_demo_loads_sample_and_prints_accounts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from harmwatch.cli import serve
+
+    monkeypatch.setenv("HARMWATCH_HOME", str(tmp_path / "home"))
+    served: dict[str, Any] = {}
+
+    def fake_run(app: Any, **kwargs: Any) -> None:
+        served["app"] = app
+        served.update(kwargs)
+
+    monkeypatch.setattr("uvicorn.run", fake_run)
+    cli = typer.Typer()
+    cli.command()(serve.serve_command)
+    result = CliRunner().invoke(cli, ["--demo", "--port", "8123"])
+    assert result.exit_code == 0, result.output
+    assert "Open http://127.0.0.1:8123/login" in result.output
+    assert served["host"] == "127.0.0.1" and served["port"] == 8123
+    passwords = dict(re.findall(r"│ (analyst)\s+│ analyst\s+│ (\S+)\s+│", result.output))
+    assert len(passwords.get("analyst", "")) >= 12
+
+    with TestClient(served["app"]) as client:
+        page = client.get("/login")
+        assert "Demonstration" in page.text
+        token = LOGIN_TOKEN.search(page.text)
+        assert token
+        response = client.post(
+            "/login",
+            data={
+                "username": "analyst",
+                "password": passwords["analyst"],
+                "csrf_token": token.group(1),
+            },
+            follow_redirects=False,
+        )
+        assert response.status_code == 303
+        assert client.get("/api/meta").json()["forces"] == [
+            "bedfordshire",
+            "cambridgeshire",
+            "hertfordshire",
+        ]
+    engine = make_engine(f"sqlite:///{tmp_path / 'home' / 'demo' / 'records.sqlite'}")
+    with session_scope(engine) as db:
+        roles = set(db.scalars(select(models.User.role)))
+    engine.dispose()
+    assert roles == {r.value for r in Role}
+
+    # A second run starts the demo accounts afresh, so its printed passwords work.
+    again = CliRunner().invoke(cli, ["--demo"])
+    assert again.exit_code == 0, again.output
+    assert "already loaded and unchanged" in again.output
+    assert "(kept" not in again.output

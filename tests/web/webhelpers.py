@@ -1,0 +1,113 @@
+"""Helpers shared by the web tests (a plain module: the test folders have no __init__.py)."""
+
+from __future__ import annotations
+
+import gzip
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from harmwatch.cli.demo import sample_dir
+from harmwatch.security.accounts import create_user
+from harmwatch.security.roles import Role
+from harmwatch.storage.records import make_engine, session_scope, upgrade
+from harmwatch.web import WebSettings
+
+CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]*)"')
+LOGIN_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def password_for(username: str) -> str:
+    return f"{username}-correct-horse-battery"
+
+
+@dataclass
+class WebEnv:
+    """A prepared pair of databases and the settings that serve them."""
+
+    root: Path
+    analytics_db: Path
+    database_url: str
+
+    def settings(self, **overrides: object) -> WebSettings:
+        values: dict[str, object] = {
+            "analytics_db": self.analytics_db,
+            "database_url": self.database_url,
+            "upload_dir": self.root / "uploads",
+        }
+        values.update(overrides)
+        return WebSettings(**values)  # type: ignore[arg-type]
+
+
+def make_records(url: str, users: dict[str, Role]) -> None:
+    engine = make_engine(url)
+    upgrade(engine)
+    with session_scope(engine) as session:
+        for username, role in users.items():
+            create_user(session, username, role, password_for(username))
+    engine.dispose()
+
+
+ONE_PER_ROLE = {role.value: role for role in Role}
+
+
+def new_env(root: Path, sample_db: Path, users: dict[str, Role] = ONE_PER_ROLE) -> WebEnv:
+    root.mkdir(parents=True, exist_ok=True)
+    db = root / "analytics.duckdb"
+    shutil.copy(sample_db, db)
+    url = f"sqlite:///{root / 'records.sqlite'}"
+    make_records(url, users)
+    return WebEnv(root=root, analytics_db=db, database_url=url)
+
+
+def sign_in(client: TestClient, username: str, password: str | None = None) -> str:
+    """Sign ``client`` in through the form; returns the session's CSRF token."""
+    page = client.get("/login")
+    token = LOGIN_TOKEN.search(page.text)
+    assert token, page.text
+    response = client.post(
+        "/login",
+        data={
+            "username": username,
+            "password": password or password_for(username),
+            "csrf_token": token.group(1),
+            "next": "/",
+        },
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    return csrf_of(client)
+
+
+def csrf_of(client: TestClient) -> str:
+    """The CSRF token of the client's session, as every page carries it."""
+    page = client.get("/", follow_redirects=False)
+    if page.status_code != 200:  # a role without the overview still has its pages
+        page = client.get("/login")
+    match = CSRF_META.search(page.text)
+    assert match
+    return match.group(1)
+
+
+@dataclass
+class SignedIn:
+    client: TestClient
+    csrf: str
+    username: str
+
+
+def sample_csv(month: str = "2025-01", force: str = "hertfordshire") -> str:
+    path = sample_dir() / month / f"{month}-{force}-street.csv.gz"
+    return gzip.decompress(path.read_bytes()).decode()
+
+
+def corrupt_latitude(text: str, line: int) -> str:
+    """The sample with one Latitude made impossible, at a known file line (header = line 1)."""
+    rows = text.splitlines()
+    cells = rows[line - 1].split(",")
+    cells[5] = "95.123456"
+    rows[line - 1] = ",".join(cells)
+    return "\n".join(rows) + "\n"
