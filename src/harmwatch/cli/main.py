@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from . import admin, data, demo, serve, where, where_plans
+from . import admin, data, demo, evaluation, serve, where, where_plans
 
 app = typer.Typer(
     name="harmwatch",
@@ -20,6 +20,8 @@ app.command("emerging-hotspots")(where.emerging_command)
 app.command("forecast-eval")(where.forecast_eval_command)
 app.command("areas")(where_plans.areas_command)
 app.command("patrol-plan")(where_plans.patrol_plan_command)
+app.command("evaluate")(evaluation.evaluate_command)
+app.command("change")(evaluation.change_command)
 app.command("demo")(demo.demo_command)
 app.command("serve")(serve.serve_command)
 

@@ -68,9 +68,9 @@ def _check_counts(a: int, b: int, exposure_a: float, exposure_b: float) -> None:
     for name, value in (("a", a), ("b", b)):
         if int(value) != value or value < 0:
             raise ValueError(f"count {name} must be a whole number ≥ 0, got {value!r}")
-    for name, value in (("exposure_a", exposure_a), ("exposure_b", exposure_b)):
-        if not (value > 0 and math.isfinite(value)):
-            raise ValueError(f"{name} must be a positive number, got {value!r}")
+    for label, exposure in (("exposure_a", exposure_a), ("exposure_b", exposure_b)):
+        if not (exposure > 0 and math.isfinite(exposure)):
+            raise ValueError(f"{label} must be a positive number, got {exposure!r}")
 
 
 def rate_ratio_exact(
@@ -93,6 +93,7 @@ def rate_ratio_exact(
         raise ValueError(f"conf_level must lie between 0 and 1, got {conf_level}")
     a, b = int(a), int(b)
     n = a + b
+    ratio: float
     alpha = 1 - conf_level
     odds_to_ratio = exposure_b / exposure_a
     if n == 0:

@@ -1,0 +1,109 @@
+"""`harmwatch evaluate` and `harmwatch change` as a user runs them (through a local Typer app)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import typer
+from PIL import Image
+from typer.testing import CliRunner
+
+from harmwatch.cli.evaluation import change_command, evaluate_command
+
+runner = CliRunner()
+app = typer.Typer()
+app.command("evaluate")(evaluate_command)
+app.command("change")(change_command)
+
+
+@pytest.fixture(scope="module")
+def bedfordshire_db(police_uk: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from harmwatch.sources.policeuk.ingest import ingest
+
+    files = sorted(police_uk.glob("202[1-4]-*/*-bedfordshire-street.csv.gz"))
+    assert len(files) == 36
+    db = tmp_path_factory.mktemp("beds-cli") / "beds.duckdb"
+    ingest(files, db)
+    return db
+
+
+def test_issue_example_shape_with_bedfordshire_codes(bedfordshire_db: Path) -> None:
+    # The issue's example, with two real Bedfordshire LSOAs (Luton 023A and 023B).
+    result = runner.invoke(
+        app,
+        ["evaluate", "--db", str(bedfordshire_db), "--lsoa", "E01033803,E01033804",
+         "--start", "2021-09", "--end", "2021-12", "--crime-type", "Drugs", "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    for key in ("rate_ratio", "ci_low", "ci_high", "p_value", "summary", "caveats", "controls"):
+        assert key in payload
+    assert {"estimate", "ci_low", "ci_high", "p_value", "model"} <= set(payload["did"])
+    assert {"value", "reading"} <= set(payload["wdq"])
+    assert payload["pre_months"] == 4 and payload["post_months"] == 4
+    assert any("few months" in c for c in payload["caveats"])
+
+
+def test_issue_example_codes_from_elsewhere_are_refused(bedfordshire_db: Path) -> None:
+    result = runner.invoke(
+        app,
+        ["evaluate", "--db", str(bedfordshire_db), "--lsoa", "E01023331,E01023383",
+         "--start", "2021-09", "--end", "2021-12", "--crime-type", "Drugs", "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "target area is empty" in result.stderr and "Traceback" not in result.output
+
+
+def test_evaluate_text_chart_and_options(bedfordshire_db: Path, tmp_path: Path) -> None:
+    chart = tmp_path / "eval.png"
+    result = runner.invoke(
+        app,
+        ["evaluate", "--db", str(bedfordshire_db), "--lsoa", "E01033803,E01033804",
+         "--start", "2023-01", "--end", "2023-06", "--buffer", "400", "--n-controls", "12",
+         "--chart", str(chart)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "difference-in-differences" in result.stdout and f"wrote {chart}" in result.stdout
+    assert "caveat" in result.stderr and "12 nearest" in result.stderr
+    with Image.open(chart) as image:
+        assert image.format == "PNG"
+
+
+def test_evaluate_refusals(bedfordshire_db: Path) -> None:
+    base = ["evaluate", "--db", str(bedfordshire_db), "--lsoa", "E01033803"]
+    no_pre = runner.invoke(app, [*base, "--start", "2021-05"])
+    assert no_pre.exit_code == 2 and "no pre-period" in no_pre.stderr
+    not_loaded = runner.invoke(app, [*base, "--start", "2024-02", "--end", "2024-08"])
+    assert not_loaded.exit_code == 2 and "not loaded" in not_loaded.stderr
+    two = runner.invoke(app, [*base, "--boundary", "x.geojson", "--start", "2023-01"])
+    assert two.exit_code == 2 and "exactly one" in two.stderr
+
+
+def test_change_json(bedfordshire_db: Path) -> None:
+    result = runner.invoke(
+        app, ["change", "--db", str(bedfordshire_db), "--period", "2022-05:2022-12", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert (payload["count_period"], payload["count_baseline"]) == (1173, 984)
+    for key in ("rate_ratio", "ci_low", "ci_high", "p_value", "pct_change", "difference"):
+        assert key in payload
+    assert payload["distinguishable_from_chance"] is True
+
+
+def test_change_text_and_refusal(bedfordshire_db: Path) -> None:
+    ok = runner.invoke(
+        app,
+        ["change", "--db", str(bedfordshire_db), "--period", "2023-01:2023-06",
+         "--baseline", "2022-01:2022-12", "--lsoa", "E01033803"],
+    )  # fmt: skip
+    assert ok.exit_code == 0, ok.output
+    assert "within what chance" in ok.stdout
+    bad = runner.invoke(app, ["change", "--db", str(bedfordshire_db), "--period", "2021-06"])
+    assert bad.exit_code == 2 and "not loaded" in bad.stderr
+    gap = runner.invoke(
+        app, ["change", "--db", str(bedfordshire_db), "--period", "2023-01,2023-03"]
+    )
+    assert gap.exit_code == 2 and "consecutive" in gap.stderr

@@ -1,0 +1,63 @@
+"""Fixtures for the evaluation tests: real Bedfordshire street crimes, and a planted copy."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pytest
+from eval_planted import PLANT_SEED, PLANTED_KEEP, PLANTED_LSOAS, PLANTED_MONTHS
+
+
+def bedfordshire_street(police_uk: Path) -> list[Path]:
+    files = sorted(police_uk.glob("202[1-4]-*/*-bedfordshire-street.csv.gz"))
+    assert len(files) == 36 and files[0].name.startswith("2021-05")
+    assert files[-1].name.startswith("2024-04")
+    return files
+
+
+@pytest.fixture(scope="session")
+def beds_db(police_uk: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Bedfordshire street crimes 2021-05…2024-04: 36 consecutive months, LSOA 2021 codes."""
+    from harmwatch.sources.policeuk.ingest import ingest
+
+    db = tmp_path_factory.mktemp("beds") / "beds.duckdb"
+    ingest(bedfordshire_street(police_uk), db)
+    return db
+
+
+@pytest.fixture(scope="session")
+def beds_data(beds_db: Path):  # type: ignore[no-untyped-def]
+    from harmwatch.evaluation.areas import load_crime_data
+
+    return load_crime_data(beds_db, ["Drugs"], ["bedfordshire"])
+
+
+@pytest.fixture(scope="session")
+def planted_db(beds_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of ``beds_db`` with 40 % of the Drugs rows of PLANTED_LSOAS deleted in 2023-01…06.
+
+    Rows are drawn without replacement with a fixed seed, so the copy is the same
+    on every run: exactly round(0.4 × n) of the n rows go.
+    """
+    db = tmp_path_factory.mktemp("planted") / "planted.duckdb"
+    shutil.copy(beds_db, db)
+    con = duckdb.connect(str(db))
+    try:
+        marks = ", ".join("?" * len(PLANTED_LSOAS))
+        rows = con.execute(
+            "SELECT load_id, line FROM street WHERE crime_type = 'Drugs' "
+            f"AND lsoa_code IN ({marks}) AND month BETWEEN ?::DATE AND ?::DATE "
+            "ORDER BY load_id, line",
+            [*PLANTED_LSOAS, f"{PLANTED_MONTHS[0]}-01", f"{PLANTED_MONTHS[1]}-01"],
+        ).fetchall()
+        rng = np.random.default_rng(PLANT_SEED)
+        drop = rng.choice(len(rows), size=round((1 - PLANTED_KEEP) * len(rows)), replace=False)
+        con.executemany(
+            "DELETE FROM street WHERE load_id = ? AND line = ?", [list(rows[i]) for i in drop]
+        )
+    finally:
+        con.close()
+    return db
