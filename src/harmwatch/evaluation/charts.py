@@ -19,8 +19,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import FuncFormatter
 
-from harmwatch import ATTRIBUTION
 from harmwatch.evaluation.evaluate import Evaluation
+from harmwatch.maps.charts import save_figure
 from harmwatch.maps.render import _north_arrow, _outline, _scale_bar
 
 
@@ -98,14 +98,4 @@ def draw_evaluation_chart(evaluation: Evaluation, path: str | Path) -> Path:
     mp.legend(loc="lower right", fontsize=7, markerscale=2)
     _scale_bar(mp, xmax - xmin)
     _north_arrow(mp)
-    fig.text(
-        0.01, 0.01, ATTRIBUTION, fontsize=6, wrap=True, ha="left", va="bottom", color="#444444"
-    )
-    fig.tight_layout(rect=(0, 0.05, 1, 1))
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.partial.png")
-    fig.savefig(tmp)
-    plt.close(fig)
-    tmp.replace(path)
-    return path
+    return save_figure(fig, path)

@@ -21,7 +21,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 from shapely.geometry.base import BaseGeometry
 
-from harmwatch import ATTRIBUTION
+from harmwatch.maps.charts import save_figure
 from harmwatch.spatial.grid import Grid
 
 CLASS_COLOURS = {"hot spot": "#c0392b", "not significant": "#ecf0f1", "cold spot": "#2e86c1"}
@@ -158,14 +158,4 @@ def draw_grid_map(
     ax.set_title(title + (f"\n{subtitle}" if subtitle else ""), fontsize=11)
     _scale_bar(ax, xmax - xmin)
     _north_arrow(ax)
-    fig.text(
-        0.01, 0.01, ATTRIBUTION, fontsize=6, wrap=True, ha="left", va="bottom", color="#444444"
-    )
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.partial.png")
-    fig.savefig(tmp)
-    plt.close(fig)
-    tmp.replace(path)
-    return path
+    return save_figure(fig, path)
