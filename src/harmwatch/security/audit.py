@@ -111,18 +111,8 @@ def canonical_details(details: dict[str, Any] | None) -> str:
 
 def compute_entry_hash(entry: AuditEntry) -> str:
     """SHA-256 (hex) of the entry's canonical JSON: every field, its id and ``prev_hash``."""
-    fields = {
-        "id": entry.id,
-        "at": _format_at(entry.at),
-        "actor": entry.actor,
-        "action": entry.action,
-        "target": entry.target,
-        "outcome": entry.outcome,
-        "details": entry.details_json,
-        "justification": entry.justification,
-        "client": entry.client,
-        "prev_hash": entry.prev_hash,
-    }
+    fields = entry_dict(entry)
+    del fields["entry_hash"]  # the hash covers everything but itself
     payload = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return hashlib.sha256(payload.encode("ascii")).hexdigest()
 
