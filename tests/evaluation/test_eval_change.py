@@ -9,9 +9,10 @@ import duckdb
 import pytest
 from scipy.stats import binomtest
 
-from harmwatch.evaluation.change import change
+from harmwatch.evaluation.change import change, parse_period
 from harmwatch.evaluation.evaluate import MonthsNotLoadedError
-from harmwatch.where.selection import Filter
+from harmwatch.where.hotspots import AreaSpec
+from harmwatch.where.selection import Filter, SelectionError
 
 
 def sql_count(db: Path, first: str, last: str, lsoa: str | None = None) -> int:
@@ -115,3 +116,95 @@ def test_a_rise_that_is_not_chance(beds_db: Path) -> None:
     assert result.rate.ratio == pytest.approx(1173 / 984)
     assert result.distinguishable_from_chance and result.rate.p_value < 1e-3
     assert "unlikely to be chance" in result.sentence
+
+
+def sql_district_count(db: Path, first: str, last: str, district: str | None) -> int:
+    """Drugs offences in a district by another route: the LSOA name starts with "<district> ".
+
+    ``district`` None: the crimes without an LSOA, which no district can hold.
+    """
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        place = "lsoa_name IS NULL" if district is None else "starts_with(lsoa_name, ?)"
+        params: list[object] = [f"{first}-01", f"{last}-01"]
+        if district is not None:
+            params.append(district + " ")
+        row = con.execute(
+            "SELECT count(*) FROM street WHERE crime_type = 'Drugs' "
+            f"AND month BETWEEN ?::DATE AND ?::DATE AND {place}",
+            params,
+        ).fetchone()
+        assert row is not None
+        return int(row[0])
+    finally:
+        con.close()
+
+
+def test_district_counts_crimes_whose_lsoa_name_starts_with_it(beds_db: Path) -> None:
+    result = change(beds_db, Filter(), ("2023-01", "2023-06"), district="luton")
+    assert result.district == "Luton" and "Luton" in result.area
+    a = sql_district_count(beds_db, "2023-01", "2023-06", "Luton")
+    b = sql_district_count(beds_db, "2022-01", "2022-06", "Luton")
+    assert (result.count_period, result.count_baseline) == (a, b)
+    assert 0 < a < sql_count(beds_db, "2023-01", "2023-06")  # a part of the force, not all
+    assert (result.rate.ci_low, result.rate.ci_high, result.rate.p_value) == pytest.approx(
+        binomial_route(a, b, 6, 6), rel=1e-10
+    )
+    unplaced = sql_district_count(beds_db, "2023-01", "2023-06", None) + sql_district_count(
+        beds_db, "2022-01", "2022-06", None
+    )
+    assert any(f"{unplaced:,} crimes without an LSOA" in n for n in result.notes), result.notes
+    assert result.to_dict()["district"] == "Luton"
+    assert "district Luton" in result.sentence
+
+
+def test_unknown_district_is_refused_with_the_known_ones(beds_db: Path) -> None:
+    with pytest.raises(
+        SelectionError, match=r"district 'Narnia'.*districts: .*Central Bedfordshire"
+    ):
+        change(beds_db, Filter(), ("2023-01", "2023-06"), district="Narnia")
+    with pytest.raises(ValueError, match="only one of them"):
+        change(
+            beds_db, Filter(), ("2023-01", "2023-06"), district="Luton", lsoa_codes=["E01033803"]
+        )
+    with pytest.raises(ValueError, match="only one of them"):
+        change(
+            beds_db,
+            Filter(),
+            ("2023-01", "2023-06"),
+            district="Luton",
+            area=AreaSpec(bbox=(500000.0, 200000.0, 510000.0, 210000.0)),
+        )
+
+
+def test_defaults_latest_quarter_and_the_fallback_baseline(beds_db: Path) -> None:
+    # The store holds 2021-05…2024-04: the latest three months are 2024-02…04, and a year
+    # earlier is loaded, so the fallback is not used even when allowed.
+    latest = change(beds_db, Filter(), baseline_fallback=True)
+    assert latest.period == ("2024-02", "2024-04") and latest.baseline == ("2023-02", "2023-04")
+    assert latest.count_period == sql_count(beds_db, "2024-02", "2024-04")
+    assert any("latest 3 months loaded" in d for d in latest.defaults_chosen)
+    assert any("a year earlier" in d for d in latest.defaults_chosen)
+    # 2021-09…11: a year earlier is not loaded; without the fallback that is refused,
+    # with it the three months just before (2021-06…08) are the baseline, and said so.
+    with pytest.raises(MonthsNotLoadedError, match="baseline month"):
+        change(beds_db, Filter(), ("2021-09", "2021-11"))
+    early = change(beds_db, Filter(), ("2021-09", "2021-11"), baseline_fallback=True)
+    assert early.baseline == ("2021-06", "2021-08")
+    assert early.count_baseline == sql_count(beds_db, "2021-06", "2021-08")
+    assert any(
+        "just before the period" in d and "2020-09…2020-11" in d for d in early.defaults_chosen
+    )
+    assert any("different calendar months" in c for c in early.caveats)
+    # Neither a year earlier nor just before is loaded: refused, naming what is loaded.
+    with pytest.raises(MonthsNotLoadedError, match="2021-05…2024-04"):
+        change(beds_db, Filter(), ("2021-05", "2021-07"), baseline_fallback=True)
+
+
+def test_parse_period() -> None:
+    assert parse_period("2025-12") == ("2025-12", "2025-12")
+    assert parse_period(" 2025-10 : 2025-12 ") == ("2025-10", "2025-12")
+    with pytest.raises(ValueError, match="one run of consecutive months"):
+        parse_period("2025-01,2025-03")
+    with pytest.raises(ValueError, match="not a month"):
+        parse_period("2025-13")

@@ -254,3 +254,36 @@ def test_admin_pages(
     page.screenshot(path=str(shot), full_page=True)
     keep_screenshot(shot)
     assert console_errors == []
+
+
+def test_pcc_viewer_evaluates_an_intervention(
+    page: Page, server: LiveServer, tmp_path: Path, console_errors: list[str]
+) -> None:
+    """The form, filled as a person would, gives the API's figures, a chart and a drawn map."""
+    sign_in(page, server, "pcc-viewer")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Did it work?").click()
+    page.get_by_label("LSOA codes", exact=True).fill("E01033803, E01033804")
+    page.get_by_label("Intervention started").select_option("2025-09")
+    page.get_by_label("Force", exact=True).select_option("bedfordshire")
+    page.get_by_role("button", name="Evaluate").click()
+    page.wait_for_selector('#eval-map[data-ready="1"]', timeout=30_000)
+    expected = page.evaluate(
+        "() => fetch('/api/evaluate?lsoa=E01033803,E01033804&start=2025-09"
+        "&force=bedfordshire&crime_type=Drugs').then(r => r.json())"
+    )
+    counts = expected["counts"]
+    drawn = page.locator("#eval-map").get_attribute("data-target-crimes")
+    assert drawn == str(counts["target_before"] + counts["target_after"])
+    assert page.locator("#eval-map path.hw-target").count() >= 1
+    assert page.locator("#rate-ratio").text_content() == f"{expected['rate_ratio']:.2f}"
+    assert page.locator("#did-estimate").text_content() == f"{expected['did']['estimate']:.2f}"
+    assert page.locator("#eval-summary").text_content() == expected["summary"]
+    assert page.locator("#eval-caveats li").count() == len(expected["caveats"])
+    chart = page.locator("img.eval-chart")
+    chart.scroll_into_view_if_needed()
+    page.wait_for_function("() => document.querySelector('img.eval-chart').complete")
+    assert chart.evaluate("img => img.naturalWidth") > 500
+    shot = tmp_path / "evaluation.png"
+    page.screenshot(path=str(shot), full_page=True)
+    keep_screenshot(shot)
+    assert console_errors == []

@@ -141,6 +141,9 @@ def test_capabilities_match_the_contract() -> None:
         "GET /api/meta",
         "GET /api/trends",
         "GET /api/forecast-eval",
+        "GET /evaluate",  # a PCC must be able to check a claim that something worked
+        "GET /api/evaluate",
+        "GET /api/change",
     }
     assert "GET /api/hotspots" in reachable(Role.NEIGHBOURHOOD_OFFICER)
     assert "POST /api/uploads" not in reachable(Role.NEIGHBOURHOOD_OFFICER)

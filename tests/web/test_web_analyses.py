@@ -18,7 +18,6 @@ from harmwatch.security.roles import Role
 from harmwatch.sources.policeuk.ingest import ingest
 from harmwatch.web import create_app
 from harmwatch.web.cache import ResultCache, StoreGate, store_version
-from harmwatch.web.trends import monthly_trends
 from harmwatch.where.hotspots import hotspots
 from harmwatch.where.selection import Filter
 
@@ -114,21 +113,10 @@ def test_bad_filters_are_422_not_500(clients: dict[str, SignedIn]) -> None:
     assert page.status_code == 200 and "no street crimes loaded for force(s) atlantis" in page.text
 
 
-def test_trends_say_no_data_for_months_not_loaded(
-    web_env: WebEnv, clients: dict[str, SignedIn]
-) -> None:
-    trend = monthly_trends(web_env.analytics_db, ("hertfordshire",))
-    assert trend.latest == "2025-12" and trend.previous_covered and not trend.year_ago_covered
-    drugs = next(c for c in trend.comparisons if c.crime_type == "Drugs")
-    assert drugs.year_ago is None and drugs.change_year is None and drugs.previous is not None
-    assert sum(n for _, n in trend.series("Drugs")) == int(
-        trend.table.loc[trend.table["crime_type"] == "Drugs", "n"].sum()
-    )
+def test_overview_says_no_data_for_months_not_loaded(clients: dict[str, SignedIn]) -> None:
+    # The library's side (harmwatch.timeline.trends) is tested in tests/timeline/test_trends.py.
     page = clients["pcc-viewer"].client.get("/?force=hertfordshire").text
     assert "no data" in page and "Dec 2025" in page
-    district = monthly_trends(web_env.analytics_db, ("hertfordshire",), "Stevenage")
-    herts = dict(trend.series("Drugs"))
-    assert all(n <= herts[m] for m, n in district.series("Drugs"))
 
 
 def test_bad_upload_names_file_line_and_field(clients: dict[str, SignedIn]) -> None:

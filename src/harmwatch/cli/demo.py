@@ -7,13 +7,14 @@ from pathlib import Path
 
 import typer
 
+from harmwatch.maps.results import draw_hotspot_map
 from harmwatch.outputs.tables import write_table
 from harmwatch.sources.policeuk.ingest import ingest
 from harmwatch.where.hotspots import hotspots
 from harmwatch.where.selection import Filter
 
 from .common import DbOption, console, resolve_db, user_errors
-from .where import draw_hotspot_map, print_hotspot_summary
+from .where import print_hotspot_summary
 
 
 def sample_dir() -> Path:

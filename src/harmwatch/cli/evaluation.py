@@ -8,7 +8,6 @@ import typer
 from rich.table import Table
 
 from harmwatch.evaluation.areas import DEFAULT_BUFFER_M, TargetSpec
-from harmwatch.timeline.months import month_number, parse_month_spec
 from harmwatch.where.selection import Filter
 
 from .common import DbOption, console, err_console, print_json, resolve_db, user_errors
@@ -26,14 +25,6 @@ def _cell_ids(text: str | None) -> tuple[int, ...]:
         raise ValueError(
             f"--cells must be whole numbers separated by commas, got {text!r}"
         ) from None
-
-
-def _period(spec: str, option: str) -> tuple[str, str]:
-    """'2023-01' or '2023-01:2023-06' as (first, last); a gap is refused."""
-    months = parse_month_spec(spec)
-    if month_number(months[-1]) - month_number(months[0]) + 1 != len(months):
-        raise ValueError(f"{option} must be one run of consecutive months, got {spec!r}")
-    return months[0], months[-1]
 
 
 def _print_notes(defaults: list[str], caveats: list[str], notes: list[str]) -> None:
@@ -140,19 +131,27 @@ def change_command(
         None, "--boundary", help="Only crimes inside this boundary."
     ),
     bbox: str | None = BboxOption,
+    district: str | None = typer.Option(
+        None,
+        "--district",
+        help="Only crimes whose LSOA name starts with this district (e.g. 'St Albans').",
+    ),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object for scripts."),
 ) -> None:
     """Did it really change? Counts, % change and an exact rate-ratio test between two periods."""
-    from harmwatch.evaluation.change import change
+    from harmwatch.evaluation.change import change, parse_period
 
+    if district and (lsoa or boundary or bbox):
+        raise ValueError("--district cannot be combined with --lsoa, --boundary or --bbox")
     area = make_area(boundary, bbox)
     result = change(
         resolve_db(db, quiet=json_out),
         Filter(forces=tuple(force or ()), crime_types=tuple(crime_type or ("Drugs",))),
-        _period(period, "--period"),
-        _period(baseline, "--baseline") if baseline else None,
+        parse_period(period, "--period"),
+        parse_period(baseline, "--baseline") if baseline else None,
         area=area if (area.boundary or area.bbox) else None,
         lsoa_codes=_codes(lsoa),
+        district=district,
     )
     if json_out:
         print_json(result.to_dict())

@@ -9,11 +9,8 @@ import typer
 from rich.table import Table
 
 from harmwatch.maps.charts import draw_forecast_chart
-from harmwatch.maps.render import EMERGING_COLOURS, draw_grid_map
+from harmwatch.maps.results import draw_emerging_map, draw_hotspot_map
 from harmwatch.outputs.tables import write_table
-from harmwatch.spatial.boundaries import force_districts
-from harmwatch.timeline.months import parse_month_spec
-from harmwatch.where.emerging_hotspots import EmergingHotspots
 from harmwatch.where.hotspots import AreaSpec, HotspotResult, hotspots
 from harmwatch.where.selection import Filter
 
@@ -40,16 +37,6 @@ FormatOption = typer.Option(None, "--format", help="csv, geojson or gpkg (defaul
 JsonOption = typer.Option(False, "--json", help="Print a JSON summary for scripts.")
 
 
-def make_filter(
-    force: list[str] | None, crime_type: list[str] | None, months: str | None
-) -> Filter:
-    return Filter(
-        forces=tuple(force or ()),
-        crime_types=tuple(crime_type or ()),
-        months=tuple(parse_month_spec(months)) if months else (),
-    )
-
-
 def make_area(boundary: Path | None, bbox: str | None) -> AreaSpec:
     box = None
     if bbox:
@@ -63,56 +50,6 @@ def make_area(boundary: Path | None, bbox: str | None) -> AreaSpec:
             raise ValueError(f"--bbox must be four numbers 'xmin,ymin,xmax,ymax', got {bbox!r}")
         box = (parts[0], parts[1], parts[2], parts[3])
     return AreaSpec(boundary=str(boundary) if boundary else None, bbox=box)
-
-
-def draw_hotspot_map(result: HotspotResult, path: Path) -> Path:
-    flt = result.points.filter
-    what = ", ".join(flt.crime_types) or "all crime"
-    months = result.points.months
-    period = f"{months[0]} to {months[-1]}" if months else ""
-    title = f"{what}: {', '.join(result.points.forces)}, {period}"
-    districts = _district_outlines(result.points.forces)
-    grid = result.grid
-    mask = result.mask
-    if result.method == "gistar":
-        classes = np.full(grid.size, "", dtype=object)
-        classes[result.cells["cell_id"].to_numpy()] = result.cells["class"].to_numpy()
-        return draw_grid_map(
-            path, grid, np.zeros(grid.shape), mask,
-            title=title, legend_label=f"Gi* ({result.parameters.get('p_adjust')}-adjusted p < {result.parameters['alpha']})",
-            area=result.study_area.geometry, classes=classes.reshape(grid.shape), districts=districts,
-            subtitle=f"{grid.cell:g} m cells; study area: {result.study_area.kind}",
-        )  # fmt: skip
-    column = "kde" if result.method == "kde" else "n"
-    values = np.zeros(grid.size)
-    values[result.cells["cell_id"].to_numpy()] = result.cells[column].to_numpy()
-    label = "crimes per km² (quartic KDE)" if column == "kde" else "crimes per cell"
-    return draw_grid_map(
-        path, grid, values.reshape(grid.shape), mask,
-        title=title, legend_label=label, area=result.study_area.geometry, districts=districts,
-        subtitle=f"{grid.cell:g} m cells; study area: {result.study_area.kind}",
-    )  # fmt: skip
-
-
-def _district_outlines(forces: list[str]) -> list:
-    outlines = []
-    for slug in forces:
-        outlines += list(force_districts(slug).geometry)
-    return outlines
-
-
-def draw_emerging_map(result: EmergingHotspots, path: Path) -> Path:
-    grid = result.grid
-    classes = np.full(grid.size, "", dtype=object)
-    classes[result.cells["cell_id"].to_numpy()] = result.cells["category"].to_numpy()
-    return draw_grid_map(
-        path, grid, np.zeros(grid.shape), result.mask,
-        title=f"Emerging hot spots: {result.months[0]} to {result.months[-1]}",
-        legend_label="category (Mann–Kendall trend on monthly Gi*)",
-        area=result.study_area.geometry, classes=classes.reshape(grid.shape),
-        class_colours=EMERGING_COLOURS, districts=_district_outlines(result.forces),
-        subtitle=f"{grid.cell:g} m cells; study area: {result.study_area.kind}",
-    )  # fmt: skip
 
 
 def print_hotspot_summary(result: HotspotResult) -> None:
@@ -178,7 +115,7 @@ def hotspots_command(
     """Hotspots on a square grid: counts, quartic KDE and Getis-Ord Gi* with FDR/Holm correction."""
     result = hotspots(
         resolve_db(db, quiet=json_out),
-        make_filter(force, crime_type, months),
+        Filter.from_options(force, crime_type, months),
         method=method,
         area=make_area(boundary, bbox),
         cell=cell,
@@ -228,7 +165,7 @@ def forecast_eval_command(
 
     result = forecast_eval(
         resolve_db(db, quiet=json_out),
-        make_filter(force, crime_type, months),
+        Filter.from_options(force, crime_type, months),
         area=make_area(boundary, bbox),
         cell=cell,
         methods=tuple(method) if method else DEFAULT_METHODS,
@@ -315,7 +252,7 @@ def emerging_command(
 
     result = emerging_hotspots(
         resolve_db(db, quiet=json_out),
-        make_filter(force, crime_type, months),
+        Filter.from_options(force, crime_type, months),
         area=make_area(boundary, bbox),
         cell=cell,
         distance_band=distance_band,

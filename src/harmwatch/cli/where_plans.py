@@ -9,13 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import typer
 from rich.table import Table
 
-from harmwatch.maps.render import draw_grid_map
+from harmwatch.maps.results import draw_patrol_map
 from harmwatch.outputs.tables import format_from_path, write_table
-from harmwatch.spatial.boundaries import force_districts
 from harmwatch.where.areas import AreaRanking, area_ranking, read_lsoa_list
 from harmwatch.where.hotspots import HotspotResult, hotspots
 from harmwatch.where.patrol import (
@@ -25,6 +23,7 @@ from harmwatch.where.patrol import (
     check_budget,
     patrol_plan,
 )
+from harmwatch.where.selection import Filter
 
 from .common import DbOption, console, print_json, print_lines, resolve_db, user_errors
 from .where import (
@@ -37,7 +36,6 @@ from .where import (
     JsonOption,
     MonthsOption,
     make_area,
-    make_filter,
 )
 
 
@@ -115,7 +113,7 @@ def areas_command(
         )
     ranking = area_ranking(
         resolve_db(db, quiet=json_out),
-        make_filter(force, crime_type, months),
+        Filter.from_options(force, crime_type, months),
         area=make_area(boundary, bbox),
         all_lsoa_codes=read_lsoa_list(lsoa_list) if lsoa_list else None,
     )
@@ -128,38 +126,6 @@ def areas_command(
     print_area_ranking(ranking, top)
     for path in written:
         console.print(f"wrote {path}")
-
-
-def draw_patrol_map(result: HotspotResult, plan: PatrolPlan, path: Path) -> Path:
-    """The score surface with the plan's zones outlined over the study area."""
-    score = str(plan.parameters["score"])
-    grid = result.grid
-    values = np.zeros(grid.size)
-    values[result.cells["cell_id"].to_numpy()] = result.cells[score].to_numpy()
-    flt = result.points.filter
-    what = ", ".join(flt.crime_types) or "all crime"
-    months = result.points.months
-    period = f"{months[0]} to {months[-1]}" if months else ""
-    districts = []
-    for slug in result.points.forces:
-        districts += list(force_districts(slug).geometry)
-    totals = plan.totals
-    label = {
-        "n": "crimes per cell",
-        "kde": "crimes per km² (quartic KDE)",
-        "gistar": "Gi* z-score",
-    }[score]
-    return draw_grid_map(
-        path, grid, values.reshape(grid.shape), result.mask,
-        title=f"Patrol plan: {what}, {', '.join(result.points.forces)}, {period}",
-        legend_label=label, area=result.study_area.geometry, districts=districts,
-        zones=list(plan.geo.geometry),
-        subtitle=(
-            f"{totals['zones']} zones (outlined): {_pct(totals['share_of_area'])} of the "
-            f"study area, {_pct(totals['share_of_crime'])} of its crimes; "
-            f"{grid.cell:g} m cells; study area: {result.study_area.kind}"
-        ),
-    )  # fmt: skip
 
 
 def print_patrol_plan(result: HotspotResult, plan: PatrolPlan, shown: int = 15) -> None:
@@ -231,7 +197,7 @@ def patrol_plan_command(
         format_from_path(out, fmt)  # refuse a bad name before the run, not after
     result = hotspots(
         resolve_db(db, quiet=json_out),
-        make_filter(force, crime_type, months),
+        Filter.from_options(force, crime_type, months),
         method=SCORE_METHOD[score],
         area=make_area(boundary, bbox),
         cell=cell,

@@ -68,6 +68,9 @@ class TargetSpec:
     boundary: str | None = None
     cells: tuple[int, ...] = ()
     cell_size: float | None = None
+    # How to name a boundary target to readers (the web app's boundaries live under
+    # server paths nobody should see in a report); default: the file's path.
+    label: str | None = None
 
     def __post_init__(self) -> None:
         given = sum(bool(v) for v in (self.lsoa_codes, self.boundary, self.cells))
@@ -217,7 +220,7 @@ def resolve_target(spec: TargetSpec, data: CrimeData) -> Target:
         in_target = _contains(geometry, data.x, data.y)
         target = Target(
             kind="boundary",
-            description=f"boundary file {spec.boundary}",
+            description=spec.label or f"boundary file {spec.boundary}",
             geometry=geometry,
             in_target=in_target,
             units=["target"],

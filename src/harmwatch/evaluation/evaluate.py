@@ -528,6 +528,12 @@ def _caveats(
         )
     if not wdq.interpretable:
         caveats.append(wdq.reading)
+    elif did.p_value >= ALPHA:
+        caveats.append(
+            "the WDQ has no test of chance: with no change in the target clearly beyond chance "
+            "(difference-in-differences p ≥ 0.05), its reading of displacement or diffusion "
+            "describes these counts and is not evidence of either"
+        )
     if any(t.lower() == "drugs" for t in data.crime_types):
         caveats.append(DRUGS_CAVEAT)
     return caveats

@@ -28,14 +28,16 @@ import shapely
 from shapely.geometry import mapping
 
 from harmwatch import ATTRIBUTION
-from harmwatch.cli.where import draw_hotspot_map, make_filter
-from harmwatch.cli.where_plans import draw_patrol_map
+from harmwatch.evaluation.change import Change
+from harmwatch.evaluation.change import change as period_change
+from harmwatch.maps.results import draw_hotspot_map, draw_patrol_map
 from harmwatch.outputs.tables import write_table
 from harmwatch.sources.policeuk.forces import force_name, force_slug
 from harmwatch.sources.policeuk.status import StoreStatus, store_status
 from harmwatch.spatial.boundaries import BoundaryError, force_districts, read_boundary
 from harmwatch.spatial.projection import BNG, to_wgs84
 from harmwatch.spatial.study_area import for_forces
+from harmwatch.timeline.trends import TrendResult, monthly_trends
 from harmwatch.where.areas import AreaRanking, area_ranking
 from harmwatch.where.forecast_eval import ForecastEvaluation, forecast_eval
 from harmwatch.where.hotspots import AreaSpec, HotspotResult, hotspots
@@ -45,7 +47,6 @@ from harmwatch.where.selection import Filter
 from . import charts
 from .cache import ResultCache, StoreGate, store_version
 from .jsontools import records
-from .trends import TrendResult, monthly_trends
 from .user_boundaries import BoundaryStore
 
 T = TypeVar("T")
@@ -81,7 +82,7 @@ class AnalysisQuery:
         )
 
     def to_filter(self) -> Filter:
-        return make_filter(list(self.forces), list(self.crime_types), self.months or None)
+        return Filter.from_options(self.forces, self.crime_types, self.months or None)
 
     def params(self) -> dict[str, Any]:
         """Query parameters that reproduce this query (for links to downloads)."""
@@ -344,6 +345,60 @@ class Analyses:
             return charts.standalone_svg(charts.line_chart_svg(series, title=title))
         with PLOT_LOCK:
             return charts.line_chart_png(series, title=title, attribution=ATTRIBUTION)
+
+    # -- period change ------------------------------------------------------------
+
+    def change(
+        self,
+        forces: tuple[str, ...],
+        district: str | None,
+        crime_types: tuple[str, ...],
+        period: tuple[str, str] | None,
+        baseline: tuple[str, str] | None,
+    ) -> Change:
+        """``harmwatch change --district``, falling back to the months before the period.
+
+        The web's callers cannot know which years are loaded, so where the same
+        months a year earlier are missing the library compares with the months
+        just before, and says so (the CLI refuses instead: its user chose).
+        """
+        key = (
+            "change",
+            tuple(sorted(f.strip().lower() for f in forces)),
+            district,
+            tuple(sorted(t.strip().lower() for t in crime_types)),
+            period,
+            baseline,
+        )
+        return self._cached(
+            key,
+            lambda: period_change(
+                self.db_path,
+                Filter(forces=forces, crime_types=crime_types),
+                period,
+                baseline,
+                district=district,
+                baseline_fallback=True,
+            ),
+        )
+
+    def change_csv(
+        self,
+        forces: tuple[str, ...],
+        district: str | None,
+        crime_types: tuple[str, ...],
+        period: tuple[str, str] | None,
+        baseline: tuple[str, str] | None,
+    ) -> bytes:
+        """One row of the JSON's fields; periods as the API takes them, other lists joined."""
+        result = self.change(forces, district, crime_types, period, baseline)
+        row = {
+            k: (":" if k in ("period", "baseline") else " | ").join(str(x) for x in v)
+            if isinstance(v, list)
+            else v
+            for k, v in result.to_dict().items()
+        }
+        return pd.DataFrame([row]).to_csv(index=False).encode()
 
 
 MAP_COLUMNS = ("n", "kde", "gistar", "pvalue_adj", "class")

@@ -33,7 +33,7 @@ from .deps import (
 )
 from .errors import USER_ERRORS
 from .middleware import AuditMiddleware, SecurityHeadersMiddleware
-from .routes import admin, api, auth, pages
+from .routes import admin, api, auth, evaluation, pages
 from .settings import WebSettings
 from .user_boundaries import BoundaryStore
 from .writer import GroupCommitWriter
@@ -74,6 +74,7 @@ def create_app(settings: WebSettings) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(admin.router)
     app.include_router(api.router)
+    app.include_router(evaluation.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(AuditMiddleware, record=ctx.record_async)
     app.add_middleware(SecurityHeadersMiddleware, secure=settings.secure_cookies)

@@ -51,6 +51,7 @@ NAV: list[tuple[str, str, Capability]] = [
     ("/", "Overview", Capability.VIEW_AGGREGATES),
     ("/hotspots", "Hotspot map", Capability.VIEW_HOTSPOTS),
     ("/forecast", "Forecast check", Capability.VIEW_AGGREGATES),
+    ("/evaluate", "Did it work?", Capability.VIEW_AGGREGATES),
     ("/data", "Data", Capability.MANAGE_DATA),
     ("/admin/audit", "Access log", Capability.READ_AUDIT),
     ("/admin/users", "Users", Capability.MANAGE_USERS),

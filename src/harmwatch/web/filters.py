@@ -77,7 +77,33 @@ def basename(path: str) -> str:
     return PurePath(str(path).split("!")[-1]).name
 
 
+def ratio(value: object) -> str:
+    """A ratio to two decimals; '∞' for an unbounded interval end, '—' when undefined."""
+    if value is None:
+        return "—"
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return str(value)
+    if math.isnan(number):
+        return "—"
+    return "∞" if math.isinf(number) else f"{number:.2f}"
+
+
+def pvalue(value: object) -> str:
+    """'p < 0.001' or 'p = 0.042': a p-value is never printed as zero."""
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return "p = —"
+    if not math.isfinite(number):
+        return "p = —"
+    return "p < 0.001" if number < 0.001 else f"p = {number:.3f}"
+
+
 FILTERS = {
+    "ratio": ratio,
+    "pvalue": pvalue,
     "num": num,
     "pct": pct,
     "count_or_nodata": count_or_nodata,

@@ -66,6 +66,7 @@ ROUTE_RULES: dict[tuple[str, str], Rule] = {
     # Pages.
     ("GET", "/"): Rule(A, "page"),
     ("GET", "/forecast"): Rule(A, "page"),
+    ("GET", "/evaluate"): Rule(A, "page", audit="search"),
     ("GET", "/hotspots"): Rule(H, "page"),
     ("GET", "/data"): Rule(D, "page"),
     ("POST", "/data/upload"): Rule(D, "page", audit="create"),
@@ -77,7 +78,9 @@ ROUTE_RULES: dict[tuple[str, str], Rule] = {
     # JSON API (and downloads: ?format=csv|geojson|png|svg).
     ("GET", "/api/meta"): Rule(A, "api"),
     ("GET", "/api/trends"): Rule(A, "api", audit="search"),
+    ("GET", "/api/change"): Rule(A, "api", audit="search"),
     ("GET", "/api/forecast-eval"): Rule(A, "api", audit="search"),
+    ("GET", "/api/evaluate"): Rule(A, "api", audit="search"),
     ("GET", "/api/hotspots"): Rule(H, "api", audit="search"),
     ("GET", "/api/areas"): Rule(H, "api", audit="search"),
     ("GET", "/api/patrol"): Rule(H, "api", audit="search"),

@@ -14,11 +14,45 @@ import duckdb
 import numpy as np
 
 from harmwatch.sources.policeuk.forces import force_slug
-from harmwatch.timeline.months import consecutive_runs
+from harmwatch.timeline.months import consecutive_runs, parse_month_spec
 
 
 class SelectionError(ValueError):
     pass
+
+
+# The district of an LSOA is its name without the trailing code ("St Albans 012B" is in
+# "St Albans"): police.uk carries no district column, and LSOA names are built this way.
+DISTRICT_SQL = "regexp_replace(lsoa_name, ' [^ ]+$', '')"
+
+
+def district_condition(
+    con: duckdb.DuckDBPyConnection, forces: Sequence[str], district: str
+) -> tuple[str, list[object], str]:
+    """A ``street`` condition for crimes in ``district``, its parameters and the district's name.
+
+    The name is matched ignoring case and surrounding spaces, among the districts
+    the ``forces`` have crimes in; an unknown one is refused with those districts,
+    so a typo is not mistaken for "no crimes". Crimes without an LSOA cannot be
+    placed in a district, so the condition leaves them out.
+    """
+    marks = ", ".join("?" * len(forces))
+    known = [
+        r[0]
+        for r in con.execute(
+            f"SELECT DISTINCT {DISTRICT_SQL} FROM street WHERE force IN ({marks}) "
+            "AND lsoa_name IS NOT NULL ORDER BY 1",
+            list(forces),
+        ).fetchall()
+    ]
+    by_lower = {k.lower(): k for k in known}
+    name = by_lower.get(district.strip().lower())
+    if name is None:
+        raise SelectionError(
+            f"no crimes in district {district!r} for {', '.join(forces)}; "
+            f"districts: {', '.join(known)}"
+        )
+    return f"{DISTRICT_SQL} = ?", [name], name
 
 
 @dataclass(frozen=True)
@@ -26,6 +60,17 @@ class Filter:
     forces: tuple[str, ...] = ()
     crime_types: tuple[str, ...] = ("Drugs",)
     months: tuple[str, ...] = ()  # empty: every month loaded
+
+    @classmethod
+    def from_options(
+        cls, forces: Sequence[str] | None, crime_types: Sequence[str] | None, months: str | None
+    ) -> Filter:
+        """A filter from what a user typed: months as ``2025-01``, ``2025-01:2025-06`` or a list."""
+        return cls(
+            forces=tuple(forces or ()),
+            crime_types=tuple(crime_types or ()),
+            months=tuple(parse_month_spec(months)) if months else (),
+        )
 
 
 @dataclass

@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from harmwatch.evaluation.change import parse_period
 from harmwatch.security import audit
 from harmwatch.security.accounts import list_users
 
@@ -83,6 +84,55 @@ def trends(
     types = [t for t in (crime_type or []) if t.strip()] or ["Drugs"]
     data = analyses.trends_file(forces, where, types, format)
     return file_response(data, format, "-".join(["trends", *forces, where or ""]))
+
+
+# The characters parse_month_spec reads (":" or ".." within a run, "," between parts);
+# anything else is refused before the handler runs.
+PERIOD_PATTERN = r"^[0-9:,. -]{0,100}$"
+
+
+@router.get("/change", tags=["aggregates"], responses=FILE_RESPONSES)
+def period_change(
+    request: Request,
+    force: Annotated[list[str] | None, Query(description="Force slug (repeatable).")] = None,
+    district: Annotated[
+        str | None, Query(max_length=100, description="Crimes whose LSOA name starts with it.")
+    ] = None,
+    crime_type: Annotated[
+        list[str] | None, Query(description="Crime type (repeatable, counted together); Drugs.")
+    ] = None,
+    period: Annotated[
+        str | None,
+        Query(
+            pattern=PERIOD_PATTERN,
+            description="2025-12 or 2025-10:2025-12; default: the latest 3 months loaded.",
+        ),
+    ] = None,
+    baseline: Annotated[
+        str | None,
+        Query(
+            pattern=PERIOD_PATTERN,
+            description="Months to compare with; default: the same months a year earlier, "
+            "or the months just before the period where those are not loaded.",
+        ),
+    ] = None,
+    format: Annotated[Literal["json", "csv"], Query(description=FORMAT_DOC)] = "json",
+) -> Response:
+    """Did it really change? Counts, % change, exact rate ratio with 95 % CI, p-value, caveats."""
+    analyses = context(request).analyses
+    forces = tuple(f for f in (force or []) if f.strip())[:50]
+    types = tuple(t for t in (crime_type or []) if t.strip())[:50] or ("Drugs",)
+    where = district.strip() if district and district.strip() else None
+    span = parse_period(period, "period") if period and period.strip() else None
+    base = parse_period(baseline, "baseline") if baseline and baseline.strip() else None
+    result = analyses.change(forces, where, types, span, base)
+    audit_details(request, period=list(result.period), baseline=list(result.baseline))
+    if format == "json":
+        return _json(result.to_dict())
+    data = analyses.change_csv(forces, where, types, span, base)
+    parts = ["change", *result.forces, where or "", *result.crime_types, *result.period]
+    stem = "-".join([*parts, "vs", *result.baseline])
+    return file_response(data, "csv", stem.lower())
 
 
 @router.get("/hotspots", tags=["hotspots"], responses=FILE_RESPONSES)

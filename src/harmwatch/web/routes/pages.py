@@ -14,13 +14,16 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
+from starlette.datastructures import QueryParams
 
+from harmwatch.evaluation.change import Change, parse_period
 from harmwatch.where.patrol import PatrolPlan
 
 from .. import charts
-from ..analysis import trends_title
+from ..analysis import Analyses, trends_title
 from ..deps import audit_details, context, render
 from ..errors import USER_ERRORS
+from ..filters import ratio
 from ..params import page_query
 from ..uploads import UploadOutcome
 from .api import handle_upload
@@ -36,9 +39,80 @@ def _qs(params: dict[str, Any], **extra: Any) -> str:
     return urlencode({k: v for k, v in merged.items() if v not in (None, "")}, doseq=True)
 
 
+def _unique(lines: list[str]) -> list[str]:
+    return list(dict.fromkeys(lines))
+
+
+def _change_row(result: Change, query: dict[str, Any]) -> dict[str, Any]:
+    """One crime type's period change as the panel shows it, with links that reproduce it."""
+    rate = result.rate
+    pct = result.pct_change
+    link = {
+        **query,
+        "crime_type": result.crime_types,
+        "period": ":".join(result.period),
+        "baseline": ":".join(result.baseline),
+    }
+    return {
+        "result": result,
+        "pct": "—" if pct is None else f"{pct:+.1f} %",
+        "ratio": ratio(rate.ratio),
+        "ci": f"{ratio(rate.ci_low)}–{ratio(rate.ci_high)}",
+        "p": "< 0.001" if rate.p_value < 0.001 else f"{rate.p_value:.3f}",
+        "qs": _qs(link),
+    }
+
+
+def _change_panel(
+    analyses: Analyses,
+    params: QueryParams,
+    force: str,
+    district: str | None,
+    shown: list[str],
+) -> dict[str, Any]:
+    """The "Has it really changed?" panel: one period change per crime type shown.
+
+    An empty period or baseline is the library's default, which it explains
+    (``defaults_chosen``); a value it cannot use is shown beside the form.
+    """
+    period_text = (params.get("period") or "").strip()
+    baseline_text = (params.get("baseline") or "").strip()
+    panel: dict[str, Any] = {
+        "period": period_text,
+        "baseline": baseline_text,
+        "errors": [],
+        "rows": [],
+        "defaults": [],
+        "notes": [],
+        "caveats": [],
+    }
+    try:
+        span = parse_period(period_text, "period") if period_text else None
+        base = parse_period(baseline_text, "baseline") if baseline_text else None
+    except ValueError as exc:
+        panel["errors"].append(str(exc))
+        return panel
+    query = {"force": force, "district": district or ""}
+    errors: list[str] = []
+    results: list[Change] = []
+    for crime_type in shown:
+        try:
+            results.append(
+                analyses.change((force,) if force else (), district, (crime_type,), span, base)
+            )
+        except USER_ERRORS as exc:
+            errors.append(str(exc))
+    panel["errors"] = _unique(errors)
+    panel["rows"] = [_change_row(r, query) for r in results]
+    panel["defaults"] = _unique([line for r in results for line in r.defaults_chosen])
+    panel["notes"] = _unique([line for r in results for line in r.notes])
+    panel["caveats"] = _unique([line for r in results for line in r.caveats])
+    return panel
+
+
 @router.get("/", response_class=HTMLResponse)
 def overview(request: Request) -> HTMLResponse:
-    """Monthly trends per crime type; latest month against the previous one and a year before."""
+    """Monthly trends per crime type, and whether the latest months really changed."""
     analyses = context(request).analyses
     meta = analyses.meta()
     params = request.query_params
@@ -49,6 +123,7 @@ def overview(request: Request) -> HTMLResponse:
     trend = None
     chart = ""
     rows: list[dict[str, Any]] = []
+    panel: dict[str, Any] | None = None
     if meta["forces"]:
         try:
             trend = analyses.trends((force,) if force else (), district)
@@ -67,6 +142,7 @@ def overview(request: Request) -> HTMLResponse:
                     ),
                 }
             )
+        panel = _change_panel(analyses, params, force, district, shown)
         audit_details(request, months=len(trend.months), crime_types=len(rows))
     query = {"force": force, "district": district or "", "crime_type": shown}
     return render(
@@ -82,6 +158,9 @@ def overview(request: Request) -> HTMLResponse:
         rows=rows,
         error=error,
         qs=_qs(query),
+        panel=panel,
+        period=(params.get("period") or "").strip(),
+        baseline=(params.get("baseline") or "").strip(),
     )
 
 

@@ -8,9 +8,11 @@ police.uk publishes a zero for a crime type in a month it covers only by leaving
 it out, so a missing crime type in a covered month *is* zero, but a missing month
 is unknown. A month counts as covered when every selected force has it loaded.
 
-This is analytics, not presentation; it lives here until a library home
-(``harmwatch.timeline``) is agreed, and it reads the database only through
-:func:`harmwatch.storage.analytics.connect` as the other analyses do.
+A one-month change of a few crimes is mostly noise, so each comparison carries
+the exact two-sided p-value of the Poisson rate ratio (one month against one
+month, :func:`harmwatch.evaluation.rates.rate_ratio_exact`): a reader can tell a
+change distinguishable from chance from one that is not before calling it a rise.
+For a longer period, and its interval, see :func:`harmwatch.evaluation.change.change`.
 """
 
 from __future__ import annotations
@@ -21,13 +23,19 @@ from pathlib import Path
 
 import pandas as pd
 
+from harmwatch.evaluation.change import ALPHA
+from harmwatch.evaluation.rates import rate_ratio_exact
 from harmwatch.sources.policeuk.forces import force_slug
 from harmwatch.storage import analytics
 from harmwatch.timeline.months import add_months
-from harmwatch.where.selection import SelectionError
+from harmwatch.where.selection import SelectionError, district_condition
 
-# The district of an LSOA is its name without the trailing code ("St Albans 012B").
-_DISTRICT_SQL = "regexp_replace(lsoa_name, ' [^ ]+$', '')"
+
+def _p_value(now: int, then: int | None) -> float | None:
+    """Two-sided exact p-value of equal monthly rates; None when the month is not loaded."""
+    if then is None:
+        return None
+    return rate_ratio_exact(now, then, 1.0, 1.0).p_value
 
 
 @dataclass
@@ -38,6 +46,13 @@ class Comparison:
     latest: int
     previous: int | None  # None: the previous month is not loaded (no data)
     year_ago: int | None
+    # Computed here, not passed in, so a p-value can never disagree with its counts.
+    p_previous: float | None = field(init=False)
+    p_year: float | None = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.p_previous = _p_value(self.latest, self.previous)
+        self.p_year = _p_value(self.latest, self.year_ago)
 
     @staticmethod
     def _change(now: int, then: int | None) -> float | None:
@@ -52,6 +67,15 @@ class Comparison:
     @property
     def change_year(self) -> float | None:
         return self._change(self.latest, self.year_ago)
+
+    @property
+    def chance_previous(self) -> bool:
+        """True when the change on the previous month is within what chance alone produces."""
+        return self.p_previous is not None and self.p_previous >= ALPHA
+
+    @property
+    def chance_year(self) -> bool:
+        return self.p_year is not None and self.p_year >= ALPHA
 
 
 @dataclass
@@ -90,6 +114,12 @@ class TrendResult:
                     "year_ago": c.year_ago,
                     "change_previous": c.change_previous,
                     "change_year": c.change_year,
+                    "p_previous": c.p_previous,
+                    "p_year": c.p_year,
+                    "distinguishable_previous": None
+                    if c.p_previous is None
+                    else not c.chance_previous,
+                    "distinguishable_year": None if c.p_year is None else not c.chance_year,
                 }
                 for c in self.comparisons
             ],
@@ -133,21 +163,9 @@ def monthly_trends(
         params: list[object] = list(chosen)
         notes: list[str] = []
         if district:
-            known = {
-                r[0]
-                for r in con.execute(
-                    f"SELECT DISTINCT {_DISTRICT_SQL} FROM street WHERE {where} "
-                    "AND lsoa_name IS NOT NULL",
-                    params,
-                ).fetchall()
-            }
-            if district not in known:
-                raise SelectionError(
-                    f"no crimes in district {district!r} for {', '.join(chosen)}; "
-                    f"districts: {', '.join(sorted(known))}"
-                )
-            where += f" AND {_DISTRICT_SQL} = ?"
-            params.append(district)
+            condition, extra, district = district_condition(con, chosen, district)
+            where += f" AND {condition}"
+            params += extra
             notes.append(
                 f"district {district}: crimes whose LSOA name starts with it; crimes without "
                 "an LSOA are left out"
