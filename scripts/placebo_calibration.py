@@ -37,21 +37,28 @@ def main() -> None:
         db = Path(tmp) / "beds.duckdb"
         ingest(files, db)
         data = load_crime_data(db, ["Drugs"], ["bedfordshire"])
-    hits = naive_hits = total = 0
+    hits = naive_hits = wald_hits = total = 0
     for seed in seeds:
         start = time.perf_counter()
         results = draw_placebos(data, n=n, seed=seed, select_on_pre=False)
         did = int((results[:, 0] < 0.05).sum())
         naive = int((results[:, 1] < 0.05).sum())
-        hits, naive_hits, total = hits + did, naive_hits + naive, total + n
+        wald = int((results[:, 3] < 0.05).sum())
+        hits, naive_hits, wald_hits, total = (
+            hits + did,
+            naive_hits + naive,
+            wald_hits + wald,
+            total + n,
+        )
         print(
-            f"seed {seed:>9}: DiD {did}/{n} = {did / n:.1%}, naive before/after {naive / n:.1%} "
+            f"seed {seed:>9}: DiD {did}/{n} = {did / n:.1%} (model Wald {wald / n:.1%}), "
+            f"naive before/after {naive / n:.1%} "
             f"({time.perf_counter() - start:.1f} s)"
         )
     ci = binomtest(hits, total).proportion_ci(0.95, method="exact")
     print(
         f"pooled: DiD {hits}/{total} = {hits / total:.1%} (exact 95 % CI {ci.low:.1%}–{ci.high:.1%}); "
-        f"naive {naive_hits / total:.1%}"
+        f"model Wald {wald_hits}/{total} = {wald_hits / total:.1%}; naive {naive_hits / total:.1%}"
     )
 
 

@@ -10,7 +10,14 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from harmwatch.evaluation.did import UnitTotals, did_random_effects, poisson_fe, totals_from_panel
+from harmwatch.evaluation.did import (
+    UnitTotals,
+    did_placebo_calibrated,
+    did_random_effects,
+    group_coefficients,
+    poisson_fe,
+    totals_from_panel,
+)
 
 
 def monthly_panel(seed: int, units: int = 9, months: int = 15, effect: float = 0.6):
@@ -105,3 +112,91 @@ def test_to_dict_is_json_safe() -> None:
     d = res.to_dict()
     assert {"estimate", "ci_low", "ci_high", "p_value", "model"} <= set(d)
     assert all(v is None or math.isfinite(v) for v in d.values() if isinstance(v, float))
+
+
+# -- placebo-calibrated inference ---------------------------------------------------
+
+
+def _marginal_loglik(
+    beta: float, after: np.ndarray, total: np.ndarray, base: float, tau: float
+) -> float:
+    """The random-effect binomial log-likelihood by adaptive quadrature (scipy), not Gauss–Hermite."""
+    from scipy import integrate, stats
+
+    out = 0.0
+    for a, n in zip(after, total, strict=True):
+
+        def density(u: float, a: float = a, n: float = n) -> float:
+            p = 1 / (1 + math.exp(-(base + beta + u)))
+            return float(stats.binom.pmf(a, n, p) * stats.norm.pdf(u, 0, tau))
+
+        out += math.log(integrate.quad(density, -8 * tau, 8 * tau, limit=200)[0])
+    return out
+
+
+def test_group_coefficient_is_the_closed_form_without_a_random_effect() -> None:
+    after = np.array([[3, 7, 2], [0, 1, 9]])
+    total = np.array([[10, 12, 8], [4, 9, 20]])
+    got = group_coefficients(after, total, offset=math.log(6 / 12), intercept=0.2, tau=0.0)
+    share = after.sum(axis=1) / total.sum(axis=1)
+    expected = np.log(share / (1 - share)) - math.log(6 / 12) - 0.2
+    np.testing.assert_allclose(got, expected, atol=1e-9)
+
+
+def test_group_coefficient_maximises_the_random_effect_likelihood() -> None:
+    from scipy import optimize
+
+    after = np.array([4.0, 11.0, 2.0, 0.0])
+    total = np.array([15.0, 20.0, 9.0, 3.0])
+    base, tau = math.log(6 / 20) - 0.1, 0.5
+    got = group_coefficients(after[None, :], total[None, :], math.log(6 / 20), -0.1, tau)[0]
+    reference = optimize.minimize_scalar(
+        lambda b: -_marginal_loglik(b, after, total, base, tau),
+        bounds=(-5, 5),
+        method="bounded",
+        options={"xatol": 1e-8},
+    ).x
+    assert got == pytest.approx(reference, abs=1e-5)
+
+
+def test_placebo_intervals_cover_the_truth_and_agree_with_their_p_values() -> None:
+    cover, agree = [], []
+    for seed in range(60):
+        res = did_placebo_calibrated(simulate(seed, 0.45, 0.6), draws=1000)
+        cover.append(res.ci_low < 0.6 < res.ci_high)
+        if abs(res.p_value - 0.05) > 0.01:  # away from the draws' resolution
+            agree.append((res.p_value < 0.05) == (not res.ci_low < 1 < res.ci_high))
+    assert np.mean(cover) >= 0.88
+    assert all(agree) and len(agree) >= 40
+
+
+def test_placebo_false_positives_are_near_nominal_on_simulated_areas() -> None:
+    # Heavy-tailed area changes (t with 3 df), where a normal random effect is optimistic.
+    calls = []
+    for seed in range(200):
+        rng = np.random.default_rng(1000 + seed)
+        totals = simulate(seed, 0.0, 1.0)
+        shift = np.exp(0.35 * rng.standard_t(3, len(totals.units)))
+        after = rng.poisson(totals.after * shift)
+        heavy = UnitTotals(totals.units, totals.before, after, totals.treated, 20, 6)
+        calls.append(did_placebo_calibrated(heavy, draws=500).p_value < 0.05)
+    assert np.mean(calls) <= 0.08
+
+
+def test_placebo_result_is_reproducible_and_keeps_the_model_figures() -> None:
+    totals = simulate(3, 0.45, 0.6)
+    first, second = did_placebo_calibrated(totals), did_placebo_calibrated(totals)
+    assert first == second
+    assert first.model_based is not None and first.placebo_draws == 2000
+    assert first.model_based["estimate"] == did_random_effects(totals).estimate
+    assert "Conley & Taber" in first.model
+
+
+def test_target_without_crimes_after_falls_back_to_the_model_interval() -> None:
+    totals = simulate(4, 0.3, 1.0)
+    after = totals.after.copy()
+    after[totals.treated] = 0
+    res = did_placebo_calibrated(
+        UnitTotals(totals.units, totals.before, after, totals.treated, 20, 6)
+    )
+    assert res.placebo_draws == 0 and "placebo interval is undefined" in res.notes[-1]

@@ -40,6 +40,14 @@ interval for β is Wald with a t reference on (units − 3) degrees of freedom.
 With τ = 0 it is exactly the Poisson fixed-effects model. τ is estimated from the
 control areas, so it needs many of them: hence the default of taking every
 uncontaminated LSOA of the force as a control.
+
+**Why the interval comes from placebo groups.** With one to five target LSOAs the
+Wald interval rests on a handful of areas whose changes are heavier-tailed than
+the normal random effect: over 900 placebo interventions on real data it called
+6.3 % significant at 5 %. :func:`did_placebo_calibrated`, which ``evaluate``
+uses, keeps the model's estimate and takes the interval and p-value from the
+estimates that size-matched groups of control areas get when put in the
+target's place (Conley & Taber 2011): 4.4 % of the same 900 placebos.
 """
 
 from __future__ import annotations
@@ -47,7 +55,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import statsmodels.api as sm
@@ -133,6 +141,11 @@ class PoissonFE:
         }
 
 
+def _exp(value: float) -> float:
+    """``exp`` that gives ∞ (an unbounded interval end) instead of raising on overflow."""
+    return math.inf if value > 709.0 else math.exp(value)
+
+
 def _finite(value: float) -> float | None:
     """JSON has no NaN or infinity: an undefined figure is written as null."""
     return value if math.isfinite(value) else None
@@ -173,9 +186,9 @@ def poisson_fe(totals: UnitTotals, conf_level: float = 0.95) -> PoissonFE:
     dispersion = float(fit.pearson_chi2 / fit.df_resid) if fit.df_resid > 0 else math.nan
     z = float(stats.norm.ppf(0.5 + conf_level / 2))
     return PoissonFE(
-        estimate=math.exp(coef),
-        ci_low=math.exp(coef - z * se),
-        ci_high=math.exp(coef + z * se),
+        estimate=_exp(coef),
+        ci_low=_exp(coef - z * se),
+        ci_high=_exp(coef + z * se),
         p_value=float(2 * stats.norm.sf(abs(coef) / se)) if se > 0 else math.nan,
         coef=coef,
         se=se,
@@ -220,6 +233,10 @@ class DidResult:
     months_before: int
     months_after: int
     notes: tuple[str, ...] = field(default_factory=tuple)
+    intercept: float = math.nan  # c: the controls' log-odds of a crime falling after the start
+    # The random-effect model's own Wald figures, kept beside the placebo-calibrated ones.
+    model_based: dict[str, float] | None = None
+    placebo_draws: int = 0
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -237,6 +254,10 @@ class DidResult:
             "months_before": self.months_before,
             "months_after": self.months_after,
             "poisson_fixed_effects": self.poisson.to_dict(),
+            "random_effect_wald": (
+                {k: _finite(v) for k, v in self.model_based.items()} if self.model_based else None
+            ),
+            "placebo_draws": self.placebo_draws,
             "notes": list(self.notes),
         }
 
@@ -298,9 +319,9 @@ def did_random_effects(totals: UnitTotals, conf_level: float = 0.95) -> DidResul
         )
     treated_units = int(used.treated.sum())
     return DidResult(
-        estimate=math.exp(coef),
-        ci_low=math.exp(coef - crit * se) if math.isfinite(se) else math.nan,
-        ci_high=math.exp(coef + crit * se) if math.isfinite(se) else math.nan,
+        estimate=_exp(coef),
+        ci_low=_exp(coef - crit * se) if math.isfinite(se) else math.nan,
+        ci_high=_exp(coef + crit * se) if math.isfinite(se) else math.nan,
         p_value=float(2 * stats.t.sf(abs(coef) / se, df)) if math.isfinite(se) else math.nan,
         coef=coef,
         se=se,
@@ -317,4 +338,161 @@ def did_random_effects(totals: UnitTotals, conf_level: float = 0.95) -> DidResul
         months_before=used.months_before,
         months_after=used.months_after,
         notes=tuple(notes),
+        intercept=float(params[0]),
+    )
+
+
+# -- placebo-calibrated inference ---------------------------------------------------
+
+PLACEBO_DRAWS = 2000
+PLACEBO_POOL = 25  # controls nearest in size to each target unit, drawn from
+PLACEBO_SEED = 20030101  # fixed: the same data always give the same interval
+_CHUNK_CELLS = 2_000_000  # rows × units × nodes per block, to bound memory
+
+
+def group_coefficients(
+    after: np.ndarray, total: np.ndarray, offset: float, intercept: float, tau: float
+) -> np.ndarray:
+    """β maximising the random-effect likelihood of each row's units, with c and τ fixed.
+
+    ``after`` and ``total`` are (groups × units). Row by row this is the DiD
+    coefficient the model would give that group of units if it were the target,
+    the controls' intercept ``c`` and spread ``τ`` being what the controls said.
+    Newton's method on one parameter per row, all rows at once.
+    """
+    after = np.atleast_2d(np.asarray(after, dtype=float))
+    total = np.atleast_2d(np.asarray(total, dtype=float))
+    rows = after.shape[0]
+    per_block = max(1, _CHUNK_CELLS // max(1, after.shape[1] * len(_NODES)))
+    out = np.empty(rows)
+    for first in range(0, rows, per_block):
+        block = slice(first, first + per_block)
+        out[block] = _newton_rows(after[block], total[block], offset + intercept, tau)
+    return out
+
+
+def _newton_rows(after: np.ndarray, total: np.ndarray, base: float, tau: float) -> np.ndarray:
+    # Start from the pooled binomial estimate (exact when τ = 0) to need few steps.
+    share = (after.sum(axis=1) + 0.5) / (total.sum(axis=1) + 1.0)
+    beta = np.log(share / (1 - share)) - base
+    nodes = tau * _NODES[None, None, :]
+    a, n = after[..., None], total[..., None]
+    for _ in range(50):
+        eta = base + beta[:, None, None] + nodes
+        loglik = a * -np.logaddexp(0.0, -eta) + (n - a) * -np.logaddexp(0.0, eta) + _LOG_WEIGHTS
+        weight = np.exp(loglik - special.logsumexp(loglik, axis=2, keepdims=True))
+        p = special.expit(eta)
+        residual = a - n * p
+        score = (weight * residual).sum(axis=2)
+        # d²/dβ² of log Σ w·f = E[r² − n p(1−p)] − E[r]² under the node weights
+        curvature = (weight * (residual**2 - n * p * (1 - p))).sum(axis=2) - score**2
+        gradient, hessian = score.sum(axis=1), curvature.sum(axis=1)
+        step = np.clip(np.where(hessian < 0, -gradient / np.where(hessian < 0, hessian, -1.0), 0.5 * np.sign(gradient)), -1.0, 1.0)  # fmt: skip
+        beta = beta + step
+        if float(np.max(np.abs(step))) < 1e-9:
+            break
+    return beta
+
+
+def did_placebo_calibrated(
+    totals: UnitTotals,
+    conf_level: float = 0.95,
+    draws: int = PLACEBO_DRAWS,
+    pool: int = PLACEBO_POOL,
+    seed: int = PLACEBO_SEED,
+) -> DidResult:
+    """The DiD IRR with its interval and p-value from placebo groups of control areas.
+
+    The random-effect model (:func:`did_random_effects`) gives the right spread
+    of areas' changes on average, but with one to five target LSOAs the estimate
+    rests on a handful of areas whose changes are heavier-tailed than normal (a
+    dealing spot opens or closes), and its Wald interval called 6.3 % of 900
+    placebo interventions significant at 5 %. Following Conley & Taber (2011,
+    *Review of Economics and Statistics* 93(1): 113–125), inference with few
+    treated units uses the control areas themselves: each draw replaces every
+    target unit by one of the ``pool`` control areas nearest to it in size
+    (crimes over the window; Poisson noise depends on size) and computes the
+    coefficient that group would get as the target (:func:`group_coefficients`).
+    The draws are the distribution of the estimate's error when nothing
+    happened; the interval is ``β̂ − (upper, lower) quantile`` and the p-value the
+    equal-tailed share of draws beyond ``β̂``, so that the interval excludes 1
+    exactly when p < 1 − ``conf_level`` (up to the draws' resolution).
+    """
+    used = _check(totals)
+    model = did_random_effects(used, conf_level)
+    after = used.after.astype(float)
+    total = (used.before + used.after).astype(float)
+    treated = used.treated
+    offset = math.log(used.months_after / used.months_before)
+    c, tau = model.intercept, model.tau
+    if after[treated].sum() == 0 or after[treated].sum() == total[treated].sum():
+        # No target crime after (or before) the start: the estimate sits on the boundary
+        # (an IRR of 0 or ∞) and shifting it by placebo errors means nothing.
+        return replace(
+            model,
+            notes=(
+                *model.notes,
+                "the target has no crimes on one side of the start, so the placebo interval is "
+                "undefined; the random-effect model's interval is shown",
+            ),
+        )
+    estimate = float(group_coefficients(after[treated], total[treated], offset, c, tau)[0])
+    control_after, control_total = after[~treated], total[~treated]
+    log_size = np.log(control_total)
+    take = min(pool, len(control_total))
+    rng = np.random.default_rng(seed)
+    columns = []
+    for size in total[treated]:
+        nearest = np.argsort(np.abs(log_size - math.log(size)), kind="stable")[:take]
+        columns.append(rng.choice(nearest, size=draws))
+    picks = np.stack(columns, axis=1)
+    null = group_coefficients(control_after[picks], control_total[picks], offset, c, tau)
+    alpha = 1 - conf_level
+    low_q, high_q = np.quantile(null, [alpha / 2, 1 - alpha / 2])
+    above = (1 + int(np.sum(null >= estimate))) / (draws + 1)
+    below = (1 + int(np.sum(null <= estimate))) / (draws + 1)
+    notes = list(model.notes)
+    largest = float(control_total.max())
+    if float(total[treated].max()) > largest:
+        notes.append(
+            f"a target unit has more crimes ({int(total[treated].max())}) than any control area "
+            f"({int(largest)}): its placebo stand-ins are smaller and noisier, so the interval is "
+            "wider than it need be"
+        )
+    if len(control_total) < 2 * pool:
+        notes.append(
+            f"only {len(control_total)} control areas to draw placebo groups from; the interval "
+            "is rough"
+        )
+    wald = {
+        "estimate": model.estimate,
+        "ci_low": model.ci_low,
+        "ci_high": model.ci_high,
+        "p_value": model.p_value,
+        "se": model.se,
+    }
+    return DidResult(
+        estimate=_exp(estimate),
+        ci_low=_exp(estimate - float(high_q)),
+        ci_high=_exp(estimate - float(low_q)),
+        p_value=min(1.0, 2 * min(above, below)),
+        coef=estimate,
+        se=model.se,
+        tau=tau,
+        df=model.df,
+        model=(
+            "Poisson DiD (unit and month fixed effects) with a normal random effect on each "
+            f"area's change, ML on before/after totals; interval and p-value from {draws:,} "
+            f"placebo groups of size-matched control areas (Conley & Taber 2011) "
+            f"({model.n_units} areas, {model.n_treated_units} in the target)"
+        ),
+        poisson=model.poisson,
+        n_units=model.n_units,
+        n_treated_units=model.n_treated_units,
+        months_before=model.months_before,
+        months_after=model.months_after,
+        notes=tuple(notes),
+        intercept=c,
+        model_based=wald,
+        placebo_draws=draws,
     )

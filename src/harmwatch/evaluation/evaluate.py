@@ -47,7 +47,7 @@ from harmwatch.evaluation.areas import (
     resolve_target,
     target_force,
 )
-from harmwatch.evaluation.did import DidResult, UnitTotals, did_random_effects
+from harmwatch.evaluation.did import DidResult, UnitTotals, did_placebo_calibrated
 from harmwatch.evaluation.rates import RateRatio, pct_change, rate_ratio_exact
 from harmwatch.evaluation.wdq import WDQResult, weighted_displacement_quotient
 from harmwatch.timeline.months import add_months, consecutive_runs, month_range, parse_month
@@ -355,7 +355,7 @@ def evaluate_loaded(
         months_after=len(post),
     )
     try:
-        did = did_random_effects(totals)
+        did = did_placebo_calibrated(totals)
     except ValueError as exc:
         raise EvaluationError(f"the difference-in-differences cannot be estimated: {exc}") from exc
     wdq = weighted_displacement_quotient(
