@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,14 @@ POLICE_UK = SHARED / "police-uk"
 
 def herts_2021_street() -> list[Path]:
     return sorted(POLICE_UK.glob("202[12]-*/*-hertfordshire-street.csv.gz"))[:13]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def audit_keys_in_a_temporary_folder(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """PostgreSQL test databases' chain keys go to a temporary folder, not the user's home."""
+    from harmwatch.security.audit_key import KEY_DIR_ENV
+
+    os.environ[KEY_DIR_ENV] = str(tmp_path_factory.mktemp("audit-keys"))
 
 
 @pytest.fixture(scope="session")

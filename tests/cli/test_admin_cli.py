@@ -195,6 +195,7 @@ def test_audit_verify_passes_then_names_an_edited_row(records_url: str) -> None:
     r = run(records_url, "audit", "verify")
     assert r.exit_code == 0, r.output
     assert "access log intact: 4 entries checked" in r.stdout
+    assert "chain key: " in r.stdout and "warning" not in r.output  # every entry keyed
     _tamper(records_url, "UPDATE audit_log SET details = '{}' WHERE id = 2")
     r = run(records_url, "audit", "verify")
     assert r.exit_code == 1

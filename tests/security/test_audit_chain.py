@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import hmac
 import io
 import json
 import threading
@@ -17,6 +18,7 @@ from sqlalchemy.exc import DBAPIError
 
 from harmwatch.security import audit
 from harmwatch.security.audit import GENESIS_HASH, AuditError, VerifyResult
+from harmwatch.security.audit_key import ChainKey, existing_key, key_file_for
 from harmwatch.storage.records import session_scope
 
 
@@ -37,6 +39,13 @@ def _fill(engine: Engine, n: int = 6) -> None:
 def _verify(engine: Engine) -> VerifyResult:
     with session_scope(engine) as db:
         return audit.verify(db)
+
+
+def _key(engine: Engine) -> ChainKey:
+    with session_scope(engine) as db:
+        key, _ = existing_key(db)
+    assert key is not None
+    return key
 
 
 def _bypass_triggers(conn: Any) -> None:
@@ -77,8 +86,12 @@ def test_entry_has_every_field_and_links_to_the_previous(records_engine: Engine)
     )
     assert got.details == {"results": 3, "when": "2025-01-01 00:00:00+00:00"}
     assert got.justification == "Intelligence request 25/1234"
-    assert got.entry_hash == audit.compute_entry_hash(got) == first.entry_hash
-    assert _verify(records_engine) == VerifyResult(True, 2, None, "", second.entry_hash)
+    key = _key(records_engine)
+    assert got.entry_hash == audit.compute_entry_hash(got, key.secret) == first.entry_hash
+    assert got.entry_hash != audit.compute_entry_hash(got)  # keyed, not a plain hash
+    assert key.keyed_from == 1 and key.path is not None and key.path.stat().st_mode & 0o077 == 0
+    result = _verify(records_engine)
+    assert result == VerifyResult(True, 2, None, "", second.entry_hash, 0, str(key.path))
 
 
 def test_timestamps_keep_microseconds(
@@ -118,7 +131,9 @@ def test_awkward_text_is_stored_so_the_hash_still_verifies(records_engine: Engin
 
 
 def test_empty_log_verifies(records_engine: Engine) -> None:
-    assert _verify(records_engine) == VerifyResult(True, 0, None, "", GENESIS_HASH)
+    where = key_file_for(records_engine.url)
+    assert _verify(records_engine) == VerifyResult(True, 0, None, "", GENESIS_HASH, 0, str(where))
+    assert where is not None and not where.exists()  # made by the first entry, not by reading
 
 
 def test_triggers_refuse_update_and_delete(records_engine: Engine) -> None:
@@ -339,11 +354,112 @@ def test_export_csv_and_jsonl(records_engine: Engine) -> None:
     assert audit.export_jsonl(entries, out) == 4
     lines = [json.loads(line) for line in out.getvalue().splitlines()]
     assert lines[3]["actor"] == '=HYPERLINK("http://x")'  # exact in JSON lines
-    # An exported log can be re-verified without the database.
+    # An exported log can be re-verified without the database, by whoever holds the key.
+    secret = _key(records_engine).secret
     prev = GENESIS_HASH
     for line in lines:
         fields = {k: v for k, v in line.items() if k != "entry_hash"}
         assert fields["prev_hash"] == prev
         payload = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-        assert hashlib.sha256(payload.encode()).hexdigest() == line["entry_hash"]
+        assert hmac.new(secret, payload.encode(), hashlib.sha256).hexdigest() == line["entry_hash"]
         prev = line["entry_hash"]
+
+
+# -- the chain key --------------------------------------------------------------------
+
+
+def _switch_off_every_trigger(conn: Any) -> None:
+    """An attacker rewriting the chain switches off the head's guard as well as the log's."""
+    if conn.dialect.name == "sqlite":
+        names = conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'"))
+        for (name,) in names.fetchall():
+            conn.execute(text(f'DROP TRIGGER "{name}"'))
+    else:
+        conn.execute(text("ALTER TABLE audit_log DISABLE TRIGGER USER"))
+        conn.execute(text("ALTER TABLE audit_chain_head DISABLE TRIGGER USER"))
+
+
+def _rechain(engine: Engine, start: int, secret: bytes | None) -> None:
+    """Recompute the hashes from entry ``start`` on, as an attacker who edited it would."""
+    with session_scope(engine) as db:
+        entries = list(audit.iter_entries(db))
+    prev = entries[start - 2].entry_hash if start > 1 else GENESIS_HASH
+    with engine.begin() as conn:
+        _switch_off_every_trigger(conn)
+        for entry in entries[start - 1 :]:
+            entry.prev_hash = prev
+            digest = audit.compute_entry_hash(entry, secret)
+            conn.execute(
+                text("UPDATE audit_log SET prev_hash = :p, entry_hash = :h WHERE id = :i"),
+                {"p": prev, "h": digest, "i": entry.id},
+            )
+            prev = digest
+        conn.execute(text("UPDATE audit_chain_head SET last_hash = :h"), {"h": prev})
+        if conn.dialect.name != "sqlite":
+            conn.execute(text("ALTER TABLE audit_log ENABLE TRIGGER USER"))
+            conn.execute(text("ALTER TABLE audit_chain_head ENABLE TRIGGER USER"))
+
+
+def _edit_target(engine: Engine, entry_id: int, target: str) -> None:
+    with engine.begin() as conn:
+        _switch_off_every_trigger(conn)
+        conn.execute(
+            text("UPDATE audit_log SET target = :t WHERE id = :i"), {"t": target, "i": entry_id}
+        )
+        if conn.dialect.name != "sqlite":
+            conn.execute(text("ALTER TABLE audit_log ENABLE TRIGGER USER"))
+            conn.execute(text("ALTER TABLE audit_chain_head ENABLE TRIGGER USER"))
+
+
+def test_an_edit_rechained_without_the_key_is_caught(records_engine: Engine) -> None:
+    _fill(records_engine, 5)
+    _edit_target(records_engine, 3, "lsoa:nothing-to-see")
+    _rechain(records_engine, 3, secret=None)  # every link and plain hash recomputed
+    result = _verify(records_engine)
+    assert not result.ok and result.first_broken_id == 3
+    assert "content hash mismatch at entry 3" in result.reason
+    # What the key protects: the same rewrite made *with* the key passes, so the key
+    # file must be kept from whoever administers the database.
+    _rechain(records_engine, 3, secret=_key(records_engine).secret)
+    assert _verify(records_engine).ok
+
+
+def test_entries_from_before_the_key_verify_as_unkeyed(records_engine: Engine) -> None:
+    # A log written by a version that did not key the chain: plain hashes, no key file.
+    _fill(records_engine, 3)
+    _rechain(records_engine, 1, secret=None)
+    key_path = _key(records_engine).path
+    assert key_path is not None
+    key_path.unlink()
+    _fill(records_engine, 2)  # the upgrade's first entries make a key from entry 4 on
+    key = _key(records_engine)
+    assert key.keyed_from == 4
+    result = _verify(records_engine)
+    assert result.ok and result.checked == 5 and result.unkeyed == 3
+    # Passing a keyed entry off as an unkeyed one does not work: keyed_from is in the file.
+    _edit_target(records_engine, 4, "edited")
+    _rechain(records_engine, 4, secret=None)
+    assert _verify(records_engine).first_broken_id == 4
+
+
+def test_a_missing_key_file_is_named(records_engine: Engine) -> None:
+    _fill(records_engine, 2)
+    key_path = _key(records_engine).path
+    assert key_path is not None
+    key_path.unlink()
+    result = _verify(records_engine)
+    assert not result.ok and result.first_broken_id == 1
+    assert "key file" in result.reason and str(key_path) in result.reason
+
+
+def test_a_key_file_of_another_log_is_refused(records_engine: Engine) -> None:
+    _fill(records_engine, 1)
+    key_path = _key(records_engine).path
+    assert key_path is not None
+    data = json.loads(key_path.read_text())
+    data["keyed_from"] = 50  # as if made for a log that already had 49 entries
+    key_path.write_text(json.dumps(data))
+    with session_scope(records_engine) as db, pytest.raises(AuditError, match="another"):
+        audit.record(db, actor="a", action="view")
+    key_path.write_text("not json")
+    assert "cannot be used" in _verify(records_engine).reason

@@ -271,8 +271,18 @@ def verify_command(database_url_: str | None = DatabaseUrlOption) -> None:
                 "checked": result.checked,
                 "first_broken_id": result.first_broken_id,
                 "reason": result.reason,
+                "unkeyed": result.unkeyed,
             },
             client="cli",
+        )
+    if result.key_file:
+        console.print(f"chain key: {result.key_file}", highlight=False)
+    if result.unkeyed:
+        err_console.print(
+            f"[yellow]warning[/yellow] {result.unkeyed:,} entries are chained without the key "
+            "(written before it existed): someone with database access could have rewritten "
+            "them without it showing",
+            highlight=False,
         )
     if result.ok:
         console.print(

@@ -41,7 +41,7 @@ def _demo_setup(db: Path | None, url: str | None) -> tuple[Path, str]:
     db_path = db or home / "analytics.duckdb"
     if url is None:
         records = home / "records.sqlite"
-        for suffix in ("", "-wal", "-shm"):
+        for suffix in ("", "-wal", "-shm", ".audit-key"):  # the key belongs to this log only
             Path(f"{records}{suffix}").unlink(missing_ok=True)
         url = f"sqlite:///{records}"
     console.print(f"Loading the bundled police.uk sample into {db_path} …")

@@ -12,6 +12,9 @@ log must be trustworthy, so it is
   SHA-256 of a canonical JSON of its fields and ``prev_hash``. Someone with direct
   database access who drops the triggers and edits, deletes or reorders rows breaks
   the chain, and :func:`verify` names the first broken entry;
+- **keyed**: the hash is an HMAC-SHA256 under a secret kept in a key file outside
+  the database (:mod:`harmwatch.security.audit_key`), so someone who can write to
+  the database but not read that file cannot recompute a chain they edited;
 - **serialised**: appends lock the one-row chain head (``SELECT … FOR UPDATE`` on
   PostgreSQL; every SQLite transaction starts ``BEGIN IMMEDIATE``), and entry ids come
   from the head, not a sequence, so two writers cannot both extend the same entry and a
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import hmac
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -34,6 +38,7 @@ from typing import IO, Any
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
+from harmwatch.security.audit_key import AuditKeyError, existing_key, key_for_append
 from harmwatch.storage import models
 from harmwatch.storage.models import GENESIS_HASH, AuditChainHead, AuditEntry
 
@@ -91,6 +96,11 @@ class VerifyResult:
     first_broken_id: int | None
     reason: str
     last_hash: str = GENESIS_HASH
+    # Entries checked with a plain hash only: written before the chain was keyed, or
+    # all of them when the key file is missing. Someone with database access could
+    # have rewritten those without it showing.
+    unkeyed: int = 0
+    key_file: str | None = None
 
 
 def _clean(value: str) -> str:
@@ -109,12 +119,16 @@ def canonical_details(details: dict[str, Any] | None) -> str:
     )
 
 
-def compute_entry_hash(entry: AuditEntry) -> str:
-    """SHA-256 (hex) of the entry's canonical JSON: every field, its id and ``prev_hash``."""
+def compute_entry_hash(entry: AuditEntry, secret: bytes | None = None) -> str:
+    """HMAC-SHA256 under ``secret`` (hex) of the entry's canonical JSON: every field, its id
+    and ``prev_hash``. Without a secret, plain SHA-256: how entries were chained before
+    the key existed."""
     fields = entry_dict(entry)
     del fields["entry_hash"]  # the hash covers everything but itself
     payload = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    return hashlib.sha256(payload.encode("ascii")).hexdigest()
+    if secret is None:
+        return hashlib.sha256(payload.encode("ascii")).hexdigest()
+    return hmac.new(secret, payload.encode("ascii"), hashlib.sha256).hexdigest()
 
 
 def record(
@@ -155,6 +169,10 @@ def record(
             "the access log's chain head is missing: the records database was not migrated "
             "(records.upgrade) or has been tampered with"
         )
+    try:
+        key = key_for_append(db, head.last_id + 1)
+    except AuditKeyError as exc:
+        raise AuditError(str(exc)) from exc
     entry = AuditEntry(
         id=head.last_id + 1,
         at=models.utcnow(),
@@ -167,7 +185,7 @@ def record(
         client=_clean(client),
         prev_hash=head.last_hash,
     )
-    entry.entry_hash = compute_entry_hash(entry)
+    entry.entry_hash = compute_entry_hash(entry, key.secret)
     db.add(entry)
     head.last_id = entry.id
     head.last_hash = entry.entry_hash
@@ -195,6 +213,12 @@ def verify(db: Session) -> VerifyResult:
             False, 0, None, "the chain head row is missing (audit_chain_head was emptied)"
         )
     head_id, head_hash = head.last_id, head.last_hash
+    try:
+        key, key_path = existing_key(db)
+    except AuditKeyError as exc:
+        return VerifyResult(False, 0, None, str(exc))
+    where = str(key_path) if key_path else None
+    unkeyed = 0
     checked = 0
     expected_id = 1
     prev_hash = GENESIS_HASH
@@ -204,11 +228,18 @@ def verify(db: Session) -> VerifyResult:
     ).scalars()
     try:
         for entry in rows:
-            problem = _check_entry(entry, expected_id, prev_hash)
+            secret = key.secret if key is not None and entry.id >= key.keyed_from else None
+            problem = _check_entry(entry, expected_id, prev_hash, secret)
             if problem is not None:
                 broken_id, reason = problem
-                return VerifyResult(False, checked, broken_id, reason, prev_hash)
+                if key is None and compute_entry_hash(entry) != entry.entry_hash:
+                    reason += (
+                        f"; or the entry is keyed and its key file ({where or 'in memory'}) "
+                        "is missing"
+                    )
+                return VerifyResult(False, checked, broken_id, reason, prev_hash, unkeyed, where)
             checked += 1
+            unkeyed += secret is None
             prev_hash = entry.entry_hash
             expected_id = entry.id + 1
             if entry.id == head_id:
@@ -224,6 +255,8 @@ def verify(db: Session) -> VerifyResult:
             f"entries {first_missing}-{head_id} missing at the end of the log "
             f"(the chain head records {head_id} entries; the log ends at {expected_id - 1})",
             prev_hash,
+            unkeyed,
+            where,
         )
     if hash_at_head != head_hash:
         return VerifyResult(
@@ -232,11 +265,15 @@ def verify(db: Session) -> VerifyResult:
             head_id,
             f"entry {head_id}'s hash differs from the hash the chain head recorded for it",
             prev_hash,
+            unkeyed,
+            where,
         )
-    return VerifyResult(True, checked, None, "", prev_hash)
+    return VerifyResult(True, checked, None, "", prev_hash, unkeyed, where)
 
 
-def _check_entry(entry: AuditEntry, expected_id: int, prev_hash: str) -> tuple[int, str] | None:
+def _check_entry(
+    entry: AuditEntry, expected_id: int, prev_hash: str, secret: bytes | None
+) -> tuple[int, str] | None:
     if entry.id != expected_id:
         if entry.id > expected_id:
             missing = (
@@ -253,7 +290,7 @@ def _check_entry(entry: AuditEntry, expected_id: int, prev_hash: str) -> tuple[i
             f"prev_hash mismatch at entry {entry.id}: it does not link to {before} "
             "(rows reordered, replaced or edited)"
         )
-    if compute_entry_hash(entry) != entry.entry_hash:
+    if not hmac.compare_digest(compute_entry_hash(entry, secret), entry.entry_hash):
         return entry.id, (
             f"content hash mismatch at entry {entry.id}: its fields were changed after it was written"
         )
