@@ -450,6 +450,10 @@ def test_a_missing_key_file_is_named(records_engine: Engine) -> None:
     result = _verify(records_engine)
     assert not result.ok and result.first_broken_id == 1
     assert "key file" in result.reason and str(key_path) in result.reason
+    # Nothing is logged under a new key: it would fork the chain (fail closed).
+    with session_scope(records_engine) as db, pytest.raises(AuditError, match="key file"):
+        audit.record(db, actor="a", action="view")
+    assert not key_path.exists()
 
 
 def test_a_key_file_of_another_log_is_refused(records_engine: Engine) -> None:

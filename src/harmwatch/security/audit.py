@@ -38,7 +38,12 @@ from typing import IO, Any
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
-from harmwatch.security.audit_key import AuditKeyError, existing_key, key_for_append
+from harmwatch.security.audit_key import (
+    KEY_FILE_ENV,
+    AuditKeyError,
+    existing_key,
+    key_for_append,
+)
 from harmwatch.storage import models
 from harmwatch.storage.models import GENESIS_HASH, AuditChainHead, AuditEntry
 
@@ -170,6 +175,17 @@ def record(
             "(records.upgrade) or has been tampered with"
         )
     try:
+        found, where = existing_key(db)
+        if found is None and head.last_id > 0:
+            last = db.get(AuditEntry, head.last_id)
+            if last is not None and compute_entry_hash(last) != last.entry_hash:
+                # The log is keyed already, with a key this process cannot find (deleted,
+                # or another app server's): a new key would fork the chain.
+                raise AuditKeyError(
+                    f"the access log is keyed but its key file ({where or 'in memory'}) is "
+                    f"missing here; nothing can be logged until it is restored (on several app "
+                    f"servers, point {KEY_FILE_ENV} at the same key file on each)"
+                )
         key = key_for_append(db, head.last_id + 1)
     except AuditKeyError as exc:
         raise AuditError(str(exc)) from exc
