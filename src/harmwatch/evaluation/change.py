@@ -32,6 +32,7 @@ from harmwatch.timeline.months import (
     month_number,
     month_range,
     parse_month_spec,
+    runs_text,
 )
 from harmwatch.where.hotspots import AreaSpec, resolve_study_area
 from harmwatch.where.selection import Filter, SelectionError, district_condition, select_points
@@ -110,10 +111,6 @@ def _loaded_street_months(con: duckdb.DuckDBPyConnection, forces: Sequence[str])
             [*forces, len(forces)],
         ).fetchall()
     ]
-
-
-def _runs(months: Sequence[str]) -> str:
-    return ", ".join(f"{r[0]}…{r[-1]}" if len(r) > 1 else r[0] for r in consecutive_runs(months))
 
 
 def _span(months: tuple[str, str]) -> str:
@@ -255,8 +252,8 @@ def change(
             if gap:
                 every = " (for every one of them)" if len(forces) > 1 else ""
                 raise MonthsNotLoadedError(
-                    f"{label} month(s) {_runs(gap)} are not loaded for {', '.join(forces)}; "
-                    f"loaded months{every}: {_runs(loaded) if loaded else 'none'}"
+                    f"{label} month(s) {runs_text(gap)} are not loaded for {', '.join(forces)}; "
+                    f"loaded months{every}: {runs_text(loaded) if loaded else 'none'}"
                 )
         points = select_points(
             con, Filter(tuple(forces), flt.crime_types, tuple(months + base_months))

@@ -50,7 +50,13 @@ from harmwatch.evaluation.areas import (
 from harmwatch.evaluation.did import DidResult, UnitTotals, did_placebo_calibrated
 from harmwatch.evaluation.rates import RateRatio, pct_change, rate_ratio_exact
 from harmwatch.evaluation.wdq import WDQResult, weighted_displacement_quotient
-from harmwatch.timeline.months import add_months, consecutive_runs, month_range, parse_month
+from harmwatch.timeline.months import (
+    add_months,
+    consecutive_runs,
+    month_range,
+    parse_month,
+    runs_text,
+)
 
 MAX_PRE_MONTHS = 24
 MIN_PRE_MONTHS = 12
@@ -78,10 +84,6 @@ class MonthPlan:
     defaults: list[str]
 
 
-def _runs_text(months: Sequence[str]) -> str:
-    return ", ".join(f"{r[0]}…{r[-1]}" if len(r) > 1 else r[0] for r in consecutive_runs(months))
-
-
 def plan_months(
     loaded: Sequence[str], start: str, end: str | None = None, pre_start: str | None = None
 ) -> MonthPlan:
@@ -93,7 +95,7 @@ def plan_months(
     """
     parse_month(start)
     have = set(loaded)
-    shown = _runs_text(loaded) if loaded else "none"
+    shown = runs_text(loaded) if loaded else "none"
     if start not in have:
         raise MonthsNotLoadedError(
             f"the start month {start} is not loaded for this selection; loaded months: {shown}"
@@ -109,7 +111,7 @@ def plan_months(
     missing = [m for m in post if m not in have]
     if missing:
         raise MonthsNotLoadedError(
-            f"month(s) {_runs_text(missing)} between {start} and {end} are not loaded; "
+            f"month(s) {runs_text(missing)} between {start} and {end} are not loaded; "
             f"loaded months: {shown}"
         )
     if pre_start is None:
@@ -137,7 +139,7 @@ def plan_months(
         missing = [m for m in pre if m not in have]
         if missing:
             raise MonthsNotLoadedError(
-                f"pre-period month(s) {_runs_text(missing)} are not loaded; loaded months: {shown}"
+                f"pre-period month(s) {runs_text(missing)} are not loaded; loaded months: {shown}"
             )
     return MonthPlan(pre, post, defaults)
 

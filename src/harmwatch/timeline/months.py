@@ -53,6 +53,13 @@ def consecutive_runs(months: Iterable[str]) -> list[list[str]]:
     return runs
 
 
+def runs_text(months: Iterable[str]) -> str:
+    """Months as their runs, for messages: '2021-05…2024-04, 2025-01…2025-12, 2026-03'."""
+    return ", ".join(
+        f"{run[0]}…{run[-1]}" if len(run) > 1 else run[0] for run in consecutive_runs(months)
+    )
+
+
 def parse_month_spec(spec: str) -> list[str]:
     """'2021-01', '2021-01:2021-06' or a comma list of either, as a sorted month list."""
     out: set[str] = set()

@@ -17,7 +17,7 @@ import pandas as pd
 
 from harmwatch.spatial.grid import Grid
 from harmwatch.spatial.study_area import StudyArea
-from harmwatch.timeline.months import consecutive_runs
+from harmwatch.timeline.months import consecutive_runs, runs_text
 from harmwatch.where.hotspots import P_ADJUST
 from harmwatch.where.kernels.emerging import classify_emerging
 from harmwatch.where.kernels.gistar import gistar
@@ -78,9 +78,8 @@ def emerging_hotspots(
     if len(runs) > 1:
         if flt.months:
             raise ValueError(
-                "the months asked for are not consecutive ("
-                + ", ".join(f"{r[0]}…{r[-1]}" for r in runs)
-                + "); a space-time cube needs one run of consecutive months"
+                f"the months asked for are not consecutive ({runs_text(points.months)}); "
+                "a space-time cube needs one run of consecutive months"
             )
         latest = runs[-1]
         defaults.append(

@@ -14,7 +14,7 @@ import duckdb
 import numpy as np
 
 from harmwatch.sources.policeuk.forces import force_slug
-from harmwatch.timeline.months import consecutive_runs, parse_month_spec
+from harmwatch.timeline.months import parse_month_spec, runs_text
 
 
 class SelectionError(ValueError):
@@ -157,19 +157,14 @@ def select_points(con: duckdb.DuckDBPyConnection, flt: Filter) -> Points:
     if flt.months:
         missing = [m for m in flt.months if m not in available]
         if missing:
-            loaded = ", ".join(f"{r[0]}…{r[-1]}" for r in consecutive_runs(available))
+            loaded = runs_text(available)
             raise SelectionError(
                 f"month(s) {', '.join(missing)} have no data for this selection; loaded months: {loaded}"
             )
         months = sorted(flt.months)
     else:
         months = available
-        runs = consecutive_runs(available)
-        notes.append(
-            "months: all loaded ("
-            + ", ".join(f"{r[0]}…{r[-1]}" if len(r) > 1 else r[0] for r in runs)
-            + ")"
-        )
+        notes.append(f"months: all loaded ({runs_text(available)})")
     sql, p = _in_list("strftime(month, '%Y-%m')", months)
     where = f"{where} AND {sql}"
     params += p
