@@ -12,13 +12,8 @@ from typing import Any, TypeVar
 import typer
 from rich.console import Console
 
-from harmwatch.sources.policeuk.ingest import IngestError
-from harmwatch.sources.policeuk.read import SourceError
-from harmwatch.spatial.boundaries import BoundaryError
-from harmwatch.spatial.grid import GridTooLargeError
-from harmwatch.storage.analytics import SchemaError
+from harmwatch.errors import USER_ERRORS
 from harmwatch.storage.paths import analytics_db_path
-from harmwatch.where.selection import SelectionError
 
 # soft_wrap: file paths and file:line messages must print whole, never folded or
 # cut with an ellipsis, so that a user can copy them.
@@ -26,17 +21,6 @@ console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-USER_ERRORS = (
-    IngestError,
-    SourceError,
-    SelectionError,
-    BoundaryError,
-    GridTooLargeError,
-    SchemaError,
-    FileNotFoundError,
-    ValueError,
-)
 
 DbOption = typer.Option(
     None, "--db", help="DuckDB analytics file (default: $HARMWATCH_DB, else the data directory)."

@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from harmwatch.errors import USER_ERRORS
 from harmwatch.storage.records import make_engine, upgrade
 
 from .analysis import Analyses
@@ -31,7 +32,6 @@ from .deps import (
     guard,
     render,
 )
-from .errors import USER_ERRORS
 from .middleware import AuditMiddleware, SecurityHeadersMiddleware
 from .routes import admin, api, auth, evaluation, pages
 from .settings import WebSettings

@@ -15,11 +15,11 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from harmwatch.errors import USER_ERRORS
 from harmwatch.evaluation.areas import DEFAULT_BUFFER_M
 from harmwatch.evaluation.evaluate import ALPHA, Evaluation
 
 from ..deps import audit_details, context, render
-from ..errors import USER_ERRORS
 from ..evaluations import (
     BUFFER_MAX_M,
     CELLS_PATTERN,

@@ -16,13 +16,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from starlette.datastructures import QueryParams
 
+from harmwatch.errors import USER_ERRORS
 from harmwatch.evaluation.change import Change, parse_period
 from harmwatch.where.patrol import PatrolPlan
 
 from .. import charts
 from ..analysis import Analyses, trends_title
 from ..deps import audit_details, context, render
-from ..errors import USER_ERRORS
 from ..filters import ratio
 from ..params import page_query
 from ..uploads import UploadOutcome

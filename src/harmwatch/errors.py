@@ -1,4 +1,9 @@
-"""The library's expected failures, which the web app shows as a message, never as a 500."""
+"""The library's expected failures: bad input, data that cannot answer, a refused account.
+
+The command line prints one of these as ``error: …`` with exit status 2, and the
+web app shows it beside the form (or as a 422 from the API): never a traceback,
+never a 500. One list, so that the two front ends cannot drift apart.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,6 @@ from harmwatch.spatial.grid import GridTooLargeError
 from harmwatch.storage.analytics import SchemaError
 from harmwatch.where.selection import SelectionError
 
-# The same list the command line turns into "error: …" and exit status 2.
 USER_ERRORS: tuple[type[Exception], ...] = (
     IngestError,
     SourceError,
