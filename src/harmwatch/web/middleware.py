@@ -34,6 +34,21 @@ PERMISSIONS = (
 )
 
 
+async def send_plain_500(start: Send, body_send: Send, body: bytes) -> None:
+    """A bare 500 in plain text, for failures outside any handler (nothing rendered can help)."""
+    await start(
+        {
+            "type": "http.response.start",
+            "status": 500,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await body_send({"type": "http.response.body", "body": body})
+
+
 class SecurityHeadersMiddleware:
     """Adds CSP, nosniff, frame, referrer and permissions headers (and HSTS when secure)."""
 
@@ -83,18 +98,9 @@ class SecurityHeadersMiddleware:
             log.exception("unhandled error in %s %s", scope.get("method"), scope.get("path"))
             if started:
                 raise
-            body = b"Internal server error. The error has been logged."
-            await send_with_headers(
-                {
-                    "type": "http.response.start",
-                    "status": 500,
-                    "headers": [
-                        (b"content-type", b"text/plain; charset=utf-8"),
-                        (b"content-length", str(len(body)).encode()),
-                    ],
-                }
+            await send_plain_500(
+                send_with_headers, send, b"Internal server error. The error has been logged."
             )
-            await send({"type": "http.response.body", "body": body})
 
 
 @dataclass
@@ -161,18 +167,11 @@ class AuditMiddleware:
                 except Exception:
                     log.exception("access log write failed; refusing the response")
                     blocked = True
-                    body = b"The access log could not be written, so the request was refused."
-                    await send(
-                        {
-                            "type": "http.response.start",
-                            "status": 500,
-                            "headers": [
-                                (b"content-type", b"text/plain; charset=utf-8"),
-                                (b"content-length", str(len(body)).encode()),
-                            ],
-                        }
+                    await send_plain_500(
+                        send,
+                        send,
+                        b"The access log could not be written, so the request was refused.",
                     )
-                    await send({"type": "http.response.body", "body": body})
                     return
             await send(message)
 
