@@ -173,3 +173,46 @@ def test_bandwidth_smaller_than_cell() -> None:
     assert not bandwidth_smaller_than_cell(100.0, 100.0)
     with pytest.raises(ValueError):
         bandwidth_smaller_than_cell(0.0, 100.0)
+
+
+@pytest.mark.parametrize(("cell", "h", "bound"), [(250.0, 9000.0, 5e-4), (500.0, 20000.0, 5e-4)])
+def test_binned_route_is_within_its_stated_error(herts_drugs, cell, h, bound) -> None:
+    """Linear binning + FFT against the exact sum, on the county-wide default-like bandwidths."""
+    x, y = herts_drugs
+    grid = Grid.covering(x.min() - h, y.min() - h, x.max() + h, y.max() + h, cell)
+    exact = quartic_kde(grid, x, y, h, route="exact")
+    binned = quartic_kde(grid, x, y, h, route="binned")
+    assert np.abs(binned - exact).max() <= bound * exact.max()
+    # Linear binning keeps every event's weight: the totals agree closely.
+    assert binned.sum() == pytest.approx(exact.sum(), rel=1e-5)
+    assert (binned >= 0).all()
+    w = np.random.default_rng(5).gamma(2.0, 1.0, size=x.size)
+    weighted = quartic_kde(grid, x, y, h, weights=w, route="binned")
+    reference = quartic_kde(grid, x, y, h, weights=w, route="exact")
+    assert np.abs(weighted - reference).max() <= bound * reference.max()
+
+
+def test_binned_route_keeps_events_outside_the_grid_and_the_mask() -> None:
+    grid = Grid(0.0, 0.0, 100.0, ncols=50, nrows=40)
+    x, y, h = np.array([-2000.0, 2500.0]), np.array([2000.0, 2000.0]), 4000.0  # 40 cells
+    exact = quartic_kde(grid, x, y, h, route="exact")
+    binned = quartic_kde(grid, x, y, h, route="binned")
+    # A lone event midway between centres is linear binning's worst case.
+    np.testing.assert_allclose(binned, exact, rtol=0, atol=1e-3 * exact.max())
+    mask = np.zeros(grid.shape, dtype=bool)
+    mask[10:20, 10:20] = True
+    masked = quartic_kde(grid, x, y, h, mask=mask, route="binned")
+    assert np.isnan(masked[~mask]).all()
+    np.testing.assert_array_equal(masked[mask], binned[mask])
+
+
+def test_route_is_binned_only_when_wide_and_costly() -> None:
+    from harmwatch.where.kernels.kde import kde_route
+
+    assert kde_route(45_700, 250, events=60_000, grid_cells=5_900_000) == "binned"
+    assert kde_route(9_000, 250, events=2_000, grid_cells=170_000) == "exact"  # cheap exactly
+    assert kde_route(5_000, 250, events=10**7, grid_cells=1_000) == "exact"  # 20 cells: narrow
+    with pytest.raises(ValueError, match="route"):
+        quartic_kde(
+            Grid(0.0, 0.0, 100.0, 2, 2), np.array([1.0]), np.array([1.0]), 500.0, route="fast"
+        )

@@ -14,6 +14,20 @@ first. Binning would move each event by up to half a cell diagonal, which at
 typical bandwidths of 2-5 cells visibly shifts and flattens peaks. The cost is
 O(events x cells-per-disc): for each cell offset that a disc can reach, one
 vectorised pass over all events, accumulated with ``np.bincount``.
+
+**Very wide bandwidths over many events.** The rule-of-thumb bandwidth over the
+whole of England and Wales spans about 180 cells of 250 m, so each of 60,000
+events' discs covers 100,000 cells and the exact sum takes minutes. When the
+bandwidth spans more than :data:`BINNED_RATIO` cells *and* the exact sum would
+cost more than :data:`BINNED_WORK_FACTOR` passes over the grid, the events are
+*linearly binned* (each event's weight shared among the four cell centres around
+it in proportion to its closeness; Wand & Jones 1995, appendix D) and the binned
+grid is convolved with the kernel by FFT. Linear binning keeps every event's
+weight and its centre of mass; the error is second order in cell/bandwidth: on
+real Hertfordshire drug offences at most 4e-4 of the peak density at 36 cells and
+3.6e-4 at 40, and under 1e-3 for a lone event midway between cell centres, the
+worst case (the tests measure both against the exact sum). :func:`kde_route` says
+which route a surface takes, and the analyses report it.
 """
 
 from __future__ import annotations
@@ -29,6 +43,12 @@ _M2_PER_KM2 = 1e6
 
 # Kernel values held in memory at once (x 16 bytes with their cell indices).
 _BATCH_ELEMENTS = 1 << 21
+
+# The linearly binned FFT route replaces the exact sum only for bandwidths wider than
+# this many cells (where its error is below 1e-3 of the peak) ...
+BINNED_RATIO = 32.0
+# ... and only when the exact sum would cost more than this many passes over the grid.
+BINNED_WORK_FACTOR = 200.0
 
 
 def _as_points(
@@ -91,6 +111,14 @@ def _offsets(h: float, cell: float) -> tuple[np.ndarray, np.ndarray]:
     return dr[reach], dc[reach]
 
 
+def kde_route(bandwidth: float, cell: float, events: int, grid_cells: int) -> str:
+    """'exact' or 'binned': how :func:`quartic_kde` computes a surface by default."""
+    ratio = _check_bandwidth(bandwidth) / cell
+    exact_work = events * math.pi * (ratio + 1) ** 2
+    wide = ratio > BINNED_RATIO
+    return "binned" if wide and exact_work > BINNED_WORK_FACTOR * max(grid_cells, 1) else "exact"
+
+
 def quartic_kde(
     grid: Grid,
     x: np.ndarray,
@@ -98,6 +126,7 @@ def quartic_kde(
     bandwidth: float,
     weights: np.ndarray | None = None,
     mask: np.ndarray | None = None,
+    route: str = "auto",
 ) -> np.ndarray:
     """Quartic kernel density at every cell centre, in events per square kilometre.
 
@@ -113,6 +142,7 @@ def quartic_kde(
         mask: optional boolean ``(nrows, ncols)``; cells outside it are set to
             NaN. It only hides cells: events outside the mask still contribute
             and there is no edge correction.
+        route: ``"exact"``, ``"binned"``, or ``"auto"`` (:func:`kde_route`).
 
     Returns:
         float64 ``(nrows, ncols)`` array (row 0 the southern row). The unit is
@@ -139,6 +169,16 @@ def quartic_kde(
     if not near.all():
         px, py = px[near], py[near]
         w = None if w is None else w[near]
+
+    if route == "auto":
+        route = kde_route(h, c, px.size, grid.size)
+    if route == "binned":
+        dens = _binned_density(grid, px, py, w, h)
+        if mask is not None:
+            dens[~mask] = np.nan
+        return dens
+    if route != "exact":
+        raise ValueError(f"route must be 'auto', 'exact' or 'binned', not {route!r}")
 
     dr, dc = _offsets(h, c)
     # Accumulate on a padded grid so that offsets landing outside the real grid
@@ -192,6 +232,43 @@ def quartic_kde(
     if mask is not None:
         dens[~mask] = np.nan
     return dens
+
+
+def _binned_density(
+    grid: Grid, px: np.ndarray, py: np.ndarray, w: np.ndarray | None, h: float
+) -> np.ndarray:
+    """Linear binning onto cell centres, then one FFT convolution with the kernel."""
+    from scipy.signal import fftconvolve
+
+    c = grid.cell
+    reach = math.ceil(h / c)
+    pad = reach + 2  # every event within h of the grid lands on the padded grid
+    nrp, ncp = grid.nrows + 2 * pad, grid.ncols + 2 * pad
+    # Position in cell-centre units: centre of cell (i, j) is at (j, i).
+    u = (px - grid.x0) / c - 0.5 + pad
+    v = (py - grid.y0) / c - 0.5 + pad
+    j0 = np.floor(u).astype(np.int64)
+    i0 = np.floor(v).astype(np.int64)
+    tu, tv = u - j0, v - i0
+    weight = np.ones_like(u) if w is None else w
+    binned = np.zeros(nrp * ncp)
+    for di, dj, share in (
+        (0, 0, (1 - tv) * (1 - tu)),
+        (0, 1, (1 - tv) * tu),
+        (1, 0, tv * (1 - tu)),
+        (1, 1, tv * tu),
+    ):
+        binned += np.bincount(
+            (i0 + di) * ncp + (j0 + dj), weights=weight * share, minlength=nrp * ncp
+        )
+    k = np.arange(-reach, reach + 1) * c
+    d2 = (k[:, None] ** 2 + k[None, :] ** 2) / (h * h)
+    kernel = np.clip(1.0 - d2, 0.0, None) ** 2
+    dens = fftconvolve(binned.reshape(nrp, ncp), kernel, mode="same")
+    dens = dens[pad : pad + grid.nrows, pad : pad + grid.ncols]
+    # FFT round-off leaves ±1e-16-scale values where no disc reaches: those are 0.
+    dens[np.abs(dens) < 1e-9 * max(float(np.abs(dens).max()), 1e-300)] = 0.0
+    return dens * (3.0 / (math.pi * h * h) * _M2_PER_KM2)
 
 
 def _bandwidth_nrd(v: np.ndarray) -> float:
