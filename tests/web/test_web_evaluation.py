@@ -101,6 +101,7 @@ def test_page_shows_figures_summary_caveats_and_defaults(
         ({"lsoa": "", "cells": ""}, "give the target area"),
         ({"start": "Sept 2025"}, "start month must look like 2025-09"),
         ({"buffer": "-5"}, "buffer must lie between 0 and 5000"),
+        ({"n_controls": "2.5"}, "number of controls must be a whole number"),
     ],
 )
 def test_refusals_are_named_beside_the_form(

@@ -174,6 +174,9 @@ def read_evaluation_form(params: Mapping[str, Any]) -> tuple[EvaluationQuery | N
         problems.append("give one target only: LSOA codes, a boundary, or grid cell ids")
     buffer_m = _number(one("buffer"), "buffer", 0.0, BUFFER_MAX_M, problems)
     n_raw = _number(one("n_controls"), "number of controls", 2, N_CONTROLS_MAX, problems)
+    if n_raw is not None and not n_raw.is_integer():
+        problems.append(f"number of controls must be a whole number, got {one('n_controls')!r}")
+        n_raw = None
     controls = [c.upper() for c in split_list(one("controls"))]
     bad_controls = [c for c in controls if not _CODE.match(c)]
     if bad_controls:
