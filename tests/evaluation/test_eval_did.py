@@ -200,3 +200,32 @@ def test_target_without_crimes_after_falls_back_to_the_model_interval() -> None:
         UnitTotals(totals.units, totals.before, after, totals.treated, 20, 6)
     )
     assert res.placebo_draws == 0 and "placebo interval is undefined" in res.notes[-1]
+
+
+def test_placebo_groups_without_crimes_after_make_the_interval_unbounded() -> None:
+    # One busy target, and controls so sparse that many have no crime after the start.
+    rng = np.random.default_rng(8)
+    before = np.r_[30, rng.poisson(2.0, 120)]
+    after = np.r_[2, rng.poisson(0.15, 120)]
+    treated = np.r_[True, np.zeros(120, bool)]
+    res = did_placebo_calibrated(
+        UnitTotals(tuple(map(str, range(121))), before, after, treated, 11, 1)
+    )
+    assert math.isinf(res.ci_high) and res.ci_low > 0
+    assert res.to_dict()["ci_high"] is None
+    assert any("unbounded" in note for note in res.notes)
+
+
+def test_too_few_controls_fall_back_to_the_model_interval() -> None:
+    totals = simulate(6, 0.3, 0.7, n_controls=12)
+    res = did_placebo_calibrated(totals)
+    assert res.placebo_draws == 0 and res.estimate == did_random_effects(totals).estimate
+    assert "too few to stand for the target's error" in res.notes[-1]
+
+
+def test_interval_text_reads_unbounded_and_undefined_ends() -> None:
+    from harmwatch.evaluation.rates import interval_text
+
+    assert interval_text(0.386, 0.7931) == "0.39–0.79"
+    assert interval_text(0.35, math.inf) == "0.35–∞"
+    assert interval_text(math.nan, 2.0) == "—–2.00"

@@ -23,7 +23,7 @@ import duckdb
 
 from harmwatch.evaluation.areas import EvaluationError, isin
 from harmwatch.evaluation.evaluate import DRUGS_CAVEAT, SMALL_COUNT, MonthsNotLoadedError
-from harmwatch.evaluation.rates import RateRatio, pct_change, rate_ratio_exact
+from harmwatch.evaluation.rates import RateRatio, interval_text, pct_change, rate_ratio_exact
 from harmwatch.sources.policeuk.forces import force_slug
 from harmwatch.storage import analytics
 from harmwatch.timeline.months import (
@@ -308,12 +308,11 @@ def change(
         change_text = "no crimes in the baseline, so no percentage change"
     else:
         change_text = f"{pct:+.0f} % per month"
-    high = f"{rate.ci_high:.2f}" if rate.ci_high != float("inf") else "∞"
     ratio_text = f"{rate.ratio:.2f}" if b else "undefined"
     sentence = (
         f"{what} in {description}: {a} crimes in {first}…{last} ({len(months)} months) against "
         f"{b} in {baseline[0]}…{baseline[1]} ({len(base_months)} months), {change_text} (rate "
-        f"ratio {ratio_text}, 95 % CI {rate.ci_low:.2f}–{high}, p = {rate.p_value:.3g}). "
+        f"ratio {ratio_text}, 95 % CI {interval_text(rate.ci_low, rate.ci_high)}, p = {rate.p_value:.3g}). "
         + (
             "A change this large is unlikely to be chance alone (p < 0.05)."
             if significant

@@ -20,6 +20,7 @@ import numpy as np
 from matplotlib.ticker import FuncFormatter
 
 from harmwatch.evaluation.evaluate import Evaluation
+from harmwatch.evaluation.rates import interval_text
 from harmwatch.maps.charts import save_figure
 from harmwatch.maps.render import _north_arrow, _outline, _scale_bar
 
@@ -64,8 +65,8 @@ def draw_evaluation_chart(evaluation: Evaluation, path: str | Path) -> Path:
         )
     ax.set_title(
         f"{', '.join(ev.crime_types)}: {where}\n"
-        f"before/after rate ratio {rr.ratio:.2f} ({rr.ci_low:.2f}–{rr.ci_high:.2f}); "
-        f"DiD vs controls {did.estimate:.2f} ({did.ci_low:.2f}–{did.ci_high:.2f}, "
+        f"before/after rate ratio {rr.ratio:.2f} ({interval_text(rr.ci_low, rr.ci_high)}); "
+        f"DiD vs controls {did.estimate:.2f} ({interval_text(did.ci_low, did.ci_high)}, "
         f"p = {did.p_value:.3f}); 95 % CIs",
         fontsize=10,
     )

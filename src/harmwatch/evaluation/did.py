@@ -347,6 +347,8 @@ def did_random_effects(totals: UnitTotals, conf_level: float = 0.95) -> DidResul
 PLACEBO_DRAWS = 2000
 PLACEBO_POOL = 25  # controls nearest in size to each target unit, drawn from
 PLACEBO_SEED = 20030101  # fixed: the same data always give the same interval
+# Fewer control areas than this cannot stand for the target's error distribution.
+MIN_PLACEBO_CONTROLS = 20
 _CHUNK_CELLS = 2_000_000  # rows × units × nodes per block, to bound memory
 
 
@@ -358,7 +360,8 @@ def group_coefficients(
     ``after`` and ``total`` are (groups × units). Row by row this is the DiD
     coefficient the model would give that group of units if it were the target,
     the controls' intercept ``c`` and spread ``τ`` being what the controls said.
-    Newton's method on one parameter per row, all rows at once.
+    Newton's method on one parameter per row, all rows at once. A group with no
+    crime after the start (or none before) has no finite estimate: −∞ (or +∞).
     """
     after = np.atleast_2d(np.asarray(after, dtype=float))
     total = np.atleast_2d(np.asarray(total, dtype=float))
@@ -368,6 +371,9 @@ def group_coefficients(
     for first in range(0, rows, per_block):
         block = slice(first, first + per_block)
         out[block] = _newton_rows(after[block], total[block], offset + intercept, tau)
+    after_sum, total_sum = after.sum(axis=1), total.sum(axis=1)
+    out[after_sum == 0] = -math.inf
+    out[(after_sum == total_sum) & (total_sum > 0)] = math.inf
     return out
 
 
@@ -436,6 +442,16 @@ def did_placebo_calibrated(
                 "undefined; the random-effect model's interval is shown",
             ),
         )
+    if int((~treated).sum()) < MIN_PLACEBO_CONTROLS:
+        return replace(
+            model,
+            notes=(
+                *model.notes,
+                f"only {int((~treated).sum())} control areas: too few to stand for the target's "
+                f"error (at least {MIN_PLACEBO_CONTROLS} are needed for the placebo interval); the "
+                "random-effect model's interval is shown",
+            ),
+        )
     estimate = float(group_coefficients(after[treated], total[treated], offset, c, tau)[0])
     control_after, control_total = after[~treated], total[~treated]
     log_size = np.log(control_total)
@@ -448,7 +464,10 @@ def did_placebo_calibrated(
     picks = np.stack(columns, axis=1)
     null = group_coefficients(control_after[picks], control_total[picks], offset, c, tau)
     alpha = 1 - conf_level
-    low_q, high_q = np.quantile(null, [alpha / 2, 1 - alpha / 2])
+    # Order statistics, not interpolation: a draw can be ±∞ (a placebo group with no
+    # crime on one side), and then the interval is unbounded on that side.
+    low_q = float(np.quantile(null, alpha / 2, method="lower"))
+    high_q = float(np.quantile(null, 1 - alpha / 2, method="higher"))
     above = (1 + int(np.sum(null >= estimate))) / (draws + 1)
     below = (1 + int(np.sum(null <= estimate))) / (draws + 1)
     notes = list(model.notes)
@@ -464,6 +483,12 @@ def did_placebo_calibrated(
             f"only {len(control_total)} control areas to draw placebo groups from; the interval "
             "is rough"
         )
+    if math.isinf(low_q) or math.isinf(high_q):
+        notes.append(
+            "the interval is unbounded on one side: in over 2.5 % of placebo groups of this "
+            "size there was no crime on one side of the start, so these counts cannot bound the "
+            "effect"
+        )
     wald = {
         "estimate": model.estimate,
         "ci_low": model.ci_low,
@@ -473,8 +498,8 @@ def did_placebo_calibrated(
     }
     return DidResult(
         estimate=_exp(estimate),
-        ci_low=_exp(estimate - float(high_q)),
-        ci_high=_exp(estimate - float(low_q)),
+        ci_low=_exp(estimate - high_q),
+        ci_high=_exp(estimate - low_q),
         p_value=min(1.0, 2 * min(above, below)),
         coef=estimate,
         se=model.se,

@@ -48,7 +48,7 @@ from harmwatch.evaluation.areas import (
     target_force,
 )
 from harmwatch.evaluation.did import DidResult, UnitTotals, did_placebo_calibrated
-from harmwatch.evaluation.rates import RateRatio, pct_change, rate_ratio_exact
+from harmwatch.evaluation.rates import RateRatio, interval_text, pct_change, rate_ratio_exact
 from harmwatch.evaluation.wdq import WDQResult, weighted_displacement_quotient
 from harmwatch.timeline.months import (
     add_months,
@@ -560,12 +560,11 @@ def _summary(
     before, after = counts["target_before"] / len(pre), counts["target_after"] / len(post)
     change = pct_change(after, before)
     change_text = f"{change:+.0f} %" if change is not None else "from none"
-    high = f"{rr.ci_high:.2f}" if math.isfinite(rr.ci_high) else "∞"
     text = (
         f"In the target ({target.description}), {what} averaged {before:.1f} a month over the "
         f"{len(pre)} months before {post[0]} ({pre[0]}…{pre[-1]}) and {after:.1f} a month over the "
         f"{len(post)} months from {post[0]} to {post[-1]}: {change_text} (rate ratio "
-        f"{rr.ratio:.2f}, 95 % CI {rr.ci_low:.2f}–{high}, {_p(rr.p_value)}). "
+        f"{rr.ratio:.2f}, 95 % CI {interval_text(rr.ci_low, rr.ci_high)}, {_p(rr.p_value)}). "
     )
     if did.p_value < ALPHA:
         direction = "fell" if did.estimate < 1 else "rose"
@@ -575,7 +574,7 @@ def _summary(
     text += (
         f"Against {n_controls} control LSOAs, which take out the force-wide trend, the "
         f"difference-in-differences rate ratio is {did.estimate:.2f} (95 % CI "
-        f"{did.ci_low:.2f}–{did.ci_high:.2f}, {_p(did.p_value)}): {verdict}. "
+        f"{interval_text(did.ci_low, did.ci_high)}, {_p(did.p_value)}): {verdict}. "
     )
     text += f"Buffer: {counts['buffer_before']} crimes before, {counts['buffer_after']} after; "
     text += wdq.reading + "."

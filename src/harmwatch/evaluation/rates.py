@@ -130,3 +130,14 @@ def pct_change(after: float, before: float) -> float | None:
     if before == 0:
         return None
     return 100.0 * (after - before) / before
+
+
+def interval_text(low: float, high: float) -> str:
+    """'0.39–1.44' for a report; an unbounded end reads '∞', an undefined one '—'."""
+
+    def one(value: float) -> str:
+        if math.isnan(value):
+            return "—"
+        return "∞" if math.isinf(value) else f"{value:.2f}"
+
+    return f"{one(low)}–{one(high)}"
