@@ -160,7 +160,7 @@ def test_district_counts_crimes_whose_lsoa_name_starts_with_it(beds_db: Path) ->
 
 def test_unknown_district_is_refused_with_the_known_ones(beds_db: Path) -> None:
     with pytest.raises(
-        SelectionError, match=r"district 'Narnia'.*districts: .*Central Bedfordshire"
+        SelectionError, match=r"district 'Narnia'.*Districts: .*Central Bedfordshire"
     ):
         change(beds_db, Filter(), ("2023-01", "2023-06"), district="Narnia")
     with pytest.raises(ValueError, match="only one of them"):
@@ -208,3 +208,15 @@ def test_parse_period() -> None:
         parse_period("2025-01,2025-03")
     with pytest.raises(ValueError, match="not a month"):
         parse_period("2025-13")
+
+
+def test_unknown_district_lists_the_forces_own_and_guesses_a_typo(beds_db) -> None:  # type: ignore[no-untyped-def]
+    from harmwatch.evaluation.change import change
+    from harmwatch.where.selection import Filter, SelectionError
+
+    with pytest.raises(SelectionError) as caught:
+        change(beds_db, Filter(forces=("bedfordshire",)), ("2023-01", "2023-03"), district="Lutn")
+    message = str(caught.value)
+    assert "Did you mean 'Luton'?" in message
+    assert "Districts: Bedford, Central Bedfordshire, Luton" in message
+    assert "others with a few stray crimes" in message and "Lambeth" not in message

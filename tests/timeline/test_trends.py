@@ -74,7 +74,7 @@ def test_district_counts_are_the_lsoa_name_prefix(sample_store: Path) -> None:
 
 
 def test_unknown_district_is_refused_with_the_known_ones(sample_store: Path) -> None:
-    with pytest.raises(SelectionError, match=r"district 'Narnia'.*districts: .*St Albans"):
+    with pytest.raises(SelectionError, match=r"district 'Narnia'.*Districts: .*St Albans"):
         monthly_trends(sample_store, ("hertfordshire",), "Narnia")
 
 

@@ -117,6 +117,10 @@ def _span(months: tuple[str, str]) -> str:
     return months[0] if months[0] == months[1] else f"{months[0]}…{months[1]}"
 
 
+def _months(months: Sequence[str]) -> str:
+    return "1 month" if len(months) == 1 else f"{len(months)} months"
+
+
 def parse_period(spec: str, label: str = "period") -> tuple[str, str]:
     """'2024-01' or '2024-01:2024-03' as (first, last); a list with a gap is refused."""
     months = parse_month_spec(spec)
@@ -310,9 +314,10 @@ def change(
         change_text = f"{pct:+.0f} % per month"
     ratio_text = f"{rate.ratio:.2f}" if b else "undefined"
     sentence = (
-        f"{what} in {description}: {a} crimes in {first}…{last} ({len(months)} months) against "
-        f"{b} in {baseline[0]}…{baseline[1]} ({len(base_months)} months), {change_text} (rate "
-        f"ratio {ratio_text}, 95 % CI {interval_text(rate.ci_low, rate.ci_high)}, p = {rate.p_value:.3g}). "
+        f"{what} in {description}: {a} crimes in {_span((first, last))} ({_months(months)}) "
+        f"against {b} in {_span(baseline)} ({_months(base_months)}), {change_text} (rate "
+        f"ratio {ratio_text}, 95 % CI {interval_text(rate.ci_low, rate.ci_high)}, "
+        f"p = {rate.p_value:.3g}). "
         + (
             "A change this large is unlikely to be chance alone (p < 0.05)."
             if significant

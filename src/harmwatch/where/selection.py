@@ -7,6 +7,7 @@ would have matched, rather than producing an empty map.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -24,6 +25,8 @@ class SelectionError(ValueError):
 # The district of an LSOA is its name without the trailing code ("St Albans 012B" is in
 # "St Albans"): police.uk carries no district column, and LSOA names are built this way.
 DISTRICT_SQL = "regexp_replace(lsoa_name, ' [^ ]+$', '')"
+# Districts holding less than this share of a force's crimes are strays over its border.
+STRAY_DISTRICT_SHARE = 0.005
 
 
 def district_condition(
@@ -37,20 +40,32 @@ def district_condition(
     placed in a district, so the condition leaves them out.
     """
     marks = ", ".join("?" * len(forces))
-    known = [
-        r[0]
-        for r in con.execute(
-            f"SELECT DISTINCT {DISTRICT_SQL} FROM street WHERE force IN ({marks}) "
-            "AND lsoa_name IS NOT NULL ORDER BY 1",
+    counts = dict(
+        con.execute(
+            f"SELECT {DISTRICT_SQL}, count(*) FROM street WHERE force IN ({marks}) "
+            "AND lsoa_name IS NOT NULL GROUP BY 1",
             list(forces),
         ).fetchall()
-    ]
-    by_lower = {k.lower(): k for k in known}
+    )
+    by_lower = {str(k).lower(): str(k) for k in counts}
     name = by_lower.get(district.strip().lower())
     if name is None:
+        # A force's file names hundreds of districts, most for a handful of stray
+        # crimes over its border: list its own (the busy ones) and guess at a typo.
+        total = sum(counts.values()) or 1
+        main = sorted(k for k, n in counts.items() if n >= STRAY_DISTRICT_SHARE * total)
+        guess = difflib.get_close_matches(district.strip(), main, n=2, cutoff=0.6) or (
+            difflib.get_close_matches(district.strip(), list(counts), n=2, cutoff=0.6)
+        )
         raise SelectionError(
-            f"no crimes in district {district!r} for {', '.join(forces)}; "
-            f"districts: {', '.join(known)}"
+            f"no crimes in district {district!r} for {', '.join(forces)}."
+            + (f" Did you mean {' or '.join(repr(g) for g in guess)}?" if guess else "")
+            + f" Districts: {', '.join(main)}"
+            + (
+                f" (and {len(counts) - len(main)} others with a few stray crimes)"
+                if len(counts) > len(main)
+                else ""
+            )
         )
     return f"{DISTRICT_SQL} = ?", [name], name
 
