@@ -95,7 +95,7 @@ def test_overview_panel_explains_the_fallback_baseline(clients: dict[str, Signed
     page = response.text
     assert "Has it really changed?" in page
     assert "period: 2025-10…2025-12, the latest 3 months loaded" in page
-    assert "baseline: 2025-07…2025-09, the 3 month(s) just before the period" in page
+    assert "baseline: 2025-07…2025-09, the 3 months just before the period" in page
     assert "a year earlier (2024-10…2024-12) are not loaded" in page
     assert "different calendar months" in page  # the library's caveat on seasons
     assert "/api/change?force=hertfordshire" in page and "format=csv" in page

@@ -118,8 +118,10 @@ def evaluate_command(
 @user_errors
 def change_command(
     db: Path | None = DbOption,
-    period: str = typer.Option(
-        ..., "--period", help="Months to assess: 2024-01 or 2024-01:2024-03."
+    period: str | None = typer.Option(
+        None,
+        "--period",
+        help="Months to assess: 2024-01 or 2024-01:2024-03 (default: the latest 3 loaded).",
     ),
     baseline: str | None = typer.Option(
         None, "--baseline", help="Months to compare with (default: the same months a year earlier)."
@@ -147,7 +149,7 @@ def change_command(
     result = change(
         resolve_db(db, quiet=json_out),
         Filter(forces=tuple(force or ()), crime_types=tuple(crime_type or ("Drugs",))),
-        parse_period(period, "--period"),
+        parse_period(period, "--period") if period else None,
         parse_period(baseline, "--baseline") if baseline else None,
         area=area if (area.boundary or area.bbox) else None,
         lsoa_codes=_codes(lsoa),

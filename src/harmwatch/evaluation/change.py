@@ -29,10 +29,12 @@ from harmwatch.storage import analytics
 from harmwatch.timeline.months import (
     add_months,
     consecutive_runs,
+    count_text,
     month_number,
     month_range,
     parse_month_spec,
     runs_text,
+    span_text,
 )
 from harmwatch.where.hotspots import AreaSpec, resolve_study_area
 from harmwatch.where.selection import Filter, SelectionError, district_condition, select_points
@@ -113,14 +115,6 @@ def _loaded_street_months(con: duckdb.DuckDBPyConnection, forces: Sequence[str])
     ]
 
 
-def _span(months: tuple[str, str]) -> str:
-    return months[0] if months[0] == months[1] else f"{months[0]}…{months[1]}"
-
-
-def _months(months: Sequence[str]) -> str:
-    return "1 month" if len(months) == 1 else f"{len(months)} months"
-
-
 def parse_period(spec: str, label: str = "period") -> tuple[str, str]:
     """'2024-01' or '2024-01:2024-03' as (first, last); a list with a gap is refused."""
     months = parse_month_spec(spec)
@@ -137,10 +131,10 @@ def latest_period(
     if not runs:
         raise MonthsNotLoadedError("no street-crime months are loaded for this selection")
     tail = runs[-1][-length:]
-    why = f"period: {_span((tail[0], tail[-1]))}, the latest {length} months loaded"
+    why = f"period: {span_text(tail[0], tail[-1])}, the latest {length} months loaded"
     if len(tail) < length:
         why = (
-            f"period: {_span((tail[0], tail[-1]))}, the latest run of consecutive months "
+            f"period: {span_text(tail[0], tail[-1])}, the latest run of consecutive months "
             f"loaded ({len(tail)}; {length} were wanted)"
         )
     return (tail[0], tail[-1]), why
@@ -156,11 +150,11 @@ def _default_baseline(
     covered = set(loaded)
     if fallback and not set(month_range(*year)) <= covered and set(month_range(*before)) <= covered:
         return before, (
-            f"baseline: {_span(before)}, the {n} month(s) just before the period, because the "
-            f"same months a year earlier ({_span(year)}) are not loaded; this compares different "
+            f"baseline: {span_text(*before)}, the {count_text(n)} just before the period, because the "
+            f"same months a year earlier ({span_text(*year)}) are not loaded; this compares different "
             "seasons (see the caveats)"
         )
-    return year, f"baseline: {_span(year)}, the same months a year earlier"
+    return year, f"baseline: {span_text(*year)}, the same months a year earlier"
 
 
 def _counts_by_month(
@@ -250,7 +244,9 @@ def change(
             defaults.append(why)
         base_months = month_range(*baseline)
         if set(months) & set(base_months):
-            raise ValueError(f"the baseline {_span(baseline)} overlaps the period {_span(period)}")
+            raise ValueError(
+                f"the baseline {span_text(*baseline)} overlaps the period {span_text(*period)}"
+            )
         for label, wanted in (("period", months), ("baseline", base_months)):
             gap = [m for m in wanted if m not in loaded]
             if gap:
@@ -314,8 +310,8 @@ def change(
         change_text = f"{pct:+.0f} % per month"
     ratio_text = f"{rate.ratio:.2f}" if b else "undefined"
     sentence = (
-        f"{what} in {description}: {a} crimes in {_span((first, last))} ({_months(months)}) "
-        f"against {b} in {_span(baseline)} ({_months(base_months)}), {change_text} (rate "
+        f"{what} in {description}: {a} crimes in {span_text(first, last)} ({count_text(len(months))}) "
+        f"against {b} in {span_text(*baseline)} ({count_text(len(base_months))}), {change_text} (rate "
         f"ratio {ratio_text}, 95 % CI {interval_text(rate.ci_low, rate.ci_high)}, "
         f"p = {rate.p_value:.3g}). "
         + (

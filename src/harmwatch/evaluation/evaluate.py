@@ -53,9 +53,11 @@ from harmwatch.evaluation.wdq import WDQResult, weighted_displacement_quotient
 from harmwatch.timeline.months import (
     add_months,
     consecutive_runs,
+    count_text,
     month_range,
     parse_month,
     runs_text,
+    span_text,
 )
 
 MAX_PRE_MONTHS = 24
@@ -562,8 +564,9 @@ def _summary(
     change_text = f"{change:+.0f} %" if change is not None else "from none"
     text = (
         f"In the target ({target.description}), {what} averaged {before:.1f} a month over the "
-        f"{len(pre)} months before {post[0]} ({pre[0]}…{pre[-1]}) and {after:.1f} a month over the "
-        f"{len(post)} months from {post[0]} to {post[-1]}: {change_text} (rate ratio "
+        f"{count_text(len(pre))} before {post[0]} ({span_text(pre[0], pre[-1])}) and {after:.1f} "
+        f"a month over the {count_text(len(post))} {span_text(post[0], post[-1])}: {change_text} "
+        "(rate ratio "
         f"{rr.ratio:.2f}, 95 % CI {interval_text(rr.ci_low, rr.ci_high)}, {_p(rr.p_value)}). "
     )
     if did.p_value < ALPHA:

@@ -60,6 +60,16 @@ def runs_text(months: Iterable[str]) -> str:
     )
 
 
+def span_text(first: str, last: str) -> str:
+    """'2025-10…2025-12', or '2025-12' for a single month."""
+    return first if first == last else f"{first}…{last}"
+
+
+def count_text(n: int, unit: str = "month") -> str:
+    """'1 month', '3 months'."""
+    return f"{n} {unit}" if n == 1 else f"{n} {unit}s"
+
+
 def parse_month_spec(spec: str) -> list[str]:
     """'2021-01', '2021-01:2021-06' or a comma list of either, as a sorted month list."""
     out: set[str] = set()
