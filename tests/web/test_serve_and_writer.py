@@ -11,7 +11,7 @@ import typer
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from typer.testing import CliRunner
-from webhelpers import LOGIN_TOKEN
+from webhelpers import post_login
 
 from harmwatch.security import audit
 from harmwatch.security.roles import Role
@@ -70,17 +70,7 @@ def test_serve_demo_loads_sample_and_prints_accounts(
     with TestClient(served["app"]) as client:
         page = client.get("/login")
         assert "Demonstration" in page.text
-        token = LOGIN_TOKEN.search(page.text)
-        assert token
-        response = client.post(
-            "/login",
-            data={
-                "username": "analyst",
-                "password": passwords["analyst"],
-                "csrf_token": token.group(1),
-            },
-            follow_redirects=False,
-        )
+        response = post_login(client, "analyst", passwords["analyst"])
         assert response.status_code == 303
         assert client.get("/api/meta").json()["forces"] == [
             "bedfordshire",

@@ -10,7 +10,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
-from webhelpers import LOGIN_TOKEN, SignedIn, WebEnv, new_env, password_for, sign_in
+from webhelpers import SignedIn, WebEnv, new_env, password_for, post_login, sign_in
 
 from harmwatch.security import audit
 from harmwatch.security.roles import Role
@@ -39,18 +39,7 @@ def fresh(tmp_path: Path, sample_db: Path) -> WebEnv:
 
 
 def test_session_cookie_flags(anonymous: TestClient) -> None:
-    page = anonymous.get("/login")
-    token = LOGIN_TOKEN.search(page.text)
-    assert token
-    response = anonymous.post(
-        "/login",
-        data={
-            "username": "analyst",
-            "password": password_for("analyst"),
-            "csrf_token": token.group(1),
-        },
-        follow_redirects=False,
-    )
+    response = post_login(anonymous, "analyst")
     cookie = next(c for c in response.headers.get_list("set-cookie") if c.startswith("hw_session="))
     assert "HttpOnly" in cookie
     assert "SameSite=strict" in cookie or "SameSite=Strict" in cookie
@@ -63,17 +52,7 @@ def test_secure_cookie_when_configured(web_env: WebEnv) -> None:
     with TestClient(app, base_url="https://testserver") as client:
         page = client.get("/login")
         assert "max-age=31536000" in page.headers["strict-transport-security"]
-        token = LOGIN_TOKEN.search(page.text)
-        assert token
-        response = client.post(
-            "/login",
-            data={
-                "username": "analyst",
-                "password": password_for("analyst"),
-                "csrf_token": token.group(1),
-            },
-            follow_redirects=False,
-        )
+        response = post_login(client, "analyst")
     cookie = next(c for c in response.headers.get_list("set-cookie") if "hw_session=" in c)
     assert "Secure" in cookie
 
@@ -142,18 +121,8 @@ def test_sign_in_form_needs_its_token(anonymous: TestClient) -> None:
 
 
 def test_open_redirect_refused(anonymous: TestClient) -> None:
-    page = anonymous.get("/login?next=//evil.example/")
-    token = LOGIN_TOKEN.search(page.text)
-    assert token
-    response = anonymous.post(
-        "/login",
-        data={
-            "username": "analyst",
-            "password": password_for("analyst"),
-            "csrf_token": token.group(1),
-            "next": "https://evil.example/",
-        },
-        follow_redirects=False,
+    response = post_login(
+        anonymous, "analyst", page="/login?next=//evil.example/", next_url="https://evil.example/"
     )
     assert response.headers["location"] == "/"
 
@@ -162,29 +131,9 @@ def test_lockout_after_five_failures(fresh: WebEnv) -> None:
     app = create_app(fresh.settings())
     with TestClient(app) as client:
         for _ in range(5):
-            page = client.get("/login")
-            token = LOGIN_TOKEN.search(page.text)
-            assert token
-            bad = client.post(
-                "/login",
-                data={
-                    "username": "victim",
-                    "password": "wrong-password-123",
-                    "csrf_token": token.group(1),
-                },
-            )
+            bad = post_login(client, "victim", "wrong-password-123")
             assert bad.status_code == 401
-        page = client.get("/login")
-        token = LOGIN_TOKEN.search(page.text)
-        assert token
-        locked = client.post(
-            "/login",
-            data={
-                "username": "victim",
-                "password": password_for("victim"),
-                "csrf_token": token.group(1),
-            },
-        )
+        locked = post_login(client, "victim")
     assert locked.status_code == 401
     assert "too many failed sign-ins" in locked.text
     failed = log_entries(fresh, action="sign-in-failed", actor="victim")

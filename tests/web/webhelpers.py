@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi.testclient import TestClient
+from httpx import Response
 
 from harmwatch.cli.demo import sample_dir
 from harmwatch.security.accounts import create_user
@@ -63,21 +64,31 @@ def new_env(root: Path, sample_db: Path, users: dict[str, Role] = ONE_PER_ROLE) 
     return WebEnv(root=root, analytics_db=db, database_url=url)
 
 
+def post_login(
+    client: TestClient,
+    username: str,
+    password: str | None = None,
+    *,
+    next_url: str | None = None,
+    page: str = "/login",
+) -> Response:
+    """Open the sign-in form (for its CSRF token) and post it, as a browser would."""
+    form = client.get(page)
+    token = LOGIN_TOKEN.search(form.text)
+    assert token, form.text
+    data = {
+        "username": username,
+        "password": password_for(username) if password is None else password,
+        "csrf_token": token.group(1),
+    }
+    if next_url is not None:
+        data["next"] = next_url
+    return client.post("/login", data=data, follow_redirects=False)
+
+
 def sign_in(client: TestClient, username: str, password: str | None = None) -> str:
     """Sign ``client`` in through the form; returns the session's CSRF token."""
-    page = client.get("/login")
-    token = LOGIN_TOKEN.search(page.text)
-    assert token, page.text
-    response = client.post(
-        "/login",
-        data={
-            "username": username,
-            "password": password or password_for(username),
-            "csrf_token": token.group(1),
-            "next": "/",
-        },
-        follow_redirects=False,
-    )
+    response = post_login(client, username, password, next_url="/")
     assert response.status_code == 303, response.text
     return csrf_of(client)
 
