@@ -465,5 +465,6 @@ def test_a_key_file_of_another_log_is_refused(records_engine: Engine) -> None:
     key_path.write_text(json.dumps(data))
     with session_scope(records_engine) as db, pytest.raises(AuditError, match="another"):
         audit.record(db, actor="a", action="view")
-    key_path.write_text("not json")
-    assert "cannot be used" in _verify(records_engine).reason
+    for junk in ("not json", "[1, 2]", '{"format": "harmwatch-audit-key/1", "secret": "ab"}'):
+        key_path.write_text(junk)
+        assert "cannot be used" in _verify(records_engine).reason, junk

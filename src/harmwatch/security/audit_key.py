@@ -105,7 +105,7 @@ def _parse(path: Path) -> ChainKey:
         keyed_from = int(data["keyed_from"])
         if len(secret) < 32 or keyed_from < 1:
             raise ValueError("secret shorter than 32 bytes or keyed_from below 1")
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise AuditKeyError(f"the access-log key file {path} cannot be used: {exc}") from exc
     return ChainKey(secret, keyed_from, path)
 
