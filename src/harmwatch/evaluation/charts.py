@@ -17,12 +17,11 @@ matplotlib.use("Agg")  # no display on servers; must precede pyplot
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.ticker import FuncFormatter
 
 from harmwatch.evaluation.evaluate import Evaluation
 from harmwatch.evaluation.rates import interval_text
 from harmwatch.maps.charts import save_figure
-from harmwatch.maps.render import _north_arrow, _outline, _scale_bar
+from harmwatch.maps.render import _outline, frame_in_km
 
 
 def _index(series: np.ndarray, n_pre: int) -> np.ndarray:
@@ -79,17 +78,7 @@ def draw_evaluation_chart(evaluation: Evaluation, path: str | Path) -> Path:
     mp.scatter(tx, ty, s=8, color="#c0392b", label="target crimes")
     _outline(mp, ev.zone, color="#2e86c1", linewidth=1.0)
     _outline(mp, ev.target.geometry, color="#c0392b", linewidth=1.6)
-    xmin, ymin, xmax, ymax = ev.zone.bounds
-    pad = 0.35 * max(xmax - xmin, ymax - ymin)
-    mp.set_xlim(xmin - pad, xmax + pad)
-    mp.set_ylim(ymin - pad, ymax + pad)
-    mp.set_aspect("equal")
-    km = FuncFormatter(lambda v, _pos: f"{v / 1000:g}")
-    mp.xaxis.set_major_formatter(km)
-    mp.yaxis.set_major_formatter(km)
-    mp.tick_params(labelsize=7)
-    mp.set_xlabel("Easting (km, BNG)", fontsize=8)
-    mp.set_ylabel("Northing (km, BNG)", fontsize=8)
+    frame_in_km(mp, ev.zone.bounds, pad_share=0.35, label_size=8)
     mp.set_title(
         f"target {ev.counts['target_before']} → {ev.counts['target_after']} crimes, "
         f"buffer {ev.counts['buffer_before']} → {ev.counts['buffer_after']}\n"
@@ -97,6 +86,4 @@ def draw_evaluation_chart(evaluation: Evaluation, path: str | Path) -> Path:
         fontsize=9,
     )
     mp.legend(loc="lower right", fontsize=7, markerscale=2)
-    _scale_bar(mp, xmax - xmin)
-    _north_arrow(mp)
     return save_figure(fig, path)

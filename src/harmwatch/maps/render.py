@@ -145,17 +145,30 @@ def draw_grid_map(
     for zone in zones:
         _outline(ax, zone, color="#1f3a93", linewidth=1.6)
     _outline(ax, area, color="black", linewidth=1.0)
-    xmin, ymin, xmax, ymax = area.bounds
-    pad = 0.03 * max(xmax - xmin, ymax - ymin)
+    frame_in_km(ax, area.bounds, pad_share=0.03)
+    ax.set_title(title + (f"\n{subtitle}" if subtitle else ""), fontsize=11)
+    return save_figure(fig, path)
+
+
+def frame_in_km(
+    ax: plt.Axes,
+    bounds: tuple[float, float, float, float],
+    pad_share: float,
+    label_size: float | None = None,
+) -> None:
+    """Frame BNG ``bounds`` (padded by a share of the longer side) at equal scale, axes in
+    km, with a scale bar and a north arrow: every static map of the project reads the same."""
+    xmin, ymin, xmax, ymax = bounds
+    pad = pad_share * max(xmax - xmin, ymax - ymin)
     ax.set_xlim(xmin - pad, xmax + pad)
     ax.set_ylim(ymin - pad, ymax + pad)
     ax.set_aspect("equal")
     km = FuncFormatter(lambda v, _pos: f"{v / 1000:g}")
     ax.xaxis.set_major_formatter(km)
     ax.yaxis.set_major_formatter(km)
-    ax.set_xlabel("Easting (km, British National Grid)")
-    ax.set_ylabel("Northing (km, British National Grid)")
-    ax.set_title(title + (f"\n{subtitle}" if subtitle else ""), fontsize=11)
+    if label_size is not None:
+        ax.tick_params(labelsize=label_size - 1)
+    ax.set_xlabel("Easting (km, British National Grid)", fontsize=label_size)
+    ax.set_ylabel("Northing (km, British National Grid)", fontsize=label_size)
     _scale_bar(ax, xmax - xmin)
     _north_arrow(ax)
-    return save_figure(fig, path)

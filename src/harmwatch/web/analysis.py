@@ -382,23 +382,16 @@ class Analyses:
             ),
         )
 
-    def change_csv(
-        self,
-        forces: tuple[str, ...],
-        district: str | None,
-        crime_types: tuple[str, ...],
-        period: tuple[str, str] | None,
-        baseline: tuple[str, str] | None,
-    ) -> bytes:
-        """One row of the JSON's fields; periods as the API takes them, other lists joined."""
-        result = self.change(forces, district, crime_types, period, baseline)
-        row = {
-            k: (":" if k in ("period", "baseline") else " | ").join(str(x) for x in v)
-            if isinstance(v, list)
-            else v
-            for k, v in result.to_dict().items()
-        }
-        return pd.DataFrame([row]).to_csv(index=False).encode()
+
+def change_csv(result: Change) -> bytes:
+    """One row of the JSON's fields; periods as the API takes them, other lists joined."""
+    row = {
+        k: (":" if k in ("period", "baseline") else " | ").join(str(x) for x in v)
+        if isinstance(v, list)
+        else v
+        for k, v in result.to_dict().items()
+    }
+    return pd.DataFrame([row]).to_csv(index=False).encode()
 
 
 MAP_COLUMNS = ("n", "kde", "gistar", "pvalue_adj", "class")

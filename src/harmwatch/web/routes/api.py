@@ -23,7 +23,7 @@ from harmwatch.evaluation.change import parse_period
 from harmwatch.security import audit
 from harmwatch.security.accounts import list_users
 
-from ..analysis import AnalysisQuery
+from ..analysis import AnalysisQuery, change_csv
 from ..deps import audit_details, context, current_user, set_audit_action
 from ..params import (
     BOUNDARY_PATTERN,
@@ -129,7 +129,7 @@ def period_change(
     audit_details(request, period=list(result.period), baseline=list(result.baseline))
     if format == "json":
         return _json(result.to_dict())
-    data = analyses.change_csv(forces, where, types, span, base)
+    data = change_csv(result)
     parts = ["change", *result.forces, where or "", *result.crime_types, *result.period]
     stem = "-".join([*parts, "vs", *result.baseline])
     return file_response(data, "csv", stem.lower())
