@@ -1,4 +1,5 @@
-"""Fixtures shared across the suite: the real police.uk data in ../shared/data."""
+"""Fixtures shared across the suite: the real police.uk data in ../shared/data, and records
+databases on SQLite and on a real PostgreSQL server (tests/_postgres.py)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,14 @@ import os
 from pathlib import Path
 
 import pytest
+
+from _postgres import (  # noqa: F401  (fixtures: records databases on SQLite and PostgreSQL)
+    fast_hashing,
+    fresh_postgres_url,
+    pg_server,
+    records_engine,
+    records_url,
+)
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 POLICE_UK = SHARED / "police-uk"

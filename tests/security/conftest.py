@@ -1,34 +1,10 @@
-"""Records-database fixtures: each test runs on SQLite and on a real PostgreSQL server."""
+"""A clock the tests move by hand (the records databases come from tests/conftest.py)."""
 
 from __future__ import annotations
 
-import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
-
-_TESTS = str(Path(__file__).resolve().parents[1])
-if _TESTS not in sys.path:
-    sys.path.insert(0, _TESTS)
-
-from _postgres import (  # noqa: E402
-    fast_hashing,
-    fresh_postgres_url,
-    pg_server,
-    records_engine,
-    records_url,
-)
-
-__all__ = [
-    "Clock",
-    "clock",
-    "fast_hashing",
-    "fresh_postgres_url",
-    "pg_server",
-    "records_engine",
-    "records_url",
-]
 
 
 class Clock:
