@@ -5,7 +5,8 @@ directory, because the load's provenance (``loads.source``) names the file it
 came from and an auditor must be able to find it; a refused upload is deleted,
 since nothing of it was loaded. Names are reduced to their last component and a
 safe alphabet before they touch the disk (the force is read from the name, as
-data.police.uk names its files, so the name itself is kept otherwise).
+data.police.uk names its files, so the name itself is kept otherwise). Each
+load's provenance records the signed-in user who uploaded it (``web:<user>``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
+from harmwatch.errors import InputError
 from harmwatch.sources.policeuk.ingest import IngestError, IngestResult, ingest
 from harmwatch.sources.policeuk.read import SourceError
 
@@ -28,7 +30,7 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 MAX_PROBLEMS_SHOWN = 200
 
 
-class UploadRefused(ValueError):
+class UploadRefused(InputError):
     """The upload itself is unusable (no files, a wrong type, too large)."""
 
 
@@ -90,7 +92,7 @@ def load_uploads(
             with (target / name).open("wb") as out:
                 shutil.copyfileobj(stream, out, length=1024 * 1024)
         with gate.write():
-            result = ingest([target], db_path, lenient=lenient)
+            result = ingest([target], db_path, lenient=lenient, loaded_by=f"web:{actor}")
     except IngestError as exc:
         shutil.rmtree(target, ignore_errors=True)
         prefix = f"{target}/"

@@ -4,13 +4,19 @@ The pipeline: find the files; read and parse them in parallel (text only, with
 line numbers); check every value in SQL; refuse the whole load if anything is
 wrong (or, with ``lenient``, set the bad rows aside with their reasons); project
 coordinates to British National Grid; then, in ONE transaction, replace each
-force-month the files provide and record where every row came from.
-Nothing is written until everything has been checked, so a refused load leaves
-the database exactly as it was.
+force-month the files provide and record where every row came from, and who
+loaded it. Nothing is written until everything has been checked, so a refused
+load leaves the database exactly as it was.
+
+The checks run as SQL in the store's staging area, over the parsed Arrow tables;
+the store writes the checked rows (:meth:`AnalyticsStore.write_load`) straight
+from there, with no copy. This module knows police.uk's files; the store knows
+its tables.
 """
 
 from __future__ import annotations
 
+import getpass
 import os
 import time
 import uuid
@@ -22,12 +28,20 @@ from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from harmwatch.storage import analytics
+from harmwatch.errors import InputError
+from harmwatch.storage.analytics import (
+    AnalyticsStore,
+    DatasetKey,
+    LoadBatch,
+    NewLoad,
+    NewReject,
+    StagedRows,
+    Staging,
+)
 
 from .checks import CHECKS, month_expression, q, raw_text, select_list
 from .forces import force_slug
@@ -49,7 +63,7 @@ Progress = Callable[[str, int, int, int], None]
 MAX_PROBLEMS_IN_MESSAGE = 20
 
 
-class IngestError(ValueError):
+class IngestError(InputError):
     """The load was refused; nothing was written."""
 
     def __init__(self, summary: str, problems: Sequence[Problem] = ()):
@@ -132,6 +146,7 @@ def ingest(
     force: str | None = None,
     progress: Progress | None = None,
     workers: int | None = None,
+    loaded_by: str | None = None,
 ) -> IngestResult:
     """Load police.uk files (CSV, CSV.GZ, folders, trees, archive zips) into ``db_path``.
 
@@ -139,7 +154,9 @@ def ingest(
     data.police.uk names them). With ``lenient``, rows that fail a check are kept
     in the ``rejects`` table with their reasons instead of refusing the load.
     Files whose SHA-256 matches the load currently providing their rows are
-    skipped as unchanged.
+    skipped as unchanged. ``loaded_by`` is recorded in every load's provenance:
+    the web app passes ``web:<user>``; by default it is the operating-system user
+    running this process, as ``cli:<user>`` (:func:`default_loaded_by`).
     """
     started = time.perf_counter()
     report = progress or (lambda *_: None)
@@ -147,24 +164,26 @@ def ingest(
     if not sources:
         raise IngestError("No .csv, .csv.gz or .zip files were found in the paths given.")
     forced = force_slug(force) if force else None
+    who = loaded_by if loaded_by is not None else default_loaded_by()
 
-    con = analytics.connect(db_path)
-    try:
+    # Open (and hold, so no other process writes in between) for the whole load.
+    with AnalyticsStore.open(db_path, read_only=False) as store:
         result = IngestResult(db_path=str(db_path), run_id=uuid.uuid4().hex[:12])
-        current = {
-            sha: (kind, frc)
-            for sha, kind, frc in con.execute(
-                "SELECT DISTINCT l.sha256, l.kind, l.force FROM loads l "
-                "JOIN datasets d USING (load_id)"
-            ).fetchall()
-        }
+        current = store.current_files()
         parsed = _read_all(sources, current, forced, result, report, workers)
         if parsed:
-            _check_and_write(con, parsed, forced, lenient, result, report)
+            _check_and_write(store, parsed, forced, lenient, who, result, report)
         result.seconds = time.perf_counter() - started
         return result
-    finally:
-        con.close()
+
+
+def default_loaded_by() -> str:
+    """``cli:<user>``: who runs this process, for loads not made through the web app."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (OSError, KeyError):  # no login name and no password entry (some containers)
+        uid = getattr(os, "getuid", None)
+        return f"cli:uid-{uid()}" if uid else "cli:unknown"
 
 
 def _read_all(
@@ -211,10 +230,11 @@ def _read_all(
 
 
 def _check_and_write(
-    con: duckdb.DuckDBPyConnection,
+    store: AnalyticsStore,
     parsed: list[ParsedFile],
     forced: str | None,
     lenient: bool,
+    loaded_by: str,
     result: IngestResult,
     report: Progress,
 ) -> None:
@@ -235,7 +255,8 @@ def _check_and_write(
                 )
             )  # fmt: skip
 
-    con.register("lsoa_vintages", _vintage_table())
+    stage = store.staging()
+    stage.register("lsoa_vintages", _vintage_table())
     for kind, indexes in by_kind.items():
         tables = [
             parsed[i].table.append_column(
@@ -243,17 +264,17 @@ def _check_and_write(
             )
             for i in indexes
         ]
-        con.register(f"src_{kind.table}", pa.concat_tables(tables))
+        stage.register(f"src_{kind.table}", pa.concat_tables(tables))
     names: set[str] = set()
     for kind in by_kind:
         if kind is not Kind.STOP_SEARCH:
             names.update(
                 r[0]
-                for r in con.execute(
+                for r in stage.rows(
                     f'SELECT DISTINCT "Falls within" FROM src_{kind.table} WHERE "Falls within" IS NOT NULL'
-                ).fetchall()
+                )
             )
-    con.register(
+    stage.register(
         "force_names",
         pa.table({"name": list(names), "slug": [force_slug(n) for n in names]}),
     )
@@ -262,14 +283,14 @@ def _check_and_write(
         "file_force": pa.array(file_force, type=pa.string()),
         "source": pa.array([pf.source.display for pf in parsed]),
     }
-    con.register("file_meta", pa.table(meta))
+    stage.register("file_meta", pa.table(meta))
     for kind, indexes in by_kind.items():
         # Rows take the force from the file name; only files named otherwise need
         # the (slower) per-row lookup of "Falls within".
         by_name = kind is not Kind.STOP_SEARCH and any(file_force[i] is None for i in indexes)
         force_sql = "coalesce(f.file_force, fn.slug)" if by_name else "f.file_force"
         join_names = 'LEFT JOIN force_names fn ON fn.name = src."Falls within"' if by_name else ""
-        con.execute(
+        stage.execute(
             f"CREATE OR REPLACE TEMP VIEW stage_{kind.table} AS "
             f"SELECT src.*, {force_sql} AS _force, {month_expression(kind)} AS _month "
             f"FROM src_{kind.table} src JOIN file_meta f USING (_file) {join_names}"
@@ -282,7 +303,7 @@ def _check_and_write(
         # One scan finds the failing rows; the reasons are then worked out on
         # those few rows only.
         any_fails = " OR ".join(f"({check.fails})" for check in CHECKS[kind])
-        con.execute(
+        stage.execute(
             f"CREATE OR REPLACE TEMP TABLE failing_{kind.table} AS "
             f"SELECT * FROM src_{kind.table} WHERE {any_fails}"
         )
@@ -291,7 +312,7 @@ def _check_and_write(
             f"FROM failing_{kind.table} s JOIN file_meta f USING (_file) WHERE {check.fails}"
             for check in CHECKS[kind]
         ]
-        for source, line, fld, reason, raw in con.execute(" UNION ALL ".join(selects)).fetchall():
+        for source, line, fld, reason, raw in stage.rows(" UNION ALL ".join(selects)):
             problems.append(Problem(source, int(line), fld, reason, raw))
         report("check", done, len(by_kind), total_rows)
 
@@ -316,14 +337,14 @@ def _check_and_write(
             "_line": pa.array([line for _, line in bad], type=pa.int32()),
         }
     )
-    con.register("bad_rows", bad_rows)
+    stage.register("bad_rows", bad_rows)
     for kind in by_kind:
         keep = (
             f" WHERE NOT EXISTS (SELECT 1 FROM bad_rows b WHERE b._file = s._file AND b._line = s.{LINE_COLUMN})"
             if bad
             else ""
         )
-        con.execute(
+        stage.execute(
             f"CREATE OR REPLACE TEMP VIEW good_{kind.table} AS SELECT * FROM stage_{kind.table} s{keep}"
         )
 
@@ -331,11 +352,11 @@ def _check_and_write(
     datasets: dict[tuple[str, str, str], set[int]] = defaultdict(set)
     per_file: dict[int, _FileTally] = {}
     for kind in by_kind:
-        for file_index, frc, month, n, no_location in con.execute(
+        for file_index, frc, month, n, no_location in stage.rows(
             f"SELECT _file, _force, strftime(_month, '%Y-%m'), count(*), "
             f"count(*) FILTER (WHERE {q('Longitude')} IS NULL) FROM good_{kind.table} "
             "GROUP BY ALL ORDER BY ALL"
-        ).fetchall():
+        ):
             datasets[(kind.value, frc, month)].add(file_index)
             tally = per_file.setdefault(file_index, _FileTally())
             tally.forces.add(frc)
@@ -354,30 +375,42 @@ def _check_and_write(
     if clashes:
         raise IngestError("The same force-month comes from more than one file:", clashes)
 
-    vintages = _file_vintages(con, by_kind)
+    vintages = _file_vintages(stage, by_kind)
     rejected_per_file: dict[int, int] = defaultdict(int)
     for source, _line in bad:
         rejected_per_file[source_index[source]] += 1
 
     report("write", 0, 1, total_rows)
-    _write(con, parsed, per_file, vintages, rejected_per_file, problems, datasets, lenient, result)
+    batch, reports = _batch(
+        parsed,
+        per_file,
+        vintages,
+        rejected_per_file,
+        problems,
+        datasets,
+        lenient,
+        loaded_by,
+        result,
+    )
+    result.replaced_datasets = store.write_load(stage, batch)
+    result.files.extend(reports)
+    if problems:
+        result.rejects_sample = problems[:MAX_PROBLEMS_IN_MESSAGE]
     report("write", 1, 1, total_rows)
 
 
-def _file_vintages(
-    con: duckdb.DuckDBPyConnection, by_kind: dict[Kind, list[int]]
-) -> dict[int, str]:
+def _file_vintages(stage: Staging, by_kind: dict[Kind, list[int]]) -> dict[int, str]:
     """The LSOA geography each file was published in, told by codes unique to one vintage."""
     out: dict[int, str] = {}
     for kind in by_kind:
         if kind is Kind.STOP_SEARCH:
             continue
-        for file_index, n11, n21, n_codes in con.execute(
+        for file_index, n11, n21, n_codes in stage.rows(
             f"SELECT d._file, count(*) FILTER (WHERE v.vintage = 2011), "
             f"count(*) FILTER (WHERE v.vintage = 2021), count(d.code) "
             f'FROM (SELECT DISTINCT _file, "LSOA code" AS code FROM src_{kind.table}) d '
             "LEFT JOIN lsoa_vintages v ON v.lsoa_code = d.code GROUP BY d._file"
-        ).fetchall():
+        ):
             if n11 and n21:
                 out[file_index] = "mixed"
             elif n21:
@@ -389,8 +422,7 @@ def _file_vintages(
     return out
 
 
-def _write(
-    con: duckdb.DuckDBPyConnection,
+def _batch(
     parsed: list[ParsedFile],
     per_file: dict[int, _FileTally],
     vintages: dict[int, str],
@@ -398,122 +430,63 @@ def _write(
     problems: list[Problem],
     datasets: dict[tuple[str, str, str], set[int]],
     lenient: bool,
+    loaded_by: str,
     result: IngestResult,
-) -> None:
-    now = datetime.now(UTC).replace(tzinfo=None)
-    con.execute("BEGIN TRANSACTION")
-    try:
-        next_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM loads").fetchall()[0][0]
-        load_ids = {i: next_id + i for i in range(len(parsed))}
-        vintage_rows = {i: {"2011": 2011, "2021": 2021}.get(vintages.get(i, "")) for i in load_ids}
-        con.register(
-            "file_load",
-            pa.table(
-                {
-                    "_file": pa.array(list(load_ids), type=pa.int32()),
-                    "load_id": pa.array(list(load_ids.values()), type=pa.int32()),
-                    "vintage": pa.array([vintage_rows[i] for i in load_ids], type=pa.int16()),
-                }
-            ),
+) -> tuple[LoadBatch, list[FileReport]]:
+    """What the store writes in its one transaction, and the per-file reports of it."""
+    reports: list[FileReport] = []
+    loads: list[NewLoad] = []
+    for i, pf in enumerate(parsed):
+        tally = per_file.get(i, _FileTally())
+        forces = sorted(tally.forces) or ["(none)"]
+        months = sorted(set(tally.months)) or [pf.file_month or "(none)"]
+        report_row = FileReport(
+            source=pf.source.display,
+            kind=pf.kind.value,
+            force=",".join(forces),
+            months=tuple(months),
+            rows_loaded=tally.rows,
+            rows_rejected=rejected_per_file.get(i, 0),
+            rows_without_location=tally.without_location,
+            lsoa_vintage=vintages.get(i, "none"),
+            status="loaded",
+            sha256=pf.sha256,
         )
-        new_keys = pa.table(
-            {
-                "kind": [k for k, _, _ in datasets],
-                "force": [f for _, f, _ in datasets],
-                "month": [m for _, _, m in datasets],
-                "load_id": pa.array(
-                    [load_ids[min(files)] for files in datasets.values()], type=pa.int32()
-                ),
-            }
-        )
-        con.register("new_keys", new_keys)
-        replaced = con.execute(
-            "SELECT DISTINCT d.load_id, count(*) OVER () FROM datasets d JOIN new_keys n "
-            "ON d.kind = n.kind AND d.force = n.force AND strftime(d.month, '%Y-%m') = n.month"
-        ).fetchall()
-        result.replaced_datasets = int(replaced[0][1]) if replaced else 0
-        for kind_value in {k for k, _, _ in datasets}:
-            table = Kind(kind_value).table
-            con.execute(
-                f"DELETE FROM {table} t USING new_keys n WHERE n.kind = ? AND t.force = n.force "
-                "AND strftime(t.month, '%Y-%m') = n.month",
-                [kind_value],
-            )
-        con.execute(
-            "UPDATE loads SET replaced_by_run = ? WHERE load_id IN (SELECT d.load_id FROM datasets d "
-            "JOIN new_keys n ON d.kind = n.kind AND d.force = n.force AND strftime(d.month, '%Y-%m') = n.month)",
-            [result.run_id],
-        )
-        con.execute(
-            "DELETE FROM datasets d USING new_keys n WHERE d.kind = n.kind AND d.force = n.force "
-            "AND strftime(d.month, '%Y-%m') = n.month"
-        )
-
-        for kind in {pf.kind for pf in parsed}:
-            columns = select_list(kind)
-            con.execute(
-                f"INSERT INTO {kind.table} ({', '.join(columns)}) "
-                f"SELECT {', '.join(columns.values())} FROM ("
-                f"SELECT g.*, fl.load_id AS _load_id, fl.vintage AS _vintage FROM good_{kind.table} g "
-                f"JOIN file_load fl USING (_file)) s"
-            )
-        con.execute(
-            "INSERT INTO datasets SELECT n.kind, n.force, strptime(n.month || '-01', '%Y-%m-%d')::DATE, "
-            "n.load_id, 0 FROM new_keys n"
-        )
-        for kind in {pf.kind for pf in parsed}:
-            con.execute(
-                f"UPDATE datasets d SET rows = c.n FROM (SELECT load_id, force, month, count(*) AS n "
-                f"FROM {kind.table} WHERE load_id >= ? GROUP BY ALL) c "
-                "WHERE d.kind = ? AND d.load_id = c.load_id AND d.force = c.force AND d.month = c.month",
-                [next_id, kind.value],
-            )
-
-        load_rows = []
-        for i, pf in enumerate(parsed):
-            tally = per_file.get(i, _FileTally())
-            forces = sorted(tally.forces) or ["(none)"]
-            months = sorted(set(tally.months)) or [pf.file_month or "(none)"]
-            report_row = FileReport(
+        reports.append(report_row)
+        loads.append(
+            NewLoad(
                 source=pf.source.display,
-                kind=pf.kind.value,
-                force=",".join(forces),
-                months=tuple(months),
-                rows_loaded=tally.rows,
-                rows_rejected=rejected_per_file.get(i, 0),
-                rows_without_location=tally.without_location,
-                lsoa_vintage=vintages.get(i, "none"),
-                status="loaded",
+                file_name=pf.source.name,
+                size_bytes=pf.size,
                 sha256=pf.sha256,
+                kind=pf.kind.value,
+                force=report_row.force,
+                month=months[0],
+                months=len(months),
+                rows_loaded=report_row.rows_loaded,
+                rows_rejected=report_row.rows_rejected,
+                rows_without_location=report_row.rows_without_location,
+                lsoa_vintage=report_row.lsoa_vintage,
+                lenient=lenient,
             )
-            result.files.append(report_row)
-            load_rows.append(
-                (
-                    load_ids[i], result.run_id, now, pf.source.display, pf.source.name, pf.size,
-                    pf.sha256, pf.kind.value, report_row.force, months[0], len(months),
-                    report_row.rows_loaded, report_row.rows_rejected,
-                    report_row.rows_without_location, report_row.lsoa_vintage, lenient, None,
-                )
-            )  # fmt: skip
-        con.executemany("INSERT INTO loads VALUES (" + ", ".join("?" * 17) + ")", load_rows)
-        if problems:
-            source_index = {pf.source.display: i for i, pf in enumerate(parsed)}
-            rejects = pa.table(
-                {
-                    "load_id": pa.array(
-                        [load_ids[source_index[p.source]] for p in problems], type=pa.int32()
-                    ),
-                    "source": [p.source for p in problems],
-                    "line": pa.array([p.line for p in problems], type=pa.int32()),
-                    "field": [p.field for p in problems],
-                    "reason": [p.reason for p in problems],
-                    "raw": [p.raw for p in problems],
-                }
-            )
-            con.register("new_rejects", rejects)
-            con.execute("INSERT INTO rejects SELECT * FROM new_rejects")
-            result.rejects_sample = problems[:MAX_PROBLEMS_IN_MESSAGE]
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+        )
+    source_index = {pf.source.display: i for i, pf in enumerate(parsed)}
+    batch = LoadBatch(
+        run_id=result.run_id,
+        loaded_at=datetime.now(UTC).replace(tzinfo=None),
+        loaded_by=loaded_by,
+        files=loads,
+        datasets=[
+            DatasetKey(kind, frc, month, min(files))
+            for (kind, frc, month), files in datasets.items()
+        ],
+        rows=[
+            StagedRows(kind.value, f"good_{kind.table}", select_list(kind))
+            for kind in {pf.kind for pf in parsed}
+        ],
+        rejects=[
+            NewReject(source_index[p.source], p.source, p.line, p.field, p.reason, p.raw)
+            for p in problems
+        ],
+    )
+    return batch, reports

@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from isal import igzip
 
+from harmwatch.errors import InputError
 from harmwatch.spatial.projection import to_bng
 
 from .formats import FILE_NAME, HeaderMismatch, Kind, detect_kind
@@ -30,7 +31,7 @@ LINE_COLUMN = "_line"
 LON_COLUMN, LAT_COLUMN, X_COLUMN, Y_COLUMN = "_lon", "_lat", "_x", "_y"
 
 
-class SourceError(ValueError):
+class SourceError(InputError):
     """A path given to ingest cannot be read as police.uk data."""
 
 

@@ -1,4 +1,9 @@
-"""What is loaded: rows per kind, force, month and crime type, rejects and provenance."""
+"""What is loaded: rows per kind, force, month and crime type, rejects and provenance.
+
+Provenance lists who loaded each file (``loaded_by``: ``web:<user>`` or
+``cli:<os user>``); files loaded before harmwatch recorded it say so in words
+(:data:`harmwatch.storage.analytics.LOADED_BY_UNKNOWN`) rather than show a blank.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harmwatch.storage import analytics
+from harmwatch.storage.analytics import LOADED_BY_UNKNOWN, AnalyticsStore
 from harmwatch.timeline.months import consecutive_runs
+
+# The provenance fields listed per load, in this order.
+LOAD_FIELDS = (
+    "load_id", "run_id", "loaded_at", "source", "file_name", "size_bytes", "sha256",
+    "kind", "force", "month", "months", "rows_loaded", "rows_rejected",
+    "rows_without_location", "lsoa_vintage", "lenient", "loaded_by",
+)  # fmt: skip
 
 
 @dataclass
@@ -29,41 +41,25 @@ class StoreStatus:
 
 def store_status(db_path: str | Path) -> StoreStatus:
     """Summarise the analytics database (read-only)."""
-    con = analytics.connect(db_path, read_only=True)
-    try:
+    with AnalyticsStore.open(db_path) as store:
         status = StoreStatus(db_path=str(db_path))
-        for table, kind in (
-            ("street", "street"),
-            ("outcomes", "outcomes"),
-            ("stop_search", "stop-and-search"),
-        ):
-            drugs = (
-                "crime_type = 'Drugs'"
-                if table == "street"
-                else "object_of_search = 'Controlled drugs'"
-                if table == "stop_search"
-                else "false"
-            )
-            n, n_drugs, n_noloc = con.execute(
-                f"SELECT count(*), count(*) FILTER (WHERE {drugs}), "
-                f"count(*) FILTER (WHERE x IS NULL) FROM {table}"
-            ).fetchall()[0]
-            status.rows[kind] = int(n)
-            status.drugs_rows[kind] = int(n_drugs)
-            status.rows_without_location[kind] = int(n_noloc)
-
+        for counts in store.kind_counts():
+            status.rows[counts.kind] = counts.rows
+            status.drugs_rows[counts.kind] = counts.drugs_rows
+            status.rows_without_location[counts.kind] = counts.without_location
         status.by_force_month = [
-            {"kind": k, "force": f, "month": m, "rows": int(r), "load_id": int(lid)}
-            for k, f, m, r, lid in con.execute(
-                "SELECT kind, force, strftime(month, '%Y-%m'), rows, load_id FROM datasets "
-                "ORDER BY kind, force, month"
-            ).fetchall()
+            {
+                "kind": d.kind,
+                "force": d.force,
+                "month": d.month,
+                "rows": d.rows,
+                "load_id": d.load_id,
+            }
+            for d in store.datasets()
         ]
         status.by_crime_type = [
-            {"force": f, "crime_type": c, "rows": int(r)}
-            for f, c, r in con.execute(
-                "SELECT force, crime_type, count(*) FROM street GROUP BY ALL ORDER BY force, crime_type"
-            ).fetchall()
+            {"force": c.force, "crime_type": c.crime_type, "rows": c.rows}
+            for c in store.street_counts_by_force_and_type()
         ]
         months: dict[tuple[str, str], list[str]] = {}
         for row in status.by_force_month:
@@ -79,33 +75,14 @@ def store_status(db_path: str | Path) -> StoreStatus:
                         "months": len(run),
                     }
                 )
-        status.rejects = int(
-            con.execute(
-                "SELECT count(DISTINCT (r.load_id, r.line)) FROM rejects r "
-                "JOIN loads l USING (load_id) WHERE l.replaced_by_run IS NULL"
-            ).fetchall()[0][0]
-        )
+        status.rejects = store.current_reject_count()
         status.rejects_by_reason = [
-            {"source": s, "field": f, "reason": r, "line": int(line)}
-            for s, f, r, line in con.execute(
-                "SELECT r.source, r.field, r.reason, r.line FROM rejects r JOIN loads l USING (load_id) "
-                "WHERE l.replaced_by_run IS NULL ORDER BY r.source, r.line LIMIT 200"
-            ).fetchall()
+            {"source": r.source, "field": r.field, "reason": r.reason, "line": r.line}
+            for r in store.current_rejects(limit=200)
         ]
-        columns = [
-            "load_id", "run_id", "loaded_at", "source", "file_name", "size_bytes", "sha256",
-            "kind", "force", "month", "months", "rows_loaded", "rows_rejected",
-            "rows_without_location", "lsoa_vintage", "lenient",
-        ]  # fmt: skip
-        status.loads = [
-            {
-                c: (v.isoformat() if hasattr(v, "isoformat") else v)
-                for c, v in zip(columns, row, strict=True)
-            }
-            for row in con.execute(
-                f"SELECT {', '.join(columns)} FROM loads WHERE replaced_by_run IS NULL ORDER BY load_id"
-            ).fetchall()
-        ]
+        for load in store.current_loads():
+            entry = {name: getattr(load, name) for name in LOAD_FIELDS}
+            entry["loaded_at"] = load.loaded_at.isoformat()
+            entry["loaded_by"] = load.loaded_by or LOADED_BY_UNKNOWN
+            status.loads.append(entry)
         return status
-    finally:
-        con.close()

@@ -13,11 +13,14 @@ the exact two-sided p-value of the Poisson rate ratio (one month against one
 month, :func:`harmwatch.evaluation.rates.rate_ratio_exact`): a reader can tell a
 change distinguishable from chance from one that is not before calling it a rise.
 For a longer period, and its interval, see :func:`harmwatch.evaluation.change.change`.
+
+It lives with the evaluation verbs, not in :mod:`harmwatch.timeline` (month
+arithmetic, which every room uses and which imports no analysis), because it is
+an analysis built on theirs: the same exact rate-ratio test and significance level.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,10 +28,11 @@ import pandas as pd
 
 from harmwatch.evaluation.change import ALPHA
 from harmwatch.evaluation.rates import rate_ratio_exact
+from harmwatch.evaluation.requests import TrendsRequest
 from harmwatch.sources.policeuk.forces import force_slug
-from harmwatch.storage import analytics
+from harmwatch.storage.analytics import AnalyticsStore, StreetScope
 from harmwatch.timeline.months import add_months
-from harmwatch.where.selection import SelectionError, district_condition
+from harmwatch.where.selection import SelectionError, resolve_district
 
 
 def _p_value(now: int, then: int | None) -> float | None:
@@ -128,22 +132,18 @@ class TrendResult:
         }
 
 
-def monthly_trends(
-    db_path: str | Path, forces: Sequence[str] = (), district: str | None = None
-) -> TrendResult:
-    """Street crimes per month and crime type for ``forces`` (all loaded when empty).
+def monthly_trends(db_path: str | Path, request: TrendsRequest | None = None) -> TrendResult:
+    """Street crimes per month and crime type for the request's forces (all loaded when none).
 
-    ``district`` narrows to the LSOAs whose name starts with that district
+    Its ``district`` narrows to the LSOAs whose name starts with that district
     ("St Albans"); crimes without an LSOA cannot be placed and are left out.
+    Every crime type is counted (``request.crime_types`` only says which series a
+    front draws).
     """
-    con = analytics.connect(db_path, read_only=True)
-    try:
-        loaded = [
-            r[0]
-            for r in con.execute(
-                "SELECT DISTINCT force FROM datasets WHERE kind = 'street' ORDER BY 1"
-            ).fetchall()
-        ]
+    request = request or TrendsRequest()
+    forces, district = request.forces, request.district
+    with AnalyticsStore.open(db_path) as store:
+        loaded = store.dataset_forces("street")
         if not loaded:
             raise SelectionError("no street crimes are loaded; upload police.uk files first")
         chosen = sorted({force_slug(f) for f in forces}) if forces else loaded
@@ -152,31 +152,25 @@ def monthly_trends(
             raise SelectionError(
                 f"no street crimes loaded for force(s) {', '.join(unknown)}; loaded: {', '.join(loaded)}"
             )
-        marks = ", ".join("?" * len(chosen))
-        coverage = con.execute(
-            f"SELECT strftime(month, '%Y-%m') AS m FROM datasets WHERE kind = 'street' "
-            f"AND force IN ({marks}) GROUP BY m HAVING count(DISTINCT force) = ? ORDER BY m",
-            [*chosen, len(chosen)],
-        ).fetchall()
-        months = [r[0] for r in coverage]
-        where = f"force IN ({marks})"
-        params: list[object] = list(chosen)
+        months = store.covered_months(chosen)
         notes: list[str] = []
         if district:
-            condition, extra, district = district_condition(con, chosen, district)
-            where += f" AND {condition}"
-            params += extra
+            district = resolve_district(store, chosen, district)
             notes.append(
                 f"district {district}: crimes whose LSOA name starts with it; crimes without "
                 "an LSOA are left out"
             )
-        counts = con.execute(
-            f"SELECT strftime(month, '%Y-%m') AS month, crime_type, count(*)::BIGINT AS n "
-            f"FROM street WHERE {where} GROUP BY ALL",
-            params,
-        ).df()
-    finally:
-        con.close()
+        # Every crime type: the overview shows each type's own series.
+        rows = store.street_counts_by_month_and_type(
+            StreetScope(forces=tuple(chosen), district=district)
+        )
+    counts = pd.DataFrame(
+        {
+            "month": pd.Series([r.month for r in rows], dtype=object),
+            "crime_type": pd.Series([r.crime_type for r in rows], dtype=object),
+            "n": pd.Series([r.n for r in rows], dtype="int64"),
+        }
+    )
 
     counts = counts[counts["month"].isin(months)]
     types = sorted(counts["crime_type"].unique().tolist())

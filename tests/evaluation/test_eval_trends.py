@@ -12,18 +12,12 @@ import duckdb
 import pytest
 from scipy.stats import binomtest
 
-from harmwatch.cli.demo import sample_dir
-from harmwatch.sources.policeuk.ingest import ingest
-from harmwatch.timeline.trends import Comparison, monthly_trends
+from harmwatch.evaluation.requests import TrendsRequest
+from harmwatch.evaluation.trends import Comparison, monthly_trends
 from harmwatch.where.selection import SelectionError
 
-
-@pytest.fixture(scope="module")
-def sample_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The bundled sample: three forces, 2025-01…2025-12, so no month a year earlier."""
-    db = tmp_path_factory.mktemp("trends") / "sample.duckdb"
-    ingest([sample_dir()], db)
-    return db
+# sample_db (tests/conftest.py): the bundled sample, three forces, 2025-01…2025-12, so no
+# month a year earlier.
 
 
 def sql_monthly(
@@ -50,9 +44,9 @@ def exact_p(a: int, b: int) -> float:
     return 1.0 if a + b == 0 else float(binomtest(a, a + b, 0.5).pvalue)
 
 
-def test_months_not_loaded_are_no_data(sample_store: Path) -> None:
+def test_months_not_loaded_are_no_data(sample_db: Path) -> None:
     # Moved from tests/web/test_web_analyses.py with the module it tests.
-    trend = monthly_trends(sample_store, ("hertfordshire",))
+    trend = monthly_trends(sample_db, TrendsRequest(forces=("hertfordshire",)))
     assert trend.latest == "2025-12" and trend.previous_covered and not trend.year_ago_covered
     drugs = next(c for c in trend.comparisons if c.crime_type == "Drugs")
     assert drugs.year_ago is None and drugs.change_year is None and drugs.previous is not None
@@ -60,28 +54,32 @@ def test_months_not_loaded_are_no_data(sample_store: Path) -> None:
     assert sum(n for _, n in trend.series("Drugs")) == int(
         trend.table.loc[trend.table["crime_type"] == "Drugs", "n"].sum()
     )
-    district = monthly_trends(sample_store, ("hertfordshire",), "Stevenage")
+    district = monthly_trends(
+        sample_db, TrendsRequest(forces=("hertfordshire",), district="Stevenage")
+    )
     herts = dict(trend.series("Drugs"))
     assert all(n <= herts[m] for m, n in district.series("Drugs"))
 
 
-def test_district_counts_are_the_lsoa_name_prefix(sample_store: Path) -> None:
-    trend = monthly_trends(sample_store, ("hertfordshire",), " st albans ")
+def test_district_counts_are_the_lsoa_name_prefix(sample_db: Path) -> None:
+    trend = monthly_trends(
+        sample_db, TrendsRequest(forces=("hertfordshire",), district=" st albans ")
+    )
     assert trend.district == "St Albans"  # matched ignoring case, reported as loaded
-    expected = sql_monthly(sample_store, "hertfordshire", "Drugs", "St Albans")
+    expected = sql_monthly(sample_db, "hertfordshire", "Drugs", "St Albans")
     assert dict(trend.series("Drugs")) == {m: expected.get(m, 0) for m in trend.months}
     assert any("without an LSOA are left out" in n for n in trend.notes)
 
 
-def test_unknown_district_is_refused_with_the_known_ones(sample_store: Path) -> None:
+def test_unknown_district_is_refused_with_the_known_ones(sample_db: Path) -> None:
     with pytest.raises(SelectionError, match=r"district 'Narnia'.*Districts: .*St Albans"):
-        monthly_trends(sample_store, ("hertfordshire",), "Narnia")
+        monthly_trends(sample_db, TrendsRequest(forces=("hertfordshire",), district="Narnia"))
 
 
-def test_previous_month_p_values_agree_with_binomtest(sample_store: Path) -> None:
-    trend = monthly_trends(sample_store, ("hertfordshire",))
+def test_previous_month_p_values_agree_with_binomtest(sample_db: Path) -> None:
+    trend = monthly_trends(sample_db, TrendsRequest(forces=("hertfordshire",)))
     counts = {
-        t: sql_monthly(sample_store, "hertfordshire", t)
+        t: sql_monthly(sample_db, "hertfordshire", t)
         for t in {c.crime_type for c in trend.comparisons}
     }
     assert len(trend.comparisons) > 5

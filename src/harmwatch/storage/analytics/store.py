@@ -1,0 +1,594 @@
+"""The analytics store: one DuckDB file, opened once per task, asked typed questions.
+
+Every verb that reads police.uk rows (hotspots, trends, change, evaluation,
+status) and the loader that writes them go through :class:`AnalyticsStore`, so
+that the SQL against the store lives here, next to the schema it depends on
+(:mod:`~harmwatch.storage.analytics.migrations`), and a schema step can change a
+query in the same place. Methods answer with plain values (named tuples,
+dataclasses of numpy arrays); none hands out a cursor.
+
+Opening runs the schema steps the file lacks (see the migrations module for why
+a read-only open upgrades first). Big row tables carry no indexes or keys on
+purpose: DuckDB scans are fast and ART indexes make the delete-and-replace of a
+force-month slow.
+
+Tables of personal data are read only through :meth:`AnalyticsStore.read_sensitive`
+(:mod:`~harmwatch.storage.analytics.sensitive`); every other query names only
+tables the schema declares open, and says which.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import duckdb
+import numpy as np
+
+from harmwatch.errors import InputError, NotFoundError
+
+from . import migrations
+from .loading import LoadBatch, Staging, write_batch
+from .migrations import AppliedMigration, SchemaError
+from .rows import (
+    DatasetRow,
+    ForceTypeCount,
+    KindCounts,
+    LoadRecord,
+    LsoaFootprints,
+    MonthTypeCount,
+    RejectRow,
+    StreetPoints,
+    StreetScope,
+)
+from .schema import Sensitivity, sensitivity_of
+from .sensitive import SensitiveAccess, SensitiveAccessError, TableQuery, TableRows
+
+# The district of an LSOA is its name without the trailing code ("St Albans 012B" is in
+# "St Albans"): police.uk carries no district column, and LSOA names are built this way.
+DISTRICT_SQL = "regexp_replace(lsoa_name, ' [^ ]+$', '')"
+
+# One in-process upgrade at a time; readers that meet it wait for it (see _connect_read_only).
+_UPGRADE_LOCK = threading.Lock()
+# How long an upgrade waits for this process's other read-only connections to close.
+_UPGRADE_WAIT_S = 5.0
+
+_LOAD_COLUMNS = (
+    "load_id", "run_id", "loaded_at", "source", "file_name", "size_bytes", "sha256", "kind",
+    "force", "month", "months", "rows_loaded", "rows_rejected", "rows_without_location",
+    "lsoa_vintage", "lenient", "loaded_by",
+)  # fmt: skip
+
+
+class StoreMissingError(NotFoundError, FileNotFoundError):
+    """No analytics database at that path yet (also a FileNotFoundError, as it used to be)."""
+
+
+def _in(column: str, values: Sequence[object]) -> tuple[str, list[object]]:
+    if not values:
+        return "FALSE", []
+    return f"{column} IN ({', '.join('?' * len(values))})", list(values)
+
+
+def _street_where(scope: StreetScope) -> tuple[str, list[object]]:
+    clauses: list[str] = []
+    params: list[object] = []
+    for column, values in (
+        ("force", scope.forces),
+        ("crime_type", scope.crime_types),
+        ("strftime(month, '%Y-%m')", scope.months),
+    ):
+        if values is not None:
+            sql, p = _in(column, values)
+            clauses.append(sql)
+            params += p
+    if scope.district is not None:
+        clauses.append(f"{DISTRICT_SQL} = ?")
+        params.append(scope.district)
+    if scope.lsoa_name_missing:
+        clauses.append("lsoa_name IS NULL")
+    return " AND ".join(clauses) or "TRUE", params
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _connect_read_only(path: Path) -> duckdb.DuckDBPyConnection:
+    try:
+        return duckdb.connect(str(path), read_only=True)
+    except duckdb.ConnectionException:
+        # This process holds the file read-write: an upgrade under way. Wait for it.
+        with _UPGRADE_LOCK:
+            pass
+        return duckdb.connect(str(path), read_only=True)
+
+
+def _upgrade(path: Path, version: int) -> None:
+    """Bring the store at ``path`` to the latest schema with a short read-write open."""
+    latest = migrations.LATEST_VERSION
+    what = (
+        f"{path}: this analytics database has schema {version} and this harmwatch needs "
+        f"schema {latest}; it upgrades the file in place, but"
+    )
+    with _UPGRADE_LOCK:
+        deadline = time.monotonic() + _UPGRADE_WAIT_S
+        while True:
+            try:
+                con = duckdb.connect(str(path))
+                break
+            except duckdb.ConnectionException as exc:
+                # Another thread of this process still has it open read-only.
+                if time.monotonic() > deadline:
+                    raise SchemaError(
+                        f"{what} this process kept it open read-only; try again"
+                    ) from exc
+                time.sleep(0.05)
+            except duckdb.IOException as exc:
+                reason = str(exc).split(" However,")[0]
+                raise SchemaError(
+                    f"{what} could not open it for writing ({reason}). Close whatever else has "
+                    f"it open, then run `harmwatch status --db {path}` once as a user who may "
+                    "write it"
+                ) from exc
+        try:
+            migrations.migrate(con)
+        finally:
+            con.close()
+
+
+class AnalyticsStore:
+    """An open analytics database. Use :meth:`open`, as a context manager."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path, read_only: bool) -> None:
+        self._con = con
+        self.path = path
+        self.read_only = read_only
+
+    # -- opening ----------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | Path, *, read_only: bool = True) -> AnalyticsStore:
+        """Open the store at ``path``, bringing its schema up to date.
+
+        Read-write creates the file (and its folder) when missing. Read-only
+        refuses a missing file with :class:`StoreMissingError`, and upgrades an
+        old schema first (:func:`_upgrade`), or refuses with :class:`SchemaError`
+        when it cannot. A store newer than this code is refused either way.
+        """
+        path = Path(path)
+        if not read_only:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            con = duckdb.connect(str(path))
+            try:
+                migrations.migrate(con)
+            except BaseException:
+                con.close()
+                raise
+            return cls(con, path, read_only=False)
+        if not path.exists():
+            raise StoreMissingError(
+                f"{path}: no analytics database here yet; load data with `harmwatch ingest`"
+            )
+        for attempt in range(2):
+            con = _connect_read_only(path)
+            try:
+                todo = migrations.pending(con)
+                version = migrations.stored_version(con)
+            except BaseException:
+                con.close()
+                raise
+            if not todo:
+                return cls(con, path, read_only=True)
+            con.close()
+            if attempt == 0:
+                _upgrade(path, version)
+        raise SchemaError(f"{path}: the analytics database is still at schema {version}")
+
+    def close(self) -> None:
+        self._con.close()
+
+    def __enter__(self) -> AnalyticsStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- plumbing ---------------------------------------------------------------
+
+    @staticmethod
+    def _check_open(tables: Sequence[str]) -> None:
+        """Each of this class's queries names its tables; every one must be declared open."""
+        for table in tables:
+            if sensitivity_of(table) is not Sensitivity.OPEN:
+                raise SensitiveAccessError(
+                    f"{table} is not open data; read it with read_sensitive and an access checker"
+                )
+
+    def _rows(
+        self, tables: Sequence[str], sql: str, params: Sequence[object] = ()
+    ) -> list[tuple[Any, ...]]:
+        self._check_open(tables)
+        return self._con.execute(sql, list(params)).fetchall()
+
+    def _numpy(
+        self, tables: Sequence[str], sql: str, params: Sequence[object] = ()
+    ) -> dict[str, Any]:
+        self._check_open(tables)
+        return dict(self._con.execute(sql, list(params)).fetchnumpy())
+
+    def _catalog_tables(self) -> list[str]:
+        return [
+            str(r[0])
+            for r in self._con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+                "AND schema_name = 'main' ORDER BY 1"
+            ).fetchall()
+        ]
+
+    # -- schema -----------------------------------------------------------------
+
+    def schema_version(self) -> int:
+        return migrations.stored_version(self._con)
+
+    def applied_migrations(self) -> list[AppliedMigration]:
+        """The schema steps recorded in ``schema_migrations``, oldest first."""
+        return migrations.applied(self._con)
+
+    def tables(self) -> list[str]:
+        """The store's tables (see :meth:`sensitivity` for how each may be read)."""
+        return self._catalog_tables()
+
+    @staticmethod
+    def sensitivity(table: str) -> Sensitivity:
+        return sensitivity_of(table)
+
+    # -- street crimes ----------------------------------------------------------
+
+    def street_forces(self) -> list[str]:
+        """Forces with street crimes loaded, sorted."""
+        return [
+            r[0] for r in self._rows(("street",), "SELECT DISTINCT force FROM street ORDER BY 1")
+        ]
+
+    def street_crime_types(self, forces: Sequence[str] | None = None) -> list[str]:
+        """Crime types present among ``forces``' street crimes (every force: None), sorted."""
+        where, params = _street_where(StreetScope(forces=None if forces is None else tuple(forces)))
+        return [
+            r[0]
+            for r in self._rows(
+                ("street",),
+                f"SELECT DISTINCT crime_type FROM street WHERE {where} ORDER BY 1",
+                params,
+            )
+        ]
+
+    def street_months(self, scope: StreetScope) -> list[str]:
+        """Months ('YYYY-MM') holding at least one street crime in ``scope``, sorted."""
+        where, params = _street_where(scope)
+        return [
+            r[0]
+            for r in self._rows(
+                ("street",),
+                f"SELECT DISTINCT strftime(month, '%Y-%m') FROM street WHERE {where} ORDER BY 1",
+                params,
+            )
+        ]
+
+    def street_points(self, scope: StreetScope) -> StreetPoints:
+        """The located street crimes in ``scope``, in the order they were loaded."""
+        where, params = _street_where(scope)
+        rows = self._numpy(
+            ("street",),
+            "SELECT x, y, strftime(month, '%Y-%m') AS month, coalesce(lsoa_code, '') AS lsoa_code, "
+            f"coalesce(lsoa_name, '') AS lsoa_name, force FROM street WHERE {where} AND x IS NOT NULL "
+            # DuckDB returns a parallel scan in no fixed order; sorting makes every
+            # figure that depends on order (ties in a ranking, float sums) repeatable.
+            "ORDER BY load_id, line",
+            params,
+        )
+        return StreetPoints(
+            x=np.asarray(rows["x"], dtype=float),
+            y=np.asarray(rows["y"], dtype=float),
+            month=np.asarray(rows["month"], dtype=object),
+            lsoa_code=np.asarray(rows["lsoa_code"], dtype=object),
+            lsoa_name=np.asarray(rows["lsoa_name"], dtype=object),
+            force=np.asarray(rows["force"], dtype=object),
+        )
+
+    def street_count(self, scope: StreetScope, *, located: bool | None = None) -> int:
+        """Street crimes in ``scope``: all, only located (True) or only unlocated (False)."""
+        where, params = _street_where(scope)
+        if located is not None:
+            where += " AND x IS NOT NULL" if located else " AND x IS NULL"
+        return int(
+            self._rows(("street",), f"SELECT count(*) FROM street WHERE {where}", params)[0][0]
+        )
+
+    def street_counts_by_month(self, scope: StreetScope) -> dict[str, int]:
+        """Street crimes in ``scope`` per month ('YYYY-MM'); months without any are absent."""
+        where, params = _street_where(scope)
+        rows = self._rows(
+            ("street",),
+            f"SELECT strftime(month, '%Y-%m'), count(*) FROM street WHERE {where} GROUP BY 1",
+            params,
+        )
+        return {str(m): int(n) for m, n in rows}
+
+    def street_counts_by_month_and_type(self, scope: StreetScope) -> list[MonthTypeCount]:
+        """Street crimes in ``scope`` per month and crime type; zero counts are absent."""
+        where, params = _street_where(scope)
+        return [
+            MonthTypeCount(str(m), str(t), int(n))
+            for m, t, n in self._rows(
+                ("street",),
+                "SELECT strftime(month, '%Y-%m') AS month, crime_type, count(*)::BIGINT AS n "
+                f"FROM street WHERE {where} GROUP BY ALL",
+                params,
+            )
+        ]
+
+    def district_counts(self, forces: Sequence[str]) -> dict[str, int]:
+        """Street crimes per district (LSOA name less its code) among ``forces``' crimes."""
+        where, params = _in("force", list(forces))
+        return {
+            str(k): int(n)
+            for k, n in self._rows(
+                ("street",),
+                f"SELECT {DISTRICT_SQL}, count(*) FROM street WHERE {where} "
+                "AND lsoa_name IS NOT NULL GROUP BY 1",
+                params,
+            )
+        }
+
+    def lsoa_footprints(self, forces: Sequence[str]) -> LsoaFootprints:
+        """Every distinct located snap point of ``forces``' street crimes that carry an LSOA."""
+        where, params = _in("force", list(forces))
+        fp = self._numpy(
+            ("street",),
+            f"SELECT DISTINCT x, y, lsoa_code, force FROM street WHERE {where} "
+            "AND x IS NOT NULL AND lsoa_code IS NOT NULL",
+            params,
+        )
+        return LsoaFootprints(
+            x=np.asarray(fp["x"], dtype=float),
+            y=np.asarray(fp["y"], dtype=float),
+            lsoa_code=np.asarray(fp["lsoa_code"], dtype=object),
+            force=np.asarray(fp["force"], dtype=object),
+        )
+
+    def lsoa_names(self, forces: Sequence[str]) -> dict[str, str]:
+        """A name for each LSOA code in ``forces``' street crimes ('' where none is given)."""
+        where, params = _in("force", list(forces))
+        rows = self._rows(
+            ("street",),
+            f"SELECT lsoa_code, any_value(lsoa_name) FROM street WHERE {where} "
+            "AND lsoa_code IS NOT NULL GROUP BY 1",
+            params,
+        )
+        return {str(k): str(v or "") for k, v in rows}
+
+    # -- datasets: what is loaded ------------------------------------------------
+
+    def dataset_forces(self, kind: str = "street") -> list[str]:
+        """Forces with at least one ``kind`` month loaded, sorted."""
+        return [
+            r[0]
+            for r in self._rows(
+                ("datasets",),
+                "SELECT DISTINCT force FROM datasets WHERE kind = ? ORDER BY 1",
+                [kind],
+            )
+        ]
+
+    def covered_months(self, forces: Sequence[str], kind: str = "street") -> list[str]:
+        """Months every one of ``forces`` has loaded: a month one force lacks would undercount."""
+        where, params = _in("force", list(forces))
+        return [
+            r[0]
+            for r in self._rows(
+                ("datasets",),
+                "SELECT strftime(month, '%Y-%m') AS m FROM datasets "
+                f"WHERE kind = ? AND {where} GROUP BY m HAVING count(DISTINCT force) = ? ORDER BY m",
+                [kind, *params, len(set(forces))],
+            )
+        ]
+
+    def loaded_months(self, forces: Sequence[str], kind: str = "street") -> list[str]:
+        """Months any of ``forces`` has loaded, sorted."""
+        where, params = _in("force", list(forces))
+        return [
+            r[0]
+            for r in self._rows(
+                ("datasets",),
+                "SELECT DISTINCT strftime(month, '%Y-%m') FROM datasets "
+                f"WHERE kind = ? AND {where} ORDER BY 1",
+                [kind, *params],
+            )
+        ]
+
+    def lsoa_vintages(
+        self,
+        forces: Sequence[str] | None = None,
+        months: Sequence[str] | None = None,
+        kind: str = "street",
+    ) -> set[str]:
+        """LSOA code vintages of the files providing ``kind`` for ``forces`` and ``months``."""
+        clauses = ["d.kind = ?"]
+        params: list[object] = [kind]
+        for column, values in (("d.force", forces), ("strftime(d.month, '%Y-%m')", months)):
+            if values is not None:
+                sql, p = _in(column, list(values))
+                clauses.append(sql)
+                params += p
+        rows = self._rows(
+            ("datasets", "loads"),
+            "SELECT DISTINCT l.lsoa_vintage FROM datasets d JOIN loads l USING (load_id) "
+            f"WHERE {' AND '.join(clauses)}",
+            params,
+        )
+        return {str(r[0]) for r in rows}
+
+    def datasets(self) -> list[DatasetRow]:
+        """Every loaded dataset (kind, force, month) with its rows and load, in that order."""
+        return [
+            DatasetRow(k, f, m, int(r), int(lid))
+            for k, f, m, r, lid in self._rows(
+                ("datasets",),
+                "SELECT kind, force, strftime(month, '%Y-%m'), rows, load_id FROM datasets "
+                "ORDER BY kind, force, month",
+            )
+        ]
+
+    # -- status and provenance ---------------------------------------------------
+
+    def kind_counts(self) -> list[KindCounts]:
+        """Rows, drug rows and rows without a location, per kind."""
+        out = []
+        for table, kind, drugs in (
+            ("street", "street", "crime_type = 'Drugs'"),
+            ("outcomes", "outcomes", "false"),
+            ("stop_search", "stop-and-search", "object_of_search = 'Controlled drugs'"),
+        ):
+            n, n_drugs, n_noloc = self._rows(
+                (table,),
+                f"SELECT count(*), count(*) FILTER (WHERE {drugs}), "
+                f"count(*) FILTER (WHERE x IS NULL) FROM {table}",
+            )[0]
+            out.append(KindCounts(kind, int(n), int(n_drugs), int(n_noloc)))
+        return out
+
+    def street_counts_by_force_and_type(self) -> list[ForceTypeCount]:
+        return [
+            ForceTypeCount(f, c, int(r))
+            for f, c, r in self._rows(
+                ("street",),
+                "SELECT force, crime_type, count(*) FROM street GROUP BY ALL "
+                "ORDER BY force, crime_type",
+            )
+        ]
+
+    def current_reject_count(self) -> int:
+        """Rows set aside by the loads that currently provide data."""
+        return int(
+            self._rows(
+                ("rejects", "loads"),
+                "SELECT count(DISTINCT (r.load_id, r.line)) FROM rejects r "
+                "JOIN loads l USING (load_id) WHERE l.replaced_by_run IS NULL",
+            )[0][0]
+        )
+
+    def current_rejects(self, limit: int = 200) -> list[RejectRow]:
+        """The first ``limit`` rejected rows of current loads, by file and line."""
+        return [
+            RejectRow(s, f, r, int(line))
+            for s, f, r, line in self._rows(
+                ("rejects", "loads"),
+                "SELECT r.source, r.field, r.reason, r.line FROM rejects r JOIN loads l "
+                "USING (load_id) WHERE l.replaced_by_run IS NULL ORDER BY r.source, r.line LIMIT ?",
+                [limit],
+            )
+        ]
+
+    def current_loads(self) -> list[LoadRecord]:
+        """Provenance of the loads that currently provide data, oldest first."""
+        return [
+            LoadRecord(*row)
+            for row in self._rows(
+                ("loads",),
+                f"SELECT {', '.join(_LOAD_COLUMNS)} FROM loads WHERE replaced_by_run IS NULL "
+                "ORDER BY load_id",
+            )
+        ]
+
+    def current_files(self) -> dict[str, tuple[str, str]]:
+        """SHA-256 -> (kind, force) of every file that currently provides a dataset."""
+        return {
+            sha: (kind, frc)
+            for sha, kind, frc in self._rows(
+                ("loads", "datasets"),
+                "SELECT DISTINCT l.sha256, l.kind, l.force FROM loads l JOIN datasets d USING (load_id)",
+            )
+        }
+
+    # -- bulk loads -------------------------------------------------------------
+
+    def staging(self) -> Staging:
+        """Scratch space for a bulk loader's checks (see :mod:`.loading`)."""
+        if self.read_only:
+            raise ValueError(f"{self.path} is open read-only; open it read-write to load")
+        stored = self._catalog_tables()
+        closed = [t for t in stored if sensitivity_of(t) is not Sensitivity.OPEN]
+        return Staging(self._con, frozenset(t.lower() for t in stored), frozenset(closed))
+
+    def write_load(self, staging: Staging, batch: LoadBatch) -> int:
+        """Write a checked batch in one transaction; return the datasets it replaced."""
+        if self.read_only:
+            raise ValueError(f"{self.path} is open read-only; open it read-write to load")
+        return write_batch(self._con, staging, batch)
+
+    # -- personal data ----------------------------------------------------------
+
+    def read_sensitive(
+        self, table: str, query: TableQuery, *, access: SensitiveAccess, purpose: str
+    ) -> TableRows:
+        """Read a table that is not open data: checked by ``access`` first, logged after.
+
+        ``access.check`` raising refuses the read and nothing is read; the rows
+        are returned only after ``access.log`` has recorded how many there were,
+        so a read that cannot be logged is not given.
+        """
+        if access is None or not isinstance(access, SensitiveAccess):
+            raise SensitiveAccessError(
+                f"reading {table} needs an access checker (check and log); none was given"
+            )
+        if not isinstance(purpose, str) or not purpose.strip():
+            raise SensitiveAccessError(f"reading {table} needs a purpose, said in words")
+        if sensitivity_of(table) is Sensitivity.OPEN:
+            raise SensitiveAccessError(f"{table} is open data: use the store's typed queries")
+        access.check(table, purpose)
+        columns = [
+            str(r[0])
+            for r in self._con.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() "
+                "AND schema_name = 'main' AND table_name = ? ORDER BY column_index",
+                [table],
+            ).fetchall()
+        ]
+        if not columns:
+            raise NotFoundError(f"{self.path}: no table {table!r}")
+        chosen = tuple(query.columns) or tuple(columns)
+        named = [*chosen, *query.where, *query.order_by]
+        unknown = sorted({c for c in named if c not in columns})
+        if unknown:
+            raise InputError(
+                f"{table}: no column(s) {', '.join(unknown)}; columns: {', '.join(columns)}"
+            )
+        sql = f"SELECT {', '.join(_quote(c) for c in chosen)} FROM {_quote(table)}"
+        params: list[object] = []
+        conditions = []
+        for column, values in query.where.items():
+            condition, p = _in(_quote(column), list(values))
+            conditions.append(condition)
+            params += p
+        if conditions:
+            sql += " WHERE " + " AND ".join(conditions)
+        if query.order_by:
+            sql += " ORDER BY " + ", ".join(_quote(c) for c in query.order_by)
+        if query.limit is not None:
+            if query.limit < 0:
+                raise InputError(f"a row limit cannot be negative, got {query.limit}")
+            sql += " LIMIT ?"
+            params.append(int(query.limit))
+        rows = self._con.execute(sql, params).fetchall()
+        access.log(table, len(rows), purpose)
+        return TableRows(table, chosen, rows)
