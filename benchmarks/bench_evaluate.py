@@ -42,9 +42,10 @@ sys.path.insert(0, str(ROOT / "tests" / "evaluation"))
 import statsmodels.formula.api as smf  # noqa: E402
 from eval_planted import PLANTED_LSOAS, PLANTED_MONTHS  # noqa: E402
 
-from harmwatch.evaluation.areas import TargetSpec, load_crime_data  # noqa: E402
+from harmwatch.evaluation.areas import load_crime_data  # noqa: E402
 from harmwatch.evaluation.did import poisson_fe, totals_from_panel  # noqa: E402
 from harmwatch.evaluation.evaluate import evaluate_loaded  # noqa: E402
+from harmwatch.evaluation.requests import EvaluateRequest  # noqa: E402
 from harmwatch.sources.policeuk.ingest import ingest  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data" / "police-uk"
@@ -73,8 +74,8 @@ def main() -> None:
         start = time.perf_counter()
         data = load_crime_data(db, ["Drugs"], ["bedfordshire"])
         read_s = time.perf_counter() - start
-    target = TargetSpec(lsoa_codes=PLANTED_LSOAS)
-    ours_s, evaluation = timed(lambda: evaluate_loaded(data, target, *PLANTED_MONTHS), args.repeat)
+    request = EvaluateRequest(*PLANTED_MONTHS, lsoa=PLANTED_LSOAS)
+    ours_s, evaluation = timed(lambda: evaluate_loaded(data, request), args.repeat)
     ev = evaluation  # type: ignore[assignment]
 
     # The same units and months as the evaluation, as a monthly panel.

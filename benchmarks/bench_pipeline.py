@@ -2,7 +2,7 @@
 
 Loads all of ../shared/data/police-uk into a fresh DuckDB (not timed here: see
 bench_ingest.py), then, in a separate process so that its peak memory is its
-own, runs ``hotspots(..., method="gistar", cell=250)`` over all forces: select
+own, runs ``hotspots`` (``method="gistar", cell=250``) over all forces: select
 the 65,730 drug offences, build the study area from every force's districts,
 a 250 m grid, counts, quartic KDE, Gi* with FDR. Reports wall time and peak
 resident memory, once with the default bandwidth and once with 1 km. Run: ``python benchmarks/bench_pipeline.py [--json]``.
@@ -23,15 +23,12 @@ DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "police-uk"
 
 def run_pipeline(db: str, bandwidth: float | None) -> dict[str, object]:
     from harmwatch.where.hotspots import hotspots
-    from harmwatch.where.selection import Filter
+    from harmwatch.where.requests import HotspotsRequest
 
     t0 = time.perf_counter()
     result = hotspots(
         db,
-        Filter(forces=(), crime_types=("Drugs",)),
-        method="gistar",
-        cell=250,
-        bandwidth=bandwidth,
+        HotspotsRequest(crime_types=("Drugs",), method="gistar", cell=250, bandwidth=bandwidth),
     )
     seconds = time.perf_counter() - t0
     summary = result.summary()

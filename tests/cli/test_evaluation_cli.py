@@ -1,11 +1,14 @@
-"""`harmwatch evaluate` and `harmwatch change` as a user runs them (through a local Typer app)."""
+"""`harmwatch evaluate` and `harmwatch change` as a user runs them (through a local Typer app).
+
+On ``beds_db`` (tests/conftest.py: Bedfordshire's street crimes 2021-05…2024-04, 36
+consecutive months, loaded once for the session and shared with the evaluation tests).
+"""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-import pytest
 import typer
 from PIL import Image
 from typer.testing import CliRunner
@@ -18,22 +21,14 @@ app.command("evaluate")(evaluate_command)
 app.command("change")(change_command)
 
 
-@pytest.fixture(scope="module")
-def bedfordshire_db(police_uk: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from harmwatch.sources.policeuk.ingest import ingest
-
-    files = sorted(police_uk.glob("202[1-4]-*/*-bedfordshire-street.csv.gz"))
-    assert len(files) == 36
-    db = tmp_path_factory.mktemp("beds-cli") / "beds.duckdb"
-    ingest(files, db)
-    return db
+BEDS = ("--force", "bedfordshire")
 
 
-def test_issue_example_shape_with_bedfordshire_codes(bedfordshire_db: Path) -> None:
+def test_issue_example_shape_with_bedfordshire_codes(beds_db: Path) -> None:
     # The issue's example, with two real Bedfordshire LSOAs (Luton 023A and 023B).
     result = runner.invoke(
         app,
-        ["evaluate", "--db", str(bedfordshire_db), "--lsoa", "E01033803,E01033804",
+        ["evaluate", "--db", str(beds_db), *BEDS, "--lsoa", "E01033803,E01033804",
          "--start", "2021-09", "--end", "2021-12", "--crime-type", "Drugs", "--json"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -46,21 +41,21 @@ def test_issue_example_shape_with_bedfordshire_codes(bedfordshire_db: Path) -> N
     assert any("few months" in c for c in payload["caveats"])
 
 
-def test_issue_example_codes_from_elsewhere_are_refused(bedfordshire_db: Path) -> None:
+def test_issue_example_codes_from_elsewhere_are_refused(beds_db: Path) -> None:
     result = runner.invoke(
         app,
-        ["evaluate", "--db", str(bedfordshire_db), "--lsoa", "E01023331,E01023383",
+        ["evaluate", "--db", str(beds_db), *BEDS, "--lsoa", "E01023331,E01023383",
          "--start", "2021-09", "--end", "2021-12", "--crime-type", "Drugs", "--json"],
     )  # fmt: skip
     assert result.exit_code == 2
     assert "target area is empty" in result.stderr and "Traceback" not in result.output
 
 
-def test_evaluate_text_chart_and_options(bedfordshire_db: Path, tmp_path: Path) -> None:
+def test_evaluate_text_chart_and_options(beds_db: Path, tmp_path: Path) -> None:
     chart = tmp_path / "eval.png"
     result = runner.invoke(
         app,
-        ["evaluate", "--db", str(bedfordshire_db), "--lsoa", "E01033803,E01033804",
+        ["evaluate", "--db", str(beds_db), *BEDS, "--lsoa", "E01033803,E01033804",
          "--start", "2023-01", "--end", "2023-06", "--buffer", "400", "--n-controls", "12",
          "--chart", str(chart)],
     )  # fmt: skip
@@ -71,8 +66,8 @@ def test_evaluate_text_chart_and_options(bedfordshire_db: Path, tmp_path: Path) 
         assert image.format == "PNG"
 
 
-def test_evaluate_refusals(bedfordshire_db: Path) -> None:
-    base = ["evaluate", "--db", str(bedfordshire_db), "--lsoa", "E01033803"]
+def test_evaluate_refusals(beds_db: Path) -> None:
+    base = ["evaluate", "--db", str(beds_db), *BEDS, "--lsoa", "E01033803"]
     no_pre = runner.invoke(app, [*base, "--start", "2021-05"])
     assert no_pre.exit_code == 2 and "no pre-period" in no_pre.stderr
     not_loaded = runner.invoke(app, [*base, "--start", "2024-02", "--end", "2024-08"])
@@ -81,9 +76,9 @@ def test_evaluate_refusals(bedfordshire_db: Path) -> None:
     assert two.exit_code == 2 and "exactly one" in two.stderr
 
 
-def test_change_json(bedfordshire_db: Path) -> None:
+def test_change_json(beds_db: Path) -> None:
     result = runner.invoke(
-        app, ["change", "--db", str(bedfordshire_db), "--period", "2022-05:2022-12", "--json"]
+        app, ["change", "--db", str(beds_db), *BEDS, "--period", "2022-05:2022-12", "--json"]
     )
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
@@ -93,17 +88,15 @@ def test_change_json(bedfordshire_db: Path) -> None:
     assert payload["distinguishable_from_chance"] is True
 
 
-def test_change_text_and_refusal(bedfordshire_db: Path) -> None:
+def test_change_text_and_refusal(beds_db: Path) -> None:
     ok = runner.invoke(
         app,
-        ["change", "--db", str(bedfordshire_db), "--period", "2023-01:2023-06",
+        ["change", "--db", str(beds_db), *BEDS, "--period", "2023-01:2023-06",
          "--baseline", "2022-01:2022-12", "--lsoa", "E01033803"],
     )  # fmt: skip
     assert ok.exit_code == 0, ok.output
     assert "within what chance" in ok.stdout
-    bad = runner.invoke(app, ["change", "--db", str(bedfordshire_db), "--period", "2021-06"])
+    bad = runner.invoke(app, ["change", "--db", str(beds_db), *BEDS, "--period", "2021-06"])
     assert bad.exit_code == 2 and "not loaded" in bad.stderr
-    gap = runner.invoke(
-        app, ["change", "--db", str(bedfordshire_db), "--period", "2023-01,2023-03"]
-    )
+    gap = runner.invoke(app, ["change", "--db", str(beds_db), *BEDS, "--period", "2023-01,2023-03"])
     assert gap.exit_code == 2 and "consecutive" in gap.stderr

@@ -1,9 +1,12 @@
-"""`harmwatch areas` and `harmwatch patrol-plan` through the CLI, on the bundled 2025 sample."""
+"""`harmwatch areas` and `harmwatch patrol-plan` through the CLI, on the bundled 2025 sample.
+
+The sample is loaded once for the session (``sample_db`` in tests/conftest.py: three
+forces); every run names Hertfordshire, so the figures are Hertfordshire's alone.
+"""
 
 from __future__ import annotations
 
 import json
-from importlib import resources
 from pathlib import Path
 
 import geopandas as gpd
@@ -20,17 +23,7 @@ app.command("patrol-plan")(where_plans.patrol_plan_command)
 runner = CliRunner()
 
 
-@pytest.fixture(scope="module")
-def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The bundled Hertfordshire street files (2025-01…2025-12, LSOA 2021 codes)."""
-    from harmwatch.sources.policeuk.ingest import ingest
-
-    root = Path(str(resources.files("harmwatch") / "sample_data" / "police-uk"))
-    files = sorted(root.glob("*/*-hertfordshire-street.csv.gz"))
-    assert len(files) == 12
-    path = tmp_path_factory.mktemp("cli") / "sample.duckdb"
-    ingest(files, path)
-    return path
+HERTS = ("--force", "hertfordshire")
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -45,10 +38,10 @@ def flat(text: str) -> str:
     return " ".join(text.split())
 
 
-def test_areas_summary_names_study_area_and_top_share(db: Path, tmp_path: Path) -> None:
+def test_areas_summary_names_study_area_and_top_share(sample_db: Path, tmp_path: Path) -> None:
     out = tmp_path / "lsoas.csv"
     code, stdout, stderr = run(
-        "areas", "--db", str(db), "--force", "hertfordshire", "--top", "5", "--out", str(out)
+        "areas", "--db", str(sample_db), "--force", "hertfordshire", "--top", "5", "--out", str(out)
     )
     assert code == 0, stderr
     text = flat(stdout)
@@ -69,8 +62,8 @@ def test_areas_summary_names_study_area_and_top_share(db: Path, tmp_path: Path) 
     assert table["rank"].iloc[0] == 1 and table["cumulative_share"].iloc[-1] == pytest.approx(1)
 
 
-def test_areas_json_with_an_lsoa_list(db: Path, tmp_path: Path) -> None:
-    code, stdout, _ = run("areas", "--db", str(db), "--top", "3", "--json")
+def test_areas_json_with_an_lsoa_list(sample_db: Path, tmp_path: Path) -> None:
+    code, stdout, _ = run("areas", "--db", str(sample_db), *HERTS, "--top", "3", "--json")
     assert code == 0
     base = json.loads(stdout)
     assert base["denominator_source"] == "LSOAs with at least one crime in the selection"
@@ -79,7 +72,9 @@ def test_areas_json_with_an_lsoa_list(db: Path, tmp_path: Path) -> None:
     listed = tmp_path / "list.csv"
     codes = [row["lsoa_code"] for row in base["top"]] + [f"E0199{i:04d}" for i in range(50)]
     pd.DataFrame({"lsoa_code": codes}).to_csv(listed, index=False)
-    code, stdout, _ = run("areas", "--db", str(db), "--lsoa-list", str(listed), "--json")
+    code, stdout, _ = run(
+        "areas", "--db", str(sample_db), *HERTS, "--lsoa-list", str(listed), "--json"
+    )
     assert code == 0
     payload = json.loads(stdout)
     assert payload["denominator_source"] == "LSOA list"
@@ -88,16 +83,18 @@ def test_areas_json_with_an_lsoa_list(db: Path, tmp_path: Path) -> None:
     assert any("not in the LSOA list" in c for c in payload["caveats"])
 
 
-def test_areas_refuses_geojson_output(db: Path, tmp_path: Path) -> None:
-    code, _, stderr = run("areas", "--db", str(db), "--out", str(tmp_path / "a.geojson"))
+def test_areas_refuses_geojson_output(sample_db: Path, tmp_path: Path) -> None:
+    code, _, stderr = run(
+        "areas", "--db", str(sample_db), *HERTS, "--out", str(tmp_path / "a.geojson")
+    )
     assert code == 2 and "written as .csv only" in flat(stderr)
 
 
-def test_patrol_plan_summary_files_and_map(db: Path, tmp_path: Path) -> None:
+def test_patrol_plan_summary_files_and_map(sample_db: Path, tmp_path: Path) -> None:
     zones = tmp_path / "zones.geojson"
     png = tmp_path / "plan.png"
     code, stdout, stderr = run(
-        "patrol-plan", "--db", str(db), "--force", "hertfordshire", "--cell", "500",
+        "patrol-plan", "--db", str(sample_db), "--force", "hertfordshire", "--cell", "500",
         "--area-km2", "5", "--out", str(zones), "--map", str(png),
     )  # fmt: skip
     assert code == 0, stderr
@@ -110,10 +107,10 @@ def test_patrol_plan_summary_files_and_map(db: Path, tmp_path: Path) -> None:
     assert png.stat().st_size > 10_000 and png.read_bytes()[:4] == b"\x89PNG"
 
 
-def test_patrol_plan_json_and_gpkg(db: Path, tmp_path: Path) -> None:
+def test_patrol_plan_json_and_gpkg(sample_db: Path, tmp_path: Path) -> None:
     out = tmp_path / "zones.gpkg"
     code, stdout, _ = run(
-        "patrol-plan", "--db", str(db), "--cell", "500", "--method", "gistar",
+        "patrol-plan", "--db", str(sample_db), *HERTS, "--cell", "500", "--method", "gistar",
         "--top", "12", "--connectivity", "4", "--out", str(out), "--json",
     )  # fmt: skip
     assert code == 0
@@ -142,6 +139,6 @@ def test_patrol_plan_json_and_gpkg(db: Path, tmp_path: Path) -> None:
         (["--top", "3", "--force", "atlantis"], "no street crimes loaded"),
     ],
 )
-def test_patrol_plan_user_errors(db: Path, args: list[str], message: str) -> None:
-    code, _, stderr = run("patrol-plan", "--db", str(db), *args)
+def test_patrol_plan_user_errors(sample_db: Path, args: list[str], message: str) -> None:
+    code, _, stderr = run("patrol-plan", "--db", str(sample_db), *HERTS, *args)
     assert code == 2 and message in flat(stderr)

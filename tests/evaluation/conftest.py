@@ -11,23 +11,6 @@ import pytest
 from eval_planted import PLANT_SEED, PLANTED_KEEP, PLANTED_LSOAS, PLANTED_MONTHS
 
 
-def bedfordshire_street(police_uk: Path) -> list[Path]:
-    files = sorted(police_uk.glob("202[1-4]-*/*-bedfordshire-street.csv.gz"))
-    assert len(files) == 36 and files[0].name.startswith("2021-05")
-    assert files[-1].name.startswith("2024-04")
-    return files
-
-
-@pytest.fixture(scope="session")
-def beds_db(police_uk: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Bedfordshire street crimes 2021-05…2024-04: 36 consecutive months, LSOA 2021 codes."""
-    from harmwatch.sources.policeuk.ingest import ingest
-
-    db = tmp_path_factory.mktemp("beds") / "beds.duckdb"
-    ingest(bedfordshire_street(police_uk), db)
-    return db
-
-
 @pytest.fixture(scope="session")
 def beds_data(beds_db: Path):  # type: ignore[no-untyped-def]
     from harmwatch.evaluation.areas import load_crime_data

@@ -8,7 +8,6 @@ import pytest
 
 from harmwatch.evaluation.areas import (
     EvaluationError,
-    TargetSpec,
     buffer_mask,
     buffer_zone,
     candidate_lsoas,
@@ -17,6 +16,7 @@ from harmwatch.evaluation.areas import (
     ols_slope,
     resolve_target,
 )
+from harmwatch.query.place import Place
 
 
 def test_ols_slope() -> None:
@@ -62,7 +62,7 @@ def test_district_of() -> None:
 
 
 def test_lsoa_target_buffer_and_contamination(beds_data) -> None:  # type: ignore[no-untyped-def]
-    target = resolve_target(TargetSpec(lsoa_codes=("e01033803", "E01033804 ")), beds_data)
+    target = resolve_target(Place(lsoa_codes=("e01033803", "E01033804 ")), beds_data)
     assert target.units == ["E01033803", "E01033804"]  # normalised
     assert target.in_target.sum() == int(beds_data.lsoa_counts.loc[target.units].to_numpy().sum())
     zone = buffer_zone(target, 500)

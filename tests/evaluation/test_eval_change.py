@@ -11,8 +11,8 @@ from scipy.stats import binomtest
 
 from harmwatch.evaluation.change import change, parse_period
 from harmwatch.evaluation.evaluate import MonthsNotLoadedError
-from harmwatch.where.hotspots import AreaSpec
-from harmwatch.where.selection import Filter, SelectionError
+from harmwatch.evaluation.requests import ChangeRequest
+from harmwatch.where.selection import SelectionError
 
 
 def sql_count(db: Path, first: str, last: str, lsoa: str | None = None) -> int:
@@ -42,7 +42,7 @@ def test_force_half_year_against_a_year_earlier(beds_db: Path) -> None:
     # By hand, the log-normal approximation: se = √(1/908 + 1/905) = 0.046973,
     # 1.003315 ×/÷ exp(1.96 · 0.046973) = ×/÷ 1.09642 → 0.9151 … 1.1001; the exact
     # interval is a little wider: 0.91406 … 1.10129.
-    result = change(beds_db, Filter(), ("2023-01", "2023-06"))
+    result = change(beds_db, ChangeRequest(period=("2023-01", "2023-06")))
     assert (result.count_period, result.count_baseline) == (908, 905)
     assert result.count_period == sql_count(beds_db, "2023-01", "2023-06")
     assert result.baseline == ("2022-01", "2022-06")
@@ -69,7 +69,10 @@ def test_periods_of_different_lengths_compare_per_month(beds_db: Path) -> None:
     b = sql_count(beds_db, "2022-01", "2022-12", "E01033803")
     assert (a, b) == (40, 67)
     result = change(
-        beds_db, Filter(), ("2023-01", "2023-06"), ("2022-01", "2022-12"), lsoa_codes=["E01033803"]
+        beds_db,
+        ChangeRequest(
+            period=("2023-01", "2023-06"), baseline=("2022-01", "2022-12"), lsoa=["E01033803"]
+        ),
     )
     assert result.rate.ratio == pytest.approx(1.19403, abs=1e-5)
     assert result.pct_change == pytest.approx(19.403, abs=1e-3)
@@ -82,13 +85,16 @@ def test_a_rise_within_chance_and_a_zero_count(beds_db: Path) -> None:
     # Whole force, 2023-07…12 against 2022-07…12: 939 against 884, +6.2 %, which a
     # headline would call a rise: se = √(1/939 + 1/884) = 0.0469, z = ln(1.0622)/0.0469
     # = 1.29, so not distinguishable from chance. Then an LSOA with 0 against 4.
-    result = change(beds_db, Filter(), ("2023-07", "2023-12"))
+    result = change(beds_db, ChangeRequest(period=("2023-07", "2023-12")))
     assert (result.count_period, result.count_baseline) == (939, 884)
     assert result.pct_change == pytest.approx(100 * 55 / 884)
     assert not result.distinguishable_from_chance
     assert result.rate.p_value == pytest.approx(binomial_route(939, 884, 6, 6)[2], rel=1e-10)
     zero = change(
-        beds_db, Filter(), ("2023-01", "2023-03"), ("2022-01", "2022-03"), lsoa_codes=["E01015758"]
+        beds_db,
+        ChangeRequest(
+            period=("2023-01", "2023-03"), baseline=("2022-01", "2022-03"), lsoa=["E01015758"]
+        ),
     )
     assert (zero.count_period, zero.count_baseline) == (0, 4)
     # 0 of 4 with p0 = 1/2: 0.025^(1/4) = 0.397635, so the upper p = 0.602365 and
@@ -101,17 +107,21 @@ def test_a_rise_within_chance_and_a_zero_count(beds_db: Path) -> None:
 
 def test_refuses_months_not_loaded(beds_db: Path) -> None:
     with pytest.raises(MonthsNotLoadedError, match="baseline month"):
-        change(beds_db, Filter(), ("2021-06", "2021-08"))  # 2020-06…08 not loaded
+        change(beds_db, ChangeRequest(period=("2021-06", "2021-08")))  # 2020-06…08 not loaded
     with pytest.raises(MonthsNotLoadedError, match="period month"):
-        change(beds_db, Filter(), ("2024-03", "2024-06"), ("2023-03", "2023-06"))
+        change(
+            beds_db, ChangeRequest(period=("2024-03", "2024-06"), baseline=("2023-03", "2023-06"))
+        )
     with pytest.raises(ValueError, match="overlaps"):
-        change(beds_db, Filter(), ("2023-01", "2023-06"), ("2022-12", "2023-02"))
+        change(
+            beds_db, ChangeRequest(period=("2023-01", "2023-06"), baseline=("2022-12", "2023-02"))
+        )
 
 
 def test_a_rise_that_is_not_chance(beds_db: Path) -> None:
     # 2022-05…12 against 2021-05…12: 1,173 against 984 (months summed from the store),
     # ratio 1.19207; se = √(1/1173 + 1/984) = 0.04326, z = ln(1.19207)/0.04326 = 4.06.
-    result = change(beds_db, Filter(), ("2022-05", "2022-12"))
+    result = change(beds_db, ChangeRequest(period=("2022-05", "2022-12")))
     assert (result.count_period, result.count_baseline) == (1173, 984)
     assert result.rate.ratio == pytest.approx(1173 / 984)
     assert result.distinguishable_from_chance and result.rate.p_value < 1e-3
@@ -141,7 +151,7 @@ def sql_district_count(db: Path, first: str, last: str, district: str | None) ->
 
 
 def test_district_counts_crimes_whose_lsoa_name_starts_with_it(beds_db: Path) -> None:
-    result = change(beds_db, Filter(), ("2023-01", "2023-06"), district="luton")
+    result = change(beds_db, ChangeRequest(period=("2023-01", "2023-06"), district="luton"))
     assert result.district == "Luton" and "Luton" in result.area
     a = sql_district_count(beds_db, "2023-01", "2023-06", "Luton")
     b = sql_district_count(beds_db, "2022-01", "2022-06", "Luton")
@@ -162,25 +172,27 @@ def test_unknown_district_is_refused_with_the_known_ones(beds_db: Path) -> None:
     with pytest.raises(
         SelectionError, match=r"district 'Narnia'.*Districts: .*Central Bedfordshire"
     ):
-        change(beds_db, Filter(), ("2023-01", "2023-06"), district="Narnia")
+        change(beds_db, ChangeRequest(period=("2023-01", "2023-06"), district="Narnia"))
     with pytest.raises(ValueError, match="only one of them"):
         change(
-            beds_db, Filter(), ("2023-01", "2023-06"), district="Luton", lsoa_codes=["E01033803"]
+            beds_db,
+            ChangeRequest(period=("2023-01", "2023-06"), district="Luton", lsoa=["E01033803"]),
         )
     with pytest.raises(ValueError, match="only one of them"):
         change(
             beds_db,
-            Filter(),
-            ("2023-01", "2023-06"),
-            district="Luton",
-            area=AreaSpec(bbox=(500000.0, 200000.0, 510000.0, 210000.0)),
+            ChangeRequest(
+                period=("2023-01", "2023-06"),
+                district="Luton",
+                bbox=(500000.0, 200000.0, 510000.0, 210000.0),
+            ),
         )
 
 
 def test_defaults_latest_quarter_and_the_fallback_baseline(beds_db: Path) -> None:
     # The store holds 2021-05…2024-04: the latest three months are 2024-02…04, and a year
     # earlier is loaded, so the fallback is not used even when allowed.
-    latest = change(beds_db, Filter(), baseline_fallback=True)
+    latest = change(beds_db, ChangeRequest(baseline_fallback=True))
     assert latest.period == ("2024-02", "2024-04") and latest.baseline == ("2023-02", "2023-04")
     assert latest.count_period == sql_count(beds_db, "2024-02", "2024-04")
     assert any("latest 3 months loaded" in d for d in latest.defaults_chosen)
@@ -188,8 +200,8 @@ def test_defaults_latest_quarter_and_the_fallback_baseline(beds_db: Path) -> Non
     # 2021-09…11: a year earlier is not loaded; without the fallback that is refused,
     # with it the three months just before (2021-06…08) are the baseline, and said so.
     with pytest.raises(MonthsNotLoadedError, match="baseline month"):
-        change(beds_db, Filter(), ("2021-09", "2021-11"))
-    early = change(beds_db, Filter(), ("2021-09", "2021-11"), baseline_fallback=True)
+        change(beds_db, ChangeRequest(period=("2021-09", "2021-11")))
+    early = change(beds_db, ChangeRequest(period=("2021-09", "2021-11"), baseline_fallback=True))
     assert early.baseline == ("2021-06", "2021-08")
     assert early.count_baseline == sql_count(beds_db, "2021-06", "2021-08")
     assert any(
@@ -198,7 +210,7 @@ def test_defaults_latest_quarter_and_the_fallback_baseline(beds_db: Path) -> Non
     assert any("different calendar months" in c for c in early.caveats)
     # Neither a year earlier nor just before is loaded: refused, naming what is loaded.
     with pytest.raises(MonthsNotLoadedError, match="2021-05…2024-04"):
-        change(beds_db, Filter(), ("2021-05", "2021-07"), baseline_fallback=True)
+        change(beds_db, ChangeRequest(period=("2021-05", "2021-07"), baseline_fallback=True))
 
 
 def test_parse_period() -> None:
@@ -212,10 +224,13 @@ def test_parse_period() -> None:
 
 def test_unknown_district_lists_the_forces_own_and_guesses_a_typo(beds_db) -> None:  # type: ignore[no-untyped-def]
     from harmwatch.evaluation.change import change
-    from harmwatch.where.selection import Filter, SelectionError
+    from harmwatch.where.selection import SelectionError
 
     with pytest.raises(SelectionError) as caught:
-        change(beds_db, Filter(forces=("bedfordshire",)), ("2023-01", "2023-03"), district="Lutn")
+        change(
+            beds_db,
+            ChangeRequest(forces=("bedfordshire",), period=("2023-01", "2023-03"), district="Lutn"),
+        )
     message = str(caught.value)
     assert "Did you mean 'Luton'?" in message
     assert "Districts: Bedford, Central Bedfordshire, Luton" in message

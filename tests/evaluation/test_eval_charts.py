@@ -6,14 +6,14 @@ from pathlib import Path
 
 from PIL import Image
 
-from harmwatch.evaluation.areas import TargetSpec
 from harmwatch.evaluation.charts import draw_evaluation_chart
 from harmwatch.evaluation.evaluate import evaluate_loaded
+from harmwatch.evaluation.requests import EvaluateRequest
 
 
 def test_chart_png(beds_data, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     ev = evaluate_loaded(
-        beds_data, TargetSpec(lsoa_codes=("E01033803", "E01033804")), "2023-01", "2023-06"
+        beds_data, EvaluateRequest("2023-01", "2023-06", lsoa=("E01033803", "E01033804"))
     )
     out = draw_evaluation_chart(ev, tmp_path / "sub" / "chart.png")
     assert out.exists() and not list(out.parent.glob(".*partial*"))

@@ -11,8 +11,10 @@ import pytest
 from eval_planted import PLANTED_KEEP, PLANTED_LSOAS, PLANTED_MONTHS
 from shapely.geometry import box
 
-from harmwatch.evaluation.areas import EvaluationError, TargetSpec
+from harmwatch.errors import InputError
+from harmwatch.evaluation.areas import EvaluationError
 from harmwatch.evaluation.evaluate import MonthsNotLoadedError, evaluate, evaluate_loaded
+from harmwatch.evaluation.requests import EvaluateRequest
 from harmwatch.spatial.grid import Grid
 from harmwatch.spatial.study_area import for_forces
 
@@ -24,7 +26,7 @@ def test_planted_reduction_is_found_and_its_interval_covers_the_truth(planted_db
     # The figure tested is the DiD IRR: it is the one whose false-positive rate was
     # checked on placebo interventions (test_eval_placebo.py); the naive before/after
     # ratio calls a quarter of placebos significant, so its "success" would mean little.
-    ev = evaluate(planted_db, TargetSpec(lsoa_codes=PLANTED_LSOAS), *PLANTED_MONTHS)
+    ev = evaluate(planted_db, EvaluateRequest(*PLANTED_MONTHS, lsoa=PLANTED_LSOAS))
     did = ev.did
     print(
         f"planted: DiD {did.estimate:.3f} ({did.ci_low:.3f}–{did.ci_high:.3f}, p={did.p_value:.4f}); "
@@ -38,13 +40,13 @@ def test_planted_reduction_is_found_and_its_interval_covers_the_truth(planted_db
 
 
 def test_same_target_without_the_planted_effect_shows_none(beds_db: Path) -> None:
-    ev = evaluate(beds_db, TargetSpec(lsoa_codes=PLANTED_LSOAS), *PLANTED_MONTHS)
+    ev = evaluate(beds_db, EvaluateRequest(*PLANTED_MONTHS, lsoa=PLANTED_LSOAS))
     assert ev.did.ci_low < 1 < ev.did.ci_high
     assert ev.did.p_value > 0.05
 
 
 def test_defaults_are_filled_and_reported(beds_db: Path) -> None:
-    ev = evaluate(beds_db, TargetSpec(lsoa_codes=LUTON_CENTRE), "2023-01")
+    ev = evaluate(beds_db, EvaluateRequest("2023-01", lsoa=LUTON_CENTRE))
     assert ev.post_months[0] == "2023-01" and ev.post_months[-1] == "2024-04"  # end of the run
     assert ev.pre_months[0] == "2021-05" and len(ev.pre_months) == 20  # all there is, ≤ 24
     text = " ".join(ev.defaults_chosen)
@@ -73,7 +75,7 @@ def test_defaults_are_filled_and_reported(beds_db: Path) -> None:
 
 def test_caveats_for_short_windows_small_counts_and_seasons(beds_db: Path) -> None:
     ev = evaluate(
-        beds_db, TargetSpec(lsoa_codes=("E01015729",)), "2021-09", "2021-10"
+        beds_db, EvaluateRequest("2021-09", "2021-10", lsoa=("E01015729",))
     )  # Luton 019C: 4 months before, 2 after
     text = " | ".join(ev.caveats)
     assert "few months" in text and "small counts" in text and "seasonality" in text
@@ -84,13 +86,13 @@ def test_regression_to_the_mean_flag(beds_data) -> None:  # type: ignore[no-unty
     # starting 2022-10 starts after a spike.
     counts = beds_data.lsoa_counts.loc["E01033804"]
     assert counts["2022-07"] >= 8
-    ev = evaluate_loaded(beds_data, TargetSpec(lsoa_codes=("E01033804",)), "2022-10", "2023-03")
+    ev = evaluate_loaded(beds_data, EvaluateRequest("2022-10", "2023-03", lsoa=("E01033804",)))
     assert any("regression to the mean" in c for c in ev.caveats)
 
 
 def test_nearest_controls_on_request(beds_data) -> None:  # type: ignore[no-untyped-def]
     ev = evaluate_loaded(
-        beds_data, TargetSpec(lsoa_codes=LUTON_CENTRE), "2023-01", "2023-06", n_controls=10
+        beds_data, EvaluateRequest("2023-01", "2023-06", lsoa=LUTON_CENTRE, n_controls=10)
     )
     assert len(ev.controls.codes) == 10
     table = ev.controls.table
@@ -101,12 +103,12 @@ def test_nearest_controls_on_request(beds_data) -> None:  # type: ignore[no-unty
 def test_given_controls(beds_data) -> None:  # type: ignore[no-untyped-def]
     given = ["E01017514", "E01034419", "E01017466"]  # Bedford 018B, 012H, 012A
     ev = evaluate_loaded(
-        beds_data, TargetSpec(lsoa_codes=LUTON_CENTRE), "2023-01", "2023-06", controls=given
+        beds_data, EvaluateRequest("2023-01", "2023-06", lsoa=LUTON_CENTRE, controls=given)
     )
     assert ev.controls.codes == given
     with pytest.raises(EvaluationError, match="part of the target"):
         evaluate_loaded(
-            beds_data, TargetSpec(lsoa_codes=LUTON_CENTRE), "2023-01", controls=["E01033803"]
+            beds_data, EvaluateRequest("2023-01", lsoa=LUTON_CENTRE, controls=["E01033803"])
         )
 
 
@@ -118,7 +120,7 @@ def test_boundary_and_cell_targets(beds_data, tmp_path: Path) -> None:  # type: 
     gpd.GeoDataFrame(geometry=[box(x - 500, y - 500, x + 500, y + 500)], crs="EPSG:27700").to_file(
         path
     )
-    by_file = evaluate_loaded(beds_data, TargetSpec(boundary=str(path)), "2023-01", "2023-06")
+    by_file = evaluate_loaded(beds_data, EvaluateRequest("2023-01", "2023-06", boundary=str(path)))
     assert by_file.target.kind == "boundary" and by_file.target.units == ["target"]
     assert by_file.counts["target_before"] > 50
     grid = Grid.covering(*for_forces(["bedfordshire"]).bounds, 250)
@@ -126,7 +128,7 @@ def test_boundary_and_cell_targets(beds_data, tmp_path: Path) -> None:  # type: 
     ids = np.flatnonzero((np.abs(cx - x) < 500) & (np.abs(cy - y) < 500))
     assert len(ids) == 16
     by_cells = evaluate_loaded(
-        beds_data, TargetSpec(cells=tuple(int(i) for i in ids), cell_size=250), "2023-01", "2023-06"
+        beds_data, EvaluateRequest("2023-01", "2023-06", cells=tuple(int(i) for i in ids), cell=250)
     )
     # The cells tile the same square when it sits on the 250 m lattice.
     assert by_cells.target.geometry.area == pytest.approx(1e6)
@@ -136,7 +138,7 @@ def test_boundary_and_cell_targets(beds_data, tmp_path: Path) -> None:  # type: 
     for key in ("target_before", "target_after"):
         assert abs(by_cells.counts[key] - by_file.counts[key]) <= 2
     with pytest.raises(EvaluationError, match="not on the 250 m grid"):
-        evaluate_loaded(beds_data, TargetSpec(cells=(10**9,), cell_size=250), "2023-01")
+        evaluate_loaded(beds_data, EvaluateRequest("2023-01", cells=(10**9,), cell=250))
 
 
 # --- refusals ---------------------------------------------------------------------
@@ -144,44 +146,44 @@ def test_boundary_and_cell_targets(beds_data, tmp_path: Path) -> None:  # type: 
 
 def test_refuses_without_a_pre_period(beds_data) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(MonthsNotLoadedError, match="no pre-period"):
-        evaluate_loaded(beds_data, TargetSpec(lsoa_codes=LUTON_CENTRE), "2021-05")
+        evaluate_loaded(beds_data, EvaluateRequest("2021-05", lsoa=LUTON_CENTRE))
     with pytest.raises(MonthsNotLoadedError, match="no pre-period"):
         evaluate_loaded(
-            beds_data, TargetSpec(lsoa_codes=LUTON_CENTRE), "2022-01", pre_start="2022-03"
+            beds_data, EvaluateRequest("2022-01", pre_start="2022-03", lsoa=LUTON_CENTRE)
         )
 
 
 def test_refuses_an_empty_target(beds_data) -> None:  # type: ignore[no-untyped-def]
     # Codes from another force: nothing loaded for them.
     with pytest.raises(EvaluationError, match="target area is empty"):
-        evaluate_loaded(beds_data, TargetSpec(lsoa_codes=("E01023331", "E01023383")), "2022-01")
+        evaluate_loaded(beds_data, EvaluateRequest("2022-01", lsoa=("E01023331", "E01023383")))
     # Luton 016C: 208 street crimes, not one of them a drug offence.
     with pytest.raises(EvaluationError, match="no Drugs crimes in any loaded month"):
-        evaluate_loaded(beds_data, TargetSpec(lsoa_codes=("E01015723",)), "2022-01")
+        evaluate_loaded(beds_data, EvaluateRequest("2022-01", lsoa=("E01015723",)))
 
 
 def test_refuses_months_not_loaded(beds_data) -> None:  # type: ignore[no-untyped-def]
-    target = TargetSpec(lsoa_codes=LUTON_CENTRE)
+    target = {"lsoa": LUTON_CENTRE}
     with pytest.raises(MonthsNotLoadedError, match="start month 2024-06 is not loaded"):
-        evaluate_loaded(beds_data, target, "2024-06")
+        evaluate_loaded(beds_data, EvaluateRequest("2024-06", **target))
     with pytest.raises(MonthsNotLoadedError, match="2024-05…2024-06 between 2024-01 and 2024-06"):
-        evaluate_loaded(beds_data, target, "2024-01", "2024-06")
+        evaluate_loaded(beds_data, EvaluateRequest("2024-01", "2024-06", **target))
     with pytest.raises(MonthsNotLoadedError, match="pre-period month"):
-        evaluate_loaded(beds_data, target, "2022-01", pre_start="2020-01")
+        evaluate_loaded(beds_data, EvaluateRequest("2022-01", pre_start="2020-01", **target))
 
 
 def test_refuses_too_few_controls(beds_data) -> None:  # type: ignore[no-untyped-def]
     # A 60 km buffer swallows the whole force: no uncontaminated LSOA is left.
     with pytest.raises(EvaluationError, match="usable control"):
         evaluate_loaded(
-            beds_data, TargetSpec(lsoa_codes=LUTON_CENTRE), "2023-01", "2023-06", buffer_m=60_000
+            beds_data, EvaluateRequest("2023-01", "2023-06", lsoa=LUTON_CENTRE, buffer_m=60_000)
         )
 
 
-def test_target_spec_needs_exactly_one_target() -> None:
-    with pytest.raises(EvaluationError, match="exactly one"):
-        TargetSpec()
-    with pytest.raises(EvaluationError, match="exactly one"):
-        TargetSpec(lsoa_codes=("E01033803",), boundary="x.geojson")
-    with pytest.raises(EvaluationError, match="cell size"):
-        TargetSpec(cells=(1, 2))
+def test_the_request_needs_exactly_one_target() -> None:
+    with pytest.raises(InputError, match="exactly one"):
+        EvaluateRequest("2023-01")
+    with pytest.raises(InputError, match="exactly one"):
+        EvaluateRequest("2023-01", lsoa=("E01033803",), boundary="x.geojson")
+    with pytest.raises(InputError, match="cell size"):
+        EvaluateRequest("2023-01", cells=(1, 2))

@@ -36,8 +36,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from harmwatch.evaluation.areas import TargetSpec
 from harmwatch.evaluation.evaluate import evaluate_loaded
+from harmwatch.evaluation.requests import EvaluateRequest
 
 MIN_DRUGS_OVER_RECORD = 18  # LSOAs with a recurring drug problem: 69 of them
 
@@ -58,7 +58,7 @@ def draw_placebos(data, n: int, seed: int, select_on_pre: bool):  # type: ignore
             busy = counts.sum(axis=1) >= MIN_DRUGS_OVER_RECORD
         pool = busy[busy].index.to_numpy()
         codes = tuple(rng.choice(pool, size=int(rng.integers(3, 6)), replace=False))
-        ev = evaluate_loaded(data, TargetSpec(lsoa_codes=codes), start, end)
+        ev = evaluate_loaded(data, EvaluateRequest(start, end, lsoa=codes))
         wald = ev.did.model_based or {}
         rows.append(
             (ev.did.p_value, ev.rate_ratio.p_value, ev.did.coef, wald.get("p_value", np.nan))

@@ -1,8 +1,8 @@
 """Fixtures for the web tests: the bundled sample in DuckDB, one user per role, signed-in clients.
 
 The sample (Hertfordshire, Bedfordshire, Cambridgeshire street crimes, 2025) is
-loaded once per session; records databases are SQLite files in temp folders, so
-the tests need no server and no internet.
+loaded once per session (``sample_db``, tests/conftest.py); records databases are
+SQLite files in temp folders, so the tests need no server and no internet.
 """
 
 from __future__ import annotations
@@ -15,18 +15,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from webhelpers import SignedIn, WebEnv, new_env, sign_in
 
-from harmwatch.cli.demo import sample_dir
 from harmwatch.security.roles import Role
-from harmwatch.sources.policeuk.ingest import ingest
 from harmwatch.web import create_app
-
-
-@pytest.fixture(scope="session")
-def sample_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The bundled sample loaded once; tests that write copy it first."""
-    db = tmp_path_factory.mktemp("sample") / "analytics.duckdb"
-    ingest([sample_dir()], db)
-    return db
 
 
 @pytest.fixture(scope="session")

@@ -14,12 +14,12 @@ from webhelpers import SignedIn, WebEnv, corrupt_latitude, new_env, sample_csv, 
 
 from harmwatch.cli.demo import sample_dir
 from harmwatch.outputs.tables import write_table
+from harmwatch.query.filter import Filter
 from harmwatch.security.roles import Role
 from harmwatch.sources.policeuk.ingest import ingest
 from harmwatch.web import create_app
 from harmwatch.web.cache import ResultCache, StoreGate, store_version
 from harmwatch.where.hotspots import hotspots
-from harmwatch.where.selection import Filter
 
 HERTS = "force=hertfordshire&crime_type=Drugs&cell=1000&method=gistar"
 
@@ -114,7 +114,7 @@ def test_bad_filters_are_422_not_500(clients: dict[str, SignedIn]) -> None:
 
 
 def test_overview_says_no_data_for_months_not_loaded(clients: dict[str, SignedIn]) -> None:
-    # The library's side (harmwatch.timeline.trends) is tested in tests/timeline/test_trends.py.
+    # The library's side (harmwatch.evaluation.trends) is tested in tests/evaluation/test_eval_trends.py.
     page = clients["pcc-viewer"].client.get("/?force=hertfordshire").text
     assert "no data" in page and "Dec 2025" in page
 

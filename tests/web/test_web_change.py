@@ -18,10 +18,10 @@ from scipy.stats import binomtest
 from webhelpers import SignedIn, WebEnv
 
 from harmwatch.evaluation.change import change
+from harmwatch.evaluation.requests import ChangeRequest, TrendsRequest
+from harmwatch.evaluation.trends import monthly_trends
 from harmwatch.security import audit
 from harmwatch.storage.records import make_engine, session_scope
-from harmwatch.timeline.trends import monthly_trends
-from harmwatch.where.selection import Filter
 
 ST_ALBANS = {"force": "hertfordshire", "district": "St Albans", "period": "2025-10:2025-12"}
 
@@ -49,10 +49,12 @@ def test_api_change_for_a_district_is_the_library_result(
     body = response.json()
     direct = change(
         web_env.analytics_db,
-        Filter(forces=("hertfordshire",)),
-        ("2025-10", "2025-12"),
-        district="St Albans",
-        baseline_fallback=True,
+        ChangeRequest(
+            forces=("hertfordshire",),
+            period=("2025-10", "2025-12"),
+            district="St Albans",
+            baseline_fallback=True,
+        ),
     ).to_dict()
     # JSON carries tuples as lists and floats exactly (repr round-trips).
     assert body == json.loads(json.dumps(direct))
@@ -114,10 +116,12 @@ def test_overview_panel_takes_a_typed_period_and_baseline(
     page = clients["analyst"].client.get("/", params=params).text
     direct = change(
         web_env.analytics_db,
-        Filter(forces=("hertfordshire",)),
-        ("2025-12", "2025-12"),
-        ("2025-06", "2025-06"),
-        district="St Albans",
+        ChangeRequest(
+            forces=("hertfordshire",),
+            period=("2025-12", "2025-12"),
+            baseline=("2025-06", "2025-06"),
+            district="St Albans",
+        ),
     )
     assert direct.sentence in page
     assert "Defaults chosen" not in page  # both were typed: nothing to explain
@@ -155,11 +159,11 @@ def test_api_change_is_logged_as_a_search(clients: dict[str, SignedIn], web_env:
         with session_scope(engine) as db:
             entries = [
                 audit.entry_dict(e)
-                for e in audit.query(db, actor="pcc-viewer", action="search", limit=None)
+                for e in audit.query(db, actor="pcc-viewer", action="consultation", limit=None)
             ]
     finally:
         engine.dispose()
-    mine = [e for e in entries if e["target"] == "/api/change"]
+    mine = [e for e in entries if e["target"] == "route:/api/change"]
     assert mine, entries[:5]
     assert "cambridgeshire" in str(mine[0]["details"])
 
@@ -169,7 +173,7 @@ def test_overview_marks_month_changes_within_chance(
 ) -> None:
     """Each crime type's row says "(chance?)" exactly when binomtest finds p ≥ 0.05."""
     page = clients["analyst"].client.get("/", params={"force": "hertfordshire"}).text
-    trend = monthly_trends(web_env.analytics_db, ("hertfordshire",))
+    trend = monthly_trends(web_env.analytics_db, TrendsRequest(forces=("hertfordshire",)))
     marked = 0
     for c in trend.comparisons:
         assert c.previous is not None

@@ -19,8 +19,8 @@ import pytest
 from test_web_security import log_entries
 from webhelpers import SignedIn, WebEnv
 
-from harmwatch.evaluation.areas import TargetSpec
 from harmwatch.evaluation.evaluate import evaluate
+from harmwatch.evaluation.requests import EvaluateRequest
 from harmwatch.web.evaluations import read_evaluation_form
 
 LUTON = "E01033803,E01033804"
@@ -31,10 +31,12 @@ QUERY = {"lsoa": LUTON, "start": "2025-09", "force": "bedfordshire", "crime_type
 def direct(web_env: WebEnv) -> dict[str, object]:
     result = evaluate(
         web_env.analytics_db,
-        TargetSpec(lsoa_codes=tuple(LUTON.split(","))),
-        "2025-09",
-        crime_types=("Drugs",),
-        forces=("bedfordshire",),
+        EvaluateRequest(
+            start="2025-09",
+            lsoa=tuple(LUTON.split(",")),
+            crime_types=("Drugs",),
+            forces=("bedfordshire",),
+        ),
     )
     return result.to_dict()
 
@@ -208,14 +210,14 @@ def test_every_evaluation_is_logged(clients: dict[str, SignedIn], web_env: WebEn
     clients["neighbourhood-officer"].client.get("/evaluate", params=QUERY)
     clients["neighbourhood-officer"].client.get("/api/evaluate", params={**QUERY, "format": "csv"})
     entries = log_entries(web_env, actor="neighbourhood-officer")
-    page = [e for e in entries if str(e["target"]).startswith("/evaluate")]
-    assert page and page[-1]["action"] == "search"
+    page = [e for e in entries if e["target"] == "route:/evaluate"]
+    assert page and page[-1]["action"] == "consultation"
     raw = page[-1]["details"]
     details = json.loads(raw) if isinstance(raw, str) else raw
     assert details["start"] == "2025-09"
     assert details["target_before"] > 0
     assert any(
-        e["action"] == "export" and str(e["target"]).startswith("/api/evaluate") for e in entries
+        e["action"] == "disclosure" and e["target"] == "route:/api/evaluate" for e in entries
     )
 
 

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point, box
 
+from harmwatch.query.filter import Filter, Points
 from harmwatch.spatial.study_area import StudyArea, from_bbox
 from harmwatch.where.areas import (
     SOURCE_LIST,
@@ -21,7 +22,6 @@ from harmwatch.where.areas import (
     rank_lsoas,
     read_lsoa_list,
 )
-from harmwatch.where.selection import Filter, Points
 
 SHARED = Path("/work/shared/data")
 HERTS_LSOAS = SHARED / "boundaries" / "lsoa-2011" / "hertfordshire-lsoa2011.geojson.gz"
@@ -247,17 +247,8 @@ def test_read_lsoa_list_csv_and_gzipped_geojson(tmp_path: Path) -> None:
 # --- real data -----------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def herts_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Hertfordshire street crimes 2021-01…2022-01 (13 files, LSOA 2011 codes)."""
-    from harmwatch.sources.policeuk.ingest import ingest
-
-    files = sorted((SHARED / "police-uk").glob("202[12]-*/*-hertfordshire-street.csv.gz"))[:13]
-    if len(files) != 13:
-        pytest.skip("the Hertfordshire 2021 street files are not in /work/shared/data")
-    db = tmp_path_factory.mktemp("areas") / "herts.duckdb"
-    ingest(files, db)
-    return db
+# herts_db (tests/conftest.py): Hertfordshire street crimes 2021-01…2022-01 (13 files, LSOA 2011
+# codes), loaded once for the session.
 
 
 def test_herts_drugs_ranking(herts_db: Path) -> None:

@@ -10,14 +10,13 @@ import pandas as pd
 import pytest
 import shapely
 
+from harmwatch.query.filter import Filter, Points
 from harmwatch.spatial.grid import Grid
 from harmwatch.spatial.projection import to_wgs84
 from harmwatch.spatial.study_area import StudyArea, from_bbox
 from harmwatch.where.hotspots import HotspotResult, hotspots
 from harmwatch.where.patrol import ZONE_COLUMNS, check_budget, patrol_plan
-from harmwatch.where.selection import Filter, Points
 
-SHARED = Path("/work/shared/data")
 # 6 x 6 cells of 100 m (0.01 km² each). The study area stops at y = 500, so the
 # top row (centres at y = 550) is outside it: 30 study-area cells of 36.
 GRID = Grid(0.0, 0.0, 100.0, 6, 6)
@@ -192,17 +191,8 @@ def test_no_crime_in_the_study_area_is_refused() -> None:
 # --- real data -----------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def herts_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Hertfordshire street crimes 2021-01…2022-01 (the 13 street files only)."""
-    from harmwatch.sources.policeuk.ingest import ingest
-
-    files = sorted((SHARED / "police-uk").glob("202[12]-*/*-hertfordshire-street.csv.gz"))[:13]
-    if len(files) != 13:
-        pytest.skip("the Hertfordshire 2021 street files are not in /work/shared/data")
-    db = tmp_path_factory.mktemp("patrol") / "herts.duckdb"
-    ingest(files, db)
-    return db
+# herts_db (tests/conftest.py): Hertfordshire street crimes 2021-01…2022-01 (13 files, LSOA 2011
+# codes), loaded once for the session.
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from harmwatch.maps.results import draw_hotspot_map
 from harmwatch.outputs.tables import write_table
 from harmwatch.sources.policeuk.ingest import ingest
 from harmwatch.where.hotspots import hotspots
-from harmwatch.where.selection import Filter
+from harmwatch.where.requests import HotspotsRequest
 
 from .common import DbOption, console, resolve_db, user_errors
 from .where import print_hotspot_summary
@@ -38,9 +38,9 @@ def demo_command(
     )
     result = hotspots(
         db_path,
-        Filter(forces=("hertfordshire",), crime_types=("Drugs",)),
-        method="gistar",
-        cell=500,
+        HotspotsRequest(
+            forces=("hertfordshire",), crime_types=("Drugs",), method="gistar", cell=500
+        ),
     )
     print_hotspot_summary(result)
     out.mkdir(parents=True, exist_ok=True)

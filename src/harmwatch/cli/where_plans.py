@@ -1,6 +1,8 @@
 """`harmwatch areas` (LSOA ranking) and `harmwatch patrol-plan` (zones from hotspot cells).
 
-Thin, like ``hotspots``: each command builds the filter and study area, calls the
+Thin, like ``hotspots``: each command's analysis options come from its request
+(:class:`~harmwatch.where.requests.AreaRankingRequest`,
+:class:`~harmwatch.where.requests.PatrolPlanRequest`); the command calls the
 library and prints what it returns. Both say which study area the shares are of,
 because a share of area means nothing without it.
 """
@@ -12,31 +14,17 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from harmwatch.errors import InputError
 from harmwatch.maps.results import draw_patrol_map
 from harmwatch.outputs.tables import format_from_path, write_table
-from harmwatch.where.areas import AreaRanking, area_ranking, read_lsoa_list
-from harmwatch.where.hotspots import HotspotResult, hotspots
-from harmwatch.where.patrol import (
-    SCORE_METHOD,
-    SCORES,
-    PatrolPlan,
-    check_budget,
-    patrol_plan,
-)
-from harmwatch.where.selection import Filter
+from harmwatch.where.areas import AreaRanking, area_ranking
+from harmwatch.where.hotspots import HotspotResult
+from harmwatch.where.patrol import PatrolPlan, plan_patrols
+from harmwatch.where.requests import AreaRankingRequest, PatrolPlanRequest
 
 from .common import DbOption, console, print_json, print_lines, resolve_db, user_errors
-from .where import (
-    BboxOption,
-    BoundaryOption,
-    CellOption,
-    CrimeTypeOption,
-    ForceOption,
-    FormatOption,
-    JsonOption,
-    MonthsOption,
-    make_area,
-)
+from .params import request_command
+from .where import FormatOption, JsonOption
 
 
 def _pct(share: float) -> str:
@@ -87,36 +75,20 @@ def print_area_ranking(ranking: AreaRanking, top: int) -> None:
 
 
 @user_errors
+@request_command(AreaRankingRequest)
 def areas_command(
+    request: AreaRankingRequest,
     db: Path | None = DbOption,
-    force: list[str] | None = ForceOption,
-    crime_type: list[str] | None = CrimeTypeOption,
-    months: str | None = MonthsOption,
-    boundary: Path | None = BoundaryOption,
-    bbox: str | None = BboxOption,
-    lsoa_list: Path | None = typer.Option(
-        None,
-        "--lsoa-list",
-        help="The study area's LSOAs (CSV or GeoJSON with LSOA11CD/LSOA21CD/lsoa_code), "
-        "so that zero-crime LSOAs count in the concentration figures.",
-    ),
-    top: int = typer.Option(20, "--top", help="LSOAs to show."),
     out: Path | None = typer.Option(None, "--out", help="Write the whole ranking as .csv."),
     json_out: bool = JsonOption,
 ) -> None:
     """Rank LSOAs by crime, with the share the top 1/5/10/20 % hold and a Gini coefficient."""
-    if top < 0:
-        raise ValueError(f"--top must be 0 or more, got {top}")
     if out and format_from_path(out) != "csv":
-        raise ValueError(
+        raise InputError(
             "the LSOA ranking is written as .csv only (no LSOA polygons are bundled to draw it)"
         )
-    ranking = area_ranking(
-        resolve_db(db, quiet=json_out),
-        Filter.from_options(force, crime_type, months),
-        area=make_area(boundary, bbox),
-        all_lsoa_codes=read_lsoa_list(lsoa_list) if lsoa_list else None,
-    )
+    top = request.top
+    ranking = area_ranking(resolve_db(db, quiet=json_out), request)
     written = [write_table(ranking.table, out, "csv")] if out else []
     if json_out:
         payload = ranking.summary(top)
@@ -162,48 +134,19 @@ def print_patrol_plan(result: HotspotResult, plan: PatrolPlan, shown: int = 15) 
 
 
 @user_errors
+@request_command(PatrolPlanRequest)
 def patrol_plan_command(
+    request: PatrolPlanRequest,
     db: Path | None = DbOption,
-    force: list[str] | None = ForceOption,
-    crime_type: list[str] | None = CrimeTypeOption,
-    months: str | None = MonthsOption,
-    boundary: Path | None = BoundaryOption,
-    bbox: str | None = BboxOption,
-    cell: float | None = CellOption,
-    method: str = typer.Option(
-        "n", "--method", help="Score to rank cells by: n (crimes; also 'count'), kde or gistar."
-    ),
-    bandwidth: float | None = typer.Option(
-        None, "--bandwidth", help="KDE bandwidth in metres (for --method kde or gistar)."
-    ),
-    top: int | None = typer.Option(None, "--top", help="Budget: this many cells."),
-    area_km2: float | None = typer.Option(
-        None, "--area-km2", help="Budget: as many whole cells as fit in this many km²."
-    ),
-    connectivity: int = typer.Option(
-        8, "--connectivity", help="Cells join a zone when touching: 8 (edge or corner) or 4."
-    ),
     out: Path | None = typer.Option(None, "--out", help="Write the zones (.csv, .geojson, .gpkg)."),
     fmt: str | None = FormatOption,
     map_png: Path | None = typer.Option(None, "--map", help="Draw the plan to this PNG."),
     json_out: bool = JsonOption,
 ) -> None:
     """Patrol zones: the highest-scoring cells within a budget, merged where they touch."""
-    score = "n" if method == "count" else method  # the hotspots command calls counts "count"
-    if score not in SCORES:
-        raise ValueError(f"unknown --method {method!r}; choose one of {', '.join(SCORES)}")
-    check_budget(top, area_km2)
     if out:
         format_from_path(out, fmt)  # refuse a bad name before the run, not after
-    result = hotspots(
-        resolve_db(db, quiet=json_out),
-        Filter.from_options(force, crime_type, months),
-        method=SCORE_METHOD[score],
-        area=make_area(boundary, bbox),
-        cell=cell,
-        bandwidth=bandwidth,
-    )
-    plan = patrol_plan(result, top_n=top, area_km2=area_km2, score=score, connectivity=connectivity)
+    result, plan = plan_patrols(resolve_db(db, quiet=json_out), request)
     written = []
     if out:
         written.append(write_table(plan.geo, out, fmt, layer="zones"))

@@ -1,6 +1,6 @@
 """The three areas of an evaluation: target, buffer and controls.
 
-**Target.** One of
+**Target.** A :class:`~harmwatch.query.place.Place` with exactly one of
 
 - LSOA codes. police.uk gives each crime an LSOA code but the store holds no LSOA
   2021 polygons, so an LSOA target is defined *for counting* by the crimes' LSOA
@@ -45,41 +45,22 @@ import shapely
 from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
 
+from harmwatch.evaluation.requests import DEFAULT_BUFFER_M
+from harmwatch.query.filter import Filter
+from harmwatch.query.place import Place
 from harmwatch.spatial import boundaries
 from harmwatch.spatial.grid import Grid
 from harmwatch.spatial.study_area import for_forces
-from harmwatch.storage import analytics
-from harmwatch.where.selection import Filter, SelectionError, select_points
+from harmwatch.storage.analytics import AnalyticsStore
+from harmwatch.where.selection import SelectionError, select_points
 
 LSOA_POINT_RADIUS_M = 250.0
-DEFAULT_BUFFER_M = 500.0
 MIN_CONTROLS = 2
+__all__ = ["DEFAULT_BUFFER_M", "EvaluationError", "Target", "resolve_target"]
 
 
 class EvaluationError(SelectionError):
     """An evaluation that cannot be done as asked; the message says why."""
-
-
-@dataclass(frozen=True)
-class TargetSpec:
-    """Where the intervention was: LSOA codes, a boundary file, or grid cell ids."""
-
-    lsoa_codes: tuple[str, ...] = ()
-    boundary: str | None = None
-    cells: tuple[int, ...] = ()
-    cell_size: float | None = None
-    # How to name a boundary target to readers (the web app's boundaries live under
-    # server paths nobody should see in a report); default: the file's path.
-    label: str | None = None
-
-    def __post_init__(self) -> None:
-        given = sum(bool(v) for v in (self.lsoa_codes, self.boundary, self.cells))
-        if given != 1:
-            raise EvaluationError(
-                "give exactly one target: LSOA codes, a boundary file, or grid cell ids"
-            )
-        if self.cells and not (self.cell_size and self.cell_size > 0):
-            raise EvaluationError("grid cell ids need the cell size they were numbered with")
 
 
 @dataclass
@@ -109,36 +90,17 @@ class CrimeData:
 def load_crime_data(
     db_path: str | Path, crime_types: Sequence[str], forces: Sequence[str] = ()
 ) -> CrimeData:
-    """Read the selected crimes, every LSOA's footprint and the loaded months, once."""
-    con = analytics.connect(db_path, read_only=True)
-    try:
-        points = select_points(con, Filter(tuple(forces), tuple(crime_types), ()))
-        slugs = tuple(points.filter.forces) or tuple(
-            r[0] for r in con.execute("SELECT DISTINCT force FROM street ORDER BY 1").fetchall()
-        )
-        marks = ", ".join("?" * len(slugs))
-        loaded = [
-            r[0]
-            for r in con.execute(
-                "SELECT DISTINCT strftime(month, '%Y-%m') FROM datasets "
-                f"WHERE kind = 'street' AND force IN ({marks}) ORDER BY 1",
-                list(slugs),
-            ).fetchall()
-        ]
-        fp = con.execute(
-            "SELECT DISTINCT x, y, lsoa_code, force FROM street "
-            f"WHERE force IN ({marks}) AND x IS NOT NULL AND lsoa_code IS NOT NULL",
-            list(slugs),
-        ).fetchnumpy()
-        names = dict(
-            con.execute(
-                "SELECT lsoa_code, any_value(lsoa_name) FROM street "
-                f"WHERE force IN ({marks}) AND lsoa_code IS NOT NULL GROUP BY 1",
-                list(slugs),
-            ).fetchall()
-        )
-    finally:
-        con.close()
+    """Read the selected crimes, every LSOA's footprint and the loaded months, once.
+
+    ``crime_types`` must name at least one type (an empty list is refused, not
+    read as every type: see :mod:`harmwatch.query.filter`).
+    """
+    with AnalyticsStore.open(db_path) as store:
+        points = select_points(store, Filter(tuple(forces), tuple(crime_types), ()))
+        slugs = tuple(points.filter.forces) or tuple(store.street_forces())
+        loaded = store.loaded_months(slugs)
+        fp = store.lsoa_footprints(slugs)
+        names = store.lsoa_names(slugs)
     months = sorted(set(loaded) | set(points.months))
     has_code = points.lsoa_code != ""
     counts = pd.crosstab(
@@ -154,11 +116,11 @@ def load_crime_data(
         month=points.month,
         lsoa_code=points.lsoa_code,
         force=points.force,
-        fp_x=np.asarray(fp["x"], dtype=float),
-        fp_y=np.asarray(fp["y"], dtype=float),
-        fp_code=np.asarray(fp["lsoa_code"], dtype=object),
-        fp_force=np.asarray(fp["force"], dtype=object),
-        lsoa_names={str(k): str(v or "") for k, v in names.items()},
+        fp_x=fp.x,
+        fp_y=fp.y,
+        fp_code=fp.lsoa_code,
+        fp_force=fp.force,
+        lsoa_names=names,
         lsoa_counts=counts.astype(np.int64),
         n_without_location=points.n_without_location,
         notes=list(points.notes),
@@ -183,10 +145,14 @@ def isin(values: np.ndarray, wanted: Sequence[object]) -> np.ndarray:
     return np.asarray(pd.Index(values).isin(list(wanted)), dtype=bool)
 
 
-def resolve_target(spec: TargetSpec, data: CrimeData) -> Target:
-    """Turn a :class:`TargetSpec` into a geometry and a crime mask; refuse an empty target."""
-    if spec.lsoa_codes:
-        codes = tuple(dict.fromkeys(c.strip().upper() for c in spec.lsoa_codes if c.strip()))
+def resolve_target(place: Place, data: CrimeData) -> Target:
+    """Turn a target :class:`Place` into a geometry and a crime mask; refuse an empty target.
+
+    The place holds exactly one of LSOA codes, a boundary file or grid cell ids
+    (``EvaluateRequest`` checks that before any data are read).
+    """
+    if place.lsoa_codes:
+        codes = tuple(dict.fromkeys(c.strip().upper() for c in place.lsoa_codes if c.strip()))
         known = set(data.fp_code.tolist())
         unknown = [c for c in codes if c not in known]
         if unknown:
@@ -215,20 +181,20 @@ def resolve_target(spec: TargetSpec, data: CrimeData) -> Target:
                 "LSOA 2021 polygons are bundled"
             ],
         )
-    elif spec.boundary:
-        geometry = boundaries.read_boundary(spec.boundary)
+    elif place.boundary:
+        geometry = boundaries.read_boundary(place.boundary)
         in_target = _contains(geometry, data.x, data.y)
         target = Target(
             kind="boundary",
-            description=spec.label or f"boundary file {spec.boundary}",
+            description=place.boundary_name,
             geometry=geometry,
             in_target=in_target,
             units=["target"],
         )
-    else:
-        cell = float(spec.cell_size or 0)
+    elif place.cells:
+        cell = float(place.cell_size or 0)
         grid = Grid.covering(*for_forces(list(data.forces)).bounds, cell)
-        ids = sorted(set(int(i) for i in spec.cells))
+        ids = sorted(set(int(i) for i in place.cells))
         bad = [i for i in ids if not 0 <= i < grid.size]
         if bad:
             raise EvaluationError(
@@ -252,6 +218,10 @@ def resolve_target(spec: TargetSpec, data: CrimeData) -> Target:
             geometry=geometry,
             in_target=in_target,
             units=["target"],
+        )
+    else:
+        raise EvaluationError(
+            "give exactly one target: LSOA codes, a boundary file, or grid cell ids"
         )
     if not target.in_target.any():
         raise EvaluationError(

@@ -11,6 +11,11 @@ Default baseline: the same months a year earlier, so that the seasons match.
 Where those are not loaded (a store holding one year, as the bundled sample
 does) a caller may ask to fall back to the months just before the period; the
 result then says so, and carries the caveat that the seasons differ.
+
+The verb takes one :class:`~harmwatch.evaluation.requests.ChangeRequest`; its
+place is the forces' whole ground, a district, LSOA codes, a boundary or a box
+(one of them: the request refuses two). :func:`resolve` fills the period and
+baseline from the months loaded and says which it chose.
 """
 
 from __future__ import annotations
@@ -19,25 +24,28 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
-
+from harmwatch.errors import InputError
 from harmwatch.evaluation.areas import EvaluationError, isin
 from harmwatch.evaluation.evaluate import DRUGS_CAVEAT, SMALL_COUNT, MonthsNotLoadedError
 from harmwatch.evaluation.rates import RateRatio, interval_text, pct_change, rate_ratio_exact
+from harmwatch.evaluation.requests import ChangeRequest
+from harmwatch.query.filter import Filter
+from harmwatch.query.params import Resolved
 from harmwatch.sources.policeuk.forces import force_slug
-from harmwatch.storage import analytics
+from harmwatch.storage.analytics import AnalyticsStore, StreetScope
 from harmwatch.timeline.months import (
     add_months,
     consecutive_runs,
     count_text,
-    month_number,
     month_range,
-    parse_month_spec,
+    parse_period,
     runs_text,
     span_text,
 )
-from harmwatch.where.hotspots import AreaSpec, resolve_study_area
-from harmwatch.where.selection import Filter, SelectionError, district_condition, select_points
+from harmwatch.where.selection import SelectionError, resolve_district, select_points
+from harmwatch.where.workspace import resolve_study_area
+
+__all__ = ["Change", "ChangeRequest", "change", "latest_period", "parse_period", "resolve"]
 
 ALPHA = 0.05
 DEFAULT_PERIOD_MONTHS = 3  # a quarter: long enough to count, short enough to be "now"
@@ -101,28 +109,6 @@ class Change:
         }
 
 
-def _loaded_street_months(con: duckdb.DuckDBPyConnection, forces: Sequence[str]) -> list[str]:
-    """Months every one of ``forces`` has loaded: a month one force lacks would undercount."""
-    marks = ", ".join("?" * len(forces))
-    return [
-        r[0]
-        for r in con.execute(
-            "SELECT strftime(month, '%Y-%m') AS m FROM datasets "
-            f"WHERE kind = 'street' AND force IN ({marks}) "
-            "GROUP BY m HAVING count(DISTINCT force) = ? ORDER BY m",
-            [*forces, len(forces)],
-        ).fetchall()
-    ]
-
-
-def parse_period(spec: str, label: str = "period") -> tuple[str, str]:
-    """'2024-01' or '2024-01:2024-03' as (first, last); a list with a gap is refused."""
-    months = parse_month_spec(spec)
-    if month_number(months[-1]) - month_number(months[0]) + 1 != len(months):
-        raise ValueError(f"{label} must be one run of consecutive months, got {spec!r}")
-    return months[0], months[-1]
-
-
 def latest_period(
     loaded: Sequence[str], length: int = DEFAULT_PERIOD_MONTHS
 ) -> tuple[tuple[str, str], str]:
@@ -157,68 +143,46 @@ def _default_baseline(
     return year, f"baseline: {span_text(*year)}, the same months a year earlier"
 
 
-def _counts_by_month(
-    con: duckdb.DuckDBPyConnection,
-    forces: Sequence[str],
-    types: Sequence[str],
-    condition: str = "TRUE",
-    params: Sequence[object] = (),
-) -> dict[str, int]:
-    marks_f = ", ".join("?" * len(forces))
-    marks_t = ", ".join("?" * len(types))
-    rows = con.execute(
-        "SELECT strftime(month, '%Y-%m'), count(*) FROM street "
-        f"WHERE force IN ({marks_f}) AND crime_type IN ({marks_t}) AND {condition} GROUP BY 1",
-        [*forces, *types, *params],
-    ).fetchall()
-    return {str(m): int(n) for m, n in rows}
+def resolve(
+    request: ChangeRequest, loaded: Sequence[str], forces: Sequence[str]
+) -> Resolved[ChangeRequest]:
+    """The period and baseline filled from the months ``loaded`` for every one of ``forces``.
 
-
-def change(
-    db_path: str | Path,
-    flt: Filter,
-    period: tuple[str, str] | None = None,
-    baseline: tuple[str, str] | None = None,
-    *,
-    area: AreaSpec | None = None,
-    lsoa_codes: Sequence[str] = (),
-    district: str | None = None,
-    baseline_fallback: bool = False,
-) -> Change:
-    """Compare crimes in ``period`` with ``baseline`` (default: a year earlier).
-
-    ``flt`` chooses forces and crime types (its months must be empty: the periods
-    say which months). Without ``area``, ``lsoa_codes`` or ``district`` every
-    selected crime of the forces counts, located or not; with an area or LSOA
-    codes, located crimes inside the area (or carrying one of the codes); with
-    ``district`` ("St Albans"), crimes whose LSOA name starts with it (crimes
-    without an LSOA cannot be placed and are left out).
-
-    ``period`` None: the latest :data:`DEFAULT_PERIOD_MONTHS` months loaded for
-    every selected force. ``baseline_fallback``: where the same months a year
-    earlier are not loaded, compare with as many months just before the period
-    instead of refusing. Every default taken is listed in ``defaults_chosen``.
+    ``period`` None: the latest :data:`DEFAULT_PERIOD_MONTHS` months loaded.
+    ``baseline`` None: the same months a year earlier, or with
+    ``baseline_fallback`` as many months just before the period where those are
+    not loaded.
     """
-    if flt.months:
-        raise ValueError("give the months as the period and baseline, not in the filter")
-    has_area = area is not None and bool(area.boundary or area.bbox)
-    if has_area and lsoa_codes:
-        raise ValueError("give an area or LSOA codes, not both")
-    district = district.strip() if district and district.strip() else None
-    if district is not None and (has_area or lsoa_codes):
-        raise ValueError(
-            "give a district, LSOA codes or an area (boundary or bbox): only one of them"
+    chosen: list[str] = []
+    period = request.period
+    if period is None:
+        period, why = latest_period(loaded)
+        chosen.append(why + (f" for every one of {', '.join(forces)}" if len(forces) > 1 else ""))
+    baseline = request.baseline
+    if baseline is None:
+        baseline, why = _default_baseline(period, loaded, request.baseline_fallback)
+        chosen.append(why)
+    if set(month_range(*period)) & set(month_range(*baseline)):
+        raise InputError(
+            f"the baseline {span_text(*baseline)} overlaps the period {span_text(*period)}"
         )
-    if period is not None:
-        month_range(*period)  # a reversed period is refused before the store is opened
-    if baseline is not None:
-        month_range(*baseline)
-    defaults: list[str] = []
-    con = analytics.connect(db_path, read_only=True)
-    try:
-        all_forces = [
-            r[0] for r in con.execute("SELECT DISTINCT force FROM street ORDER BY 1").fetchall()
-        ]
+    return Resolved(request.replace(period=period, baseline=baseline), chosen)
+
+
+def change(db_path: str | Path, request: ChangeRequest) -> Change:
+    """Compare crimes in the request's period with its baseline (default: a year earlier).
+
+    The forces and crime types choose the crimes. With no narrower place every
+    selected crime of the forces counts, located or not; with a boundary, a box
+    or LSOA codes, located crimes inside it (or carrying one of the codes); with
+    a district ("St Albans"), crimes whose LSOA name starts with it (crimes
+    without an LSOA cannot be placed and are left out). Every default taken is
+    listed in ``defaults_chosen``.
+    """
+    place = request.place
+    flt = request.filter()
+    with AnalyticsStore.open(db_path) as store:
+        all_forces = store.street_forces()
         # Deduplicated: coverage counts distinct forces, so a repeated one would hide every month.
         forces = list(dict.fromkeys(force_slug(f) for f in flt.forces)) or all_forces
         unknown = [f for f in forces if f not in all_forces]
@@ -227,26 +191,17 @@ def change(
                 f"no street crimes loaded for force(s) {', '.join(unknown) or '(any)'}; "
                 f"loaded: {', '.join(all_forces) or 'none'}"
             )
-        place: tuple[str, list[object]] | None = None
+        district = place.district
         if district is not None:  # before the months: a typo is the likelier mistake
-            condition, params, district = district_condition(con, forces, district)
-            place = (condition, params)
-        loaded = _loaded_street_months(con, forces)
-        if period is None:
-            period, why = latest_period(loaded)
-            defaults.append(
-                why + (f" for every one of {', '.join(forces)}" if len(forces) > 1 else "")
-            )
+            district = resolve_district(store, forces, district)
+        loaded = store.covered_months(forces)
+        resolved = resolve(request, loaded, forces)
+        defaults = list(resolved.defaults_chosen)
+        period, baseline = resolved.request.period, resolved.request.baseline
+        assert period is not None and baseline is not None  # resolve fills both
         first, last = period
         months = month_range(first, last)
-        if baseline is None:
-            baseline, why = _default_baseline(period, loaded, baseline_fallback)
-            defaults.append(why)
         base_months = month_range(*baseline)
-        if set(months) & set(base_months):
-            raise ValueError(
-                f"the baseline {span_text(*baseline)} overlaps the period {span_text(*period)}"
-            )
         for label, wanted in (("period", months), ("baseline", base_months)):
             gap = [m for m in wanted if m not in loaded]
             if gap:
@@ -256,13 +211,23 @@ def change(
                     f"loaded months{every}: {runs_text(loaded) if loaded else 'none'}"
                 )
         points = select_points(
-            con, Filter(tuple(forces), flt.crime_types, tuple(months + base_months))
+            store,
+            Filter(
+                tuple(forces),
+                flt.crime_types,
+                tuple(months + base_months),
+                all_crime_types=flt.all_crime_types,
+            ),
         )
         types = list(points.filter.crime_types)
+        scope = StreetScope(
+            forces=tuple(forces),
+            crime_types=None if points.filter.all_crime_types else tuple(types),
+        )
         notes = list(points.notes)
         caveats: list[str] = []
-        if lsoa_codes:
-            codes = [c.strip().upper() for c in lsoa_codes if c.strip()]
+        if place.lsoa_codes:
+            codes = list(place.lsoa_codes)
             inside = isin(points.lsoa_code, codes)
             description = f"LSOA(s) {', '.join(codes)}"
             if not inside.any():
@@ -271,8 +236,8 @@ def change(
                 )
             a = int((inside & isin(points.month, months)).sum())
             b = int((inside & isin(points.month, base_months)).sum())
-        elif area is not None and (area.boundary or area.bbox):
-            study = resolve_study_area(area, points)
+        elif place.boundary or place.bbox is not None:
+            study = resolve_study_area(place, points)
             inside = study.contains(points.x, points.y)
             description = study.description
             a = int((inside & isin(points.month, months)).sum())
@@ -282,12 +247,18 @@ def change(
                     f"{points.n_without_location:,} crimes without a location cannot be placed "
                     "in the area and are left out"
                 )
-        elif place is not None:
+        elif district is not None:
             description = f"district {district} ({', '.join(forces)})"
-            rows = _counts_by_month(con, forces, types, *place)
+            rows = store.street_counts_by_month(
+                StreetScope(forces=scope.forces, crime_types=scope.crime_types, district=district)
+            )
             a = sum(rows.get(m, 0) for m in months)
             b = sum(rows.get(m, 0) for m in base_months)
-            unplaced = _counts_by_month(con, forces, types, "lsoa_name IS NULL")
+            unplaced = store.street_counts_by_month(
+                StreetScope(
+                    forces=scope.forces, crime_types=scope.crime_types, lsoa_name_missing=True
+                )
+            )
             left_out = sum(unplaced.get(m, 0) for m in months + base_months)
             notes.append(
                 f"district {district}: crimes whose LSOA name starts with it; {left_out:,} "
@@ -295,15 +266,13 @@ def change(
             )
         else:
             description = f"all of {', '.join(forces)}"
-            rows = _counts_by_month(con, forces, types)
+            rows = store.street_counts_by_month(scope)
             a = sum(rows.get(m, 0) for m in months)
             b = sum(rows.get(m, 0) for m in base_months)
-    finally:
-        con.close()
     rate = rate_ratio_exact(a, b, len(months), len(base_months))
     significant = rate.p_value < ALPHA
     pct = pct_change(rate.rate_a, rate.rate_b)
-    what = ", ".join(types)
+    what = ", ".join(types) or "Crimes of every type"
     if pct is None:
         change_text = "no crimes in the baseline, so no percentage change"
     else:

@@ -21,7 +21,7 @@ import numpy as np
 from harmwatch.evaluation.evaluate import Evaluation
 from harmwatch.evaluation.rates import interval_text
 from harmwatch.maps.charts import save_figure
-from harmwatch.maps.render import _outline, frame_in_km
+from harmwatch.maps.render import frame_in_km, outline
 
 
 def _index(series: np.ndarray, n_pre: int) -> np.ndarray:
@@ -76,8 +76,8 @@ def draw_evaluation_chart(evaluation: Evaluation, path: str | Path) -> Path:
     mp.scatter(bx, by, s=6, color="#2e86c1", label="buffer crimes")
     tx, ty = ev.map_points.get("target", (np.empty(0), np.empty(0)))
     mp.scatter(tx, ty, s=8, color="#c0392b", label="target crimes")
-    _outline(mp, ev.zone, color="#2e86c1", linewidth=1.0)
-    _outline(mp, ev.target.geometry, color="#c0392b", linewidth=1.6)
+    outline(mp, ev.zone, color="#2e86c1", linewidth=1.0)
+    outline(mp, ev.target.geometry, color="#c0392b", linewidth=1.6)
     frame_in_km(mp, ev.zone.bounds, pad_share=0.35, label_size=8)
     mp.set_title(
         f"target {ev.counts['target_before']} → {ev.counts['target_after']} crimes, "

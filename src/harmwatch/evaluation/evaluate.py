@@ -1,7 +1,9 @@
 """Did it work: the before/after, difference-in-differences and displacement verb.
 
-``evaluate`` reads the store once, fills in the months, buffer and controls it
-was not given (and says which it chose), and computes for the target area:
+``evaluate`` takes one :class:`~harmwatch.evaluation.requests.EvaluateRequest`,
+reads the store once, fills in the months, buffer, force and controls it was not
+given (:func:`resolve` and the verb say which they chose), and computes for the
+target area:
 
 - the before/after rate ratio (crimes per month after the start over before) with
   its exact Poisson interval and p-value: what a reader sees first, and what a
@@ -30,13 +32,11 @@ import pandas as pd
 from shapely.geometry.base import BaseGeometry
 
 from harmwatch.evaluation.areas import (
-    DEFAULT_BUFFER_M,
     MIN_CONTROLS,
     ControlChoice,
     CrimeData,
     EvaluationError,
     Target,
-    TargetSpec,
     buffer_mask,
     buffer_zone,
     candidate_lsoas,
@@ -49,7 +49,9 @@ from harmwatch.evaluation.areas import (
 )
 from harmwatch.evaluation.did import DidResult, UnitTotals, did_placebo_calibrated
 from harmwatch.evaluation.rates import RateRatio, interval_text, pct_change, rate_ratio_exact
+from harmwatch.evaluation.requests import DEFAULT_BUFFER_M, EvaluateRequest
 from harmwatch.evaluation.wdq import WDQResult, weighted_displacement_quotient
+from harmwatch.query.params import Resolved
 from harmwatch.timeline.months import (
     add_months,
     consecutive_runs,
@@ -242,62 +244,50 @@ def _num(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def evaluate(
-    db_path: str | Path,
-    target: TargetSpec,
-    start: str,
-    end: str | None = None,
-    pre_start: str | None = None,
-    crime_types: Sequence[str] = ("Drugs",),
-    forces: Sequence[str] = (),
-    buffer_m: float = DEFAULT_BUFFER_M,
-    controls: Sequence[str] | None = None,
-    n_controls: int | None = None,
-) -> Evaluation:
-    """Evaluate an intervention in ``target`` that started in month ``start``.
+def resolve(request: EvaluateRequest, data: CrimeData) -> Resolved[EvaluateRequest]:
+    """The request with its months filled from what is loaded, and the defaults said.
+
+    ``end``: the last month of the loaded run holding ``start``; ``pre_start``:
+    the start of the run of loaded months just before it (at most
+    :data:`MAX_PRE_MONTHS`). The buffer's default is said too; the force and the
+    controls, which need the target's crimes, are said by :func:`evaluate_loaded`.
+    """
+    plan = plan_months(data.loaded_months, request.start, request.end, request.pre_start)
+    chosen = list(plan.defaults)
+    if request.buffer_m == DEFAULT_BUFFER_M:
+        chosen.append(f"buffer: {DEFAULT_BUFFER_M:g} m around the target")
+    return Resolved(request.replace(end=plan.post[-1], pre_start=plan.pre[0]), chosen)
+
+
+def evaluate(db_path: str | Path, request: EvaluateRequest) -> Evaluation:
+    """Evaluate an intervention in the request's target that started in month ``start``.
 
     ``controls``: LSOA codes to use as controls instead of choosing them;
     ``n_controls``: take the k nearest-matched LSOAs instead of every
     uncontaminated LSOA of the force (see :mod:`harmwatch.evaluation.areas`).
     """
-    data = load_crime_data(db_path, crime_types, forces)
-    return evaluate_loaded(
-        data,
-        target,
-        start,
-        end,
-        pre_start,
-        buffer_m,
-        controls,
-        n_controls,
-        forces_given=bool(forces),
-    )
+    data = load_crime_data(db_path, request.crime_types, request.forces)
+    return evaluate_loaded(data, request)
 
 
-def evaluate_loaded(
-    data: CrimeData,
-    target_spec: TargetSpec,
-    start: str,
-    end: str | None = None,
-    pre_start: str | None = None,
-    buffer_m: float = DEFAULT_BUFFER_M,
-    controls: Sequence[str] | None = None,
-    n_controls: int | None = None,
-    forces_given: bool = True,
-) -> Evaluation:
-    """:func:`evaluate` on data already read (placebo runs call this many times)."""
-    plan = plan_months(data.loaded_months, start, end, pre_start)
-    defaults = list(plan.defaults)
+def evaluate_loaded(data: CrimeData, request: EvaluateRequest) -> Evaluation:
+    """:func:`evaluate` on data already read (placebo runs call this many times).
+
+    ``data`` must have been read for the request's forces and crime types.
+    """
+    resolved = resolve(request, data)
+    req = resolved.request
+    plan = plan_months(data.loaded_months, req.start, req.end, req.pre_start)
+    defaults = list(resolved.defaults_chosen)
     notes = list(data.notes)
     pre, post = plan.pre, plan.post
     window = pre + post
-    target = resolve_target(target_spec, data)
+    target = resolve_target(req.place, data)
     notes += target.notes
     force = target_force(target, data)
-    if not forces_given and len(data.forces) > 1:
+    if not req.forces and len(data.forces) > 1:
         defaults.append(f"force: {force} (recorded most of the target's crimes); controls from it")
-    if buffer_m == DEFAULT_BUFFER_M:
-        defaults.append(f"buffer: {DEFAULT_BUFFER_M:g} m around the target")
+    buffer_m, controls, n_controls = req.buffer_m, req.controls, req.n_controls
     zone = buffer_zone(target, buffer_m)
     in_buffer = buffer_mask(target, zone, data)
 

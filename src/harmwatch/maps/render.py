@@ -2,7 +2,8 @@
 
 Maps are north-up in British National Grid with axes in kilometres, a scale bar
 and a north arrow, so that a printed map stands on its own in a briefing or a
-court bundle.
+court bundle. :func:`outline` and :func:`frame_in_km` are public because every
+static map of the project (the evaluation chart's too) draws and frames the same way.
 """
 
 from __future__ import annotations
@@ -49,13 +50,19 @@ EMERGING_COLOURS = {
 }
 
 
-def _outline(ax: plt.Axes, geometry: BaseGeometry, **style: object) -> None:
+def outline(ax: plt.Axes, geometry: BaseGeometry, **style: object) -> None:
+    """Draw the rings (outer and holes) of every polygon in ``geometry`` on ``ax`` as lines.
+
+    ``style`` goes to ``Axes.plot`` (colour, linewidth …). Points and lines in a
+    collection are skipped: only areas have outlines. Coordinates are drawn as
+    given (British National Grid metres on every map here).
+    """
     geoms = getattr(geometry, "geoms", [geometry])
     for geom in geoms:
         if geom.geom_type == "Polygon":
             rings = [geom.exterior, *geom.interiors]
         elif geom.geom_type == "MultiPolygon":
-            _outline(ax, geom, **style)
+            outline(ax, geom, **style)
             continue
         else:
             continue
@@ -141,10 +148,10 @@ def draw_grid_map(
         bar = fig.colorbar(image, ax=ax, shrink=0.7, pad=0.02)
         bar.set_label(legend_label)
     for district in districts:
-        _outline(ax, district, color="#7f8c8d", linewidth=0.4)
+        outline(ax, district, color="#7f8c8d", linewidth=0.4)
     for zone in zones:
-        _outline(ax, zone, color="#1f3a93", linewidth=1.6)
-    _outline(ax, area, color="black", linewidth=1.0)
+        outline(ax, zone, color="#1f3a93", linewidth=1.6)
+    outline(ax, area, color="black", linewidth=1.0)
     frame_in_km(ax, area.bounds, pad_share=0.03)
     ax.set_title(title + (f"\n{subtitle}" if subtitle else ""), fontsize=11)
     return save_figure(fig, path)

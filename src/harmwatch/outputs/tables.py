@@ -2,7 +2,8 @@
 
 GeoJSON is written in WGS84 longitude/latitude as RFC 7946 requires (web maps
 and QGIS read it directly); GeoPackage keeps British National Grid metres.
-Every format keeps the cell centre in BNG as ``x`` and ``y``.
+Every format keeps the cell centre in BNG as ``x`` and ``y``. A file name or
+format the writer cannot use is an :class:`~harmwatch.errors.InputError`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from harmwatch.errors import InputError
 from harmwatch.spatial.projection import BNG
 
 FORMATS = ("csv", "geojson", "gpkg")
@@ -22,13 +24,13 @@ FORMATS = ("csv", "geojson", "gpkg")
 def format_from_path(path: str | Path, explicit: str | None = None) -> str:
     if explicit:
         if explicit not in FORMATS:
-            raise ValueError(f"unknown format {explicit!r}; choose one of {', '.join(FORMATS)}")
+            raise InputError(f"unknown format {explicit!r}; choose one of {', '.join(FORMATS)}")
         return explicit
     suffix = Path(path).suffix.lower().lstrip(".")
     if suffix == "json":
         suffix = "geojson"
     if suffix not in FORMATS:
-        raise ValueError(
+        raise InputError(
             f"cannot tell the format of {path}: use a .csv, .geojson or .gpkg name, or --format"
         )
     return suffix

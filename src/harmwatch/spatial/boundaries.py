@@ -11,6 +11,8 @@ import pyogrio
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from harmwatch.errors import InputError
+
 from .projection import BNG
 
 # police.uk force slug -> PFA20NM where the two spellings differ.
@@ -25,7 +27,7 @@ LAD_SOURCE = "ONS Local Authority Districts (May 2024) BUC"
 PFA_SOURCE = "ONS Police Force Areas (December 2020)"
 
 
-class BoundaryError(ValueError):
+class BoundaryError(InputError):
     pass
 
 

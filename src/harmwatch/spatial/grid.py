@@ -17,12 +17,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from harmwatch.errors import InputError
+
 # A cell count above this is refused up front: 4e7 float64 cells is ~320 MB per
 # layer and a hotspot run holds several layers at once.
 MAX_CELLS = 40_000_000
 
 
-class GridTooLargeError(ValueError):
+class GridError(InputError):
+    """A grid that cannot be laid: a cell size or an extent that is not a number of metres.
+
+    Requests refuse these values first, naming the field; this is the last line.
+    """
+
+
+class GridTooLargeError(GridError):
     """The requested grid would not fit comfortably in memory."""
 
 
@@ -38,17 +47,19 @@ class Grid:
 
     def __post_init__(self) -> None:
         if not (self.cell > 0 and math.isfinite(self.cell)):
-            raise ValueError(f"cell size must be a positive number of metres, got {self.cell!r}")
+            raise GridError(f"cell size must be a positive number of metres, got {self.cell!r}")
         if self.ncols < 1 or self.nrows < 1:
-            raise ValueError(f"grid must have at least one cell, got {self.ncols}x{self.nrows}")
+            raise GridError(f"grid must have at least one cell, got {self.ncols}x{self.nrows}")
 
     @classmethod
     def covering(cls, xmin: float, ymin: float, xmax: float, ymax: float, cell: float) -> Grid:
         """The smallest grid aligned to multiples of ``cell`` that covers the box."""
         if not all(map(math.isfinite, (xmin, ymin, xmax, ymax))):
-            raise ValueError("grid extent must be finite")
+            raise GridError("grid extent must be finite")
+        if not (cell > 0 and math.isfinite(cell)):
+            raise GridError(f"cell size must be a positive number of metres, got {cell!r}")
         if xmax < xmin or ymax < ymin:
-            raise ValueError(f"empty extent: ({xmin}, {ymin}, {xmax}, {ymax})")
+            raise GridError(f"empty extent: ({xmin}, {ymin}, {xmax}, {ymax})")
         x0 = math.floor(xmin / cell) * cell
         y0 = math.floor(ymin / cell) * cell
         ncols = max(1, math.ceil((xmax - x0) / cell))
@@ -122,7 +133,7 @@ def round_cell_size(raw: float) -> float:
     is told ("250 m cells") is one they can repeat.
     """
     if not (raw > 0 and math.isfinite(raw)):
-        raise ValueError(f"cannot round cell size {raw!r}")
+        raise GridError(f"cannot round cell size {raw!r}")
     exp = math.floor(math.log10(raw))
     base = raw / 10**exp
     steps = (1.0, 2.0, 2.5, 5.0, 10.0)
@@ -136,5 +147,5 @@ def default_cell_size(
     """A cell size giving about ``cells_on_short_side`` cells on the shorter side."""
     short = min(xmax - xmin, ymax - ymin)
     if short <= 0:
-        raise ValueError("study area has no extent; cannot choose a cell size")
+        raise GridError("study area has no extent; cannot choose a cell size")
     return round_cell_size(short / cells_on_short_side)

@@ -8,12 +8,15 @@ districts (or a boundary the user gives) and always says which it used.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 import shapely
 from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
+
+from harmwatch.errors import InputError
 
 from . import boundaries
 from .grid import Grid
@@ -94,14 +97,19 @@ def for_forces(force_slugs: list[str]) -> StudyArea:
     return StudyArea(geometry, kind, text, tuple(names))
 
 
-def from_boundary_file(path: str) -> StudyArea:
+def from_boundary_file(path: str, label: str | None = None) -> StudyArea:
+    """A user's boundary file as the study area, described by ``label`` when given.
+
+    The web app's boundaries live under server paths nobody should see in a
+    report, so it names them ("uploaded boundary 'Town centre'") instead.
+    """
     geometry = boundaries.read_boundary(path)
-    return StudyArea(geometry, "boundary file", f"boundary file {path}")
+    return StudyArea(geometry, "boundary file", label or f"boundary file {path}")
 
 
 def from_bbox(xmin: float, ymin: float, xmax: float, ymax: float) -> StudyArea:
-    if not (xmax > xmin and ymax > ymin):
-        raise ValueError(f"bounding box has no area: {xmin}, {ymin}, {xmax}, {ymax}")
+    if not all(map(math.isfinite, (xmin, ymin, xmax, ymax))) or not (xmax > xmin and ymax > ymin):
+        raise InputError(f"bounding box has no area: {xmin}, {ymin}, {xmax}, {ymax}")
     return StudyArea(
         box(xmin, ymin, xmax, ymax),
         "bounding box",

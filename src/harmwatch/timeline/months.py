@@ -3,12 +3,17 @@
 Police.uk data are monthly and often have gaps (a force's files for some months
 missing). Any series method must work within one run of consecutive months:
 treating two runs as one series silently joins, say, 2019-02 to 2021-01.
+
+A month a user typed that is not one is an :class:`~harmwatch.errors.InputError`
+(a ``ValueError`` too), so every front shows it as bad input.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+
+from harmwatch.errors import InputError
 
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
@@ -16,7 +21,7 @@ _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 def parse_month(text: str) -> tuple[int, int]:
     match = _MONTH.match(text.strip())
     if not match:
-        raise ValueError(f"not a month (YYYY-MM): {text!r}")
+        raise InputError(f"not a month (YYYY-MM): {text!r}")
     return int(match.group(1)), int(match.group(2))
 
 
@@ -37,7 +42,7 @@ def add_months(text: str, n: int) -> str:
 def month_range(first: str, last: str) -> list[str]:
     a, b = month_number(first), month_number(last)
     if b < a:
-        raise ValueError(f"month range ends ({last}) before it starts ({first})")
+        raise InputError(f"month range ends ({last}) before it starts ({first})")
     return [month_text(m) for m in range(a, b + 1)]
 
 
@@ -84,5 +89,20 @@ def parse_month_spec(spec: str) -> list[str]:
             parse_month(part)
             out.add(part)
     if not out:
-        raise ValueError(f"no months in {spec!r}")
+        raise InputError(f"no months in {spec!r}")
     return sorted(out, key=month_number)
+
+
+def parse_period(spec: str, label: str = "period") -> tuple[str, str]:
+    """'2024-01' or '2024-01:2024-03' as (first, last); a list with a gap is refused."""
+    months = parse_month_spec(spec)
+    if month_number(months[-1]) - month_number(months[0]) + 1 != len(months):
+        raise InputError(f"{label} must be one run of consecutive months, got {spec!r}")
+    return months[0], months[-1]
+
+
+def months_text(months: Sequence[str]) -> str:
+    """Months as :func:`parse_month_spec` reads them, runs compact: '2025-01:2025-06,2025-09'."""
+    return ",".join(
+        f"{run[0]}:{run[-1]}" if len(run) > 1 else run[0] for run in consecutive_runs(months)
+    )

@@ -2,11 +2,14 @@
 
 Every figure on a page or in a download comes from the same library call the
 command line makes (``hotspots``, ``area_ranking``, ``patrol_plan``,
-``forecast_eval``, ``store_status``) and every file from the same writer
+``forecast_eval``, ``monthly_trends``, ``change``, ``store_status``), with the
+same request object (:mod:`harmwatch.where.requests`,
+:mod:`harmwatch.evaluation.requests`), and every file from the same writer
 (``write_table``, the CLI's map drawers), so a number quoted from the web app is
-the number ``harmwatch`` prints. This module only adds what a server needs:
-parameters turned into a hashable key, the reader/writer gate around DuckDB, the
-result cache, and one lock around matplotlib (pyplot is not thread-safe).
+the number ``harmwatch`` prints. This module only adds what a server needs: the
+request as the cache key, the reader/writer gate around DuckDB, the result
+cache, a bound on the grid one request may ask for, and one lock around
+matplotlib (pyplot is not thread-safe).
 """
 
 from __future__ import annotations
@@ -17,7 +20,6 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -28,8 +30,11 @@ import shapely
 from shapely.geometry import mapping
 
 from harmwatch import ATTRIBUTION
+from harmwatch.errors import InputError
 from harmwatch.evaluation.change import Change
 from harmwatch.evaluation.change import change as period_change
+from harmwatch.evaluation.requests import ChangeRequest, TrendsRequest
+from harmwatch.evaluation.trends import TrendResult, monthly_trends
 from harmwatch.maps.results import draw_hotspot_map, draw_patrol_map
 from harmwatch.outputs.tables import write_table
 from harmwatch.sources.policeuk.forces import force_name, force_slug
@@ -37,12 +42,17 @@ from harmwatch.sources.policeuk.status import StoreStatus, store_status
 from harmwatch.spatial.boundaries import BoundaryError, force_districts, read_boundary
 from harmwatch.spatial.projection import BNG, to_wgs84
 from harmwatch.spatial.study_area import for_forces
-from harmwatch.timeline.trends import TrendResult, monthly_trends
 from harmwatch.where.areas import AreaRanking, area_ranking
 from harmwatch.where.forecast_eval import ForecastEvaluation, forecast_eval
-from harmwatch.where.hotspots import AreaSpec, HotspotResult, hotspots
+from harmwatch.where.hotspots import HotspotResult, hotspots
 from harmwatch.where.patrol import PatrolPlan, patrol_plan
-from harmwatch.where.selection import Filter
+from harmwatch.where.requests import (
+    AreaRankingRequest,
+    ForecastEvalRequest,
+    GridRequest,
+    HotspotsRequest,
+    PatrolPlanRequest,
+)
 
 from . import charts
 from .cache import ResultCache, StoreGate, store_version
@@ -58,43 +68,6 @@ MAP_SIMPLIFY_M = 25.0  # outlines drawn on the web map; the analyses use the exa
 # 350,000 cells and a second of CPU; three counties at 50 m would be 1.4 million and
 # several seconds each, which any signed-in user could repeat. The CLI has no such limit.
 MAX_WEB_GRID_CELLS = 400_000
-
-
-@dataclass(frozen=True)
-class AnalysisQuery:
-    """The filter and grid of one analysis, as the pages and the API receive them."""
-
-    forces: tuple[str, ...] = ()
-    crime_types: tuple[str, ...] = ("Drugs",)
-    months: str | None = None
-    cell: float | None = None
-    method: str = "gistar"
-    boundary: str | None = None  # an uploaded boundary's id; None: the forces' districts
-
-    def key(self) -> tuple[Hashable, ...]:
-        return (
-            tuple(sorted(f.strip().lower() for f in self.forces)),
-            tuple(sorted(t.strip().lower() for t in self.crime_types)),
-            (self.months or "").replace(" ", ""),
-            self.cell,
-            self.method,
-            self.boundary,
-        )
-
-    def to_filter(self) -> Filter:
-        return Filter.from_options(self.forces, self.crime_types, self.months or None)
-
-    def params(self) -> dict[str, Any]:
-        """Query parameters that reproduce this query (for links to downloads)."""
-        out: dict[str, Any] = {"force": list(self.forces), "crime_type": list(self.crime_types)}
-        if self.months:
-            out["months"] = self.months
-        if self.cell is not None:
-            out["cell"] = f"{self.cell:g}"
-        out["method"] = self.method
-        if self.boundary:
-            out["boundary"] = self.boundary
-        return out
 
 
 class Analyses:
@@ -133,91 +106,67 @@ class Analyses:
 
         return self.cache.get_or_compute((self.version(), key), run)
 
-    def area_spec(self, query: AnalysisQuery) -> AreaSpec:
-        if not query.boundary:
-            return AreaSpec()
-        try:
-            return AreaSpec(boundary=str(self.boundaries.path(query.boundary)))
-        except KeyError:
-            raise ValueError(f"no uploaded boundary with id {query.boundary!r}") from None
-
     # -- analyses -----------------------------------------------------------------
 
-    def study_bounds(self, query: AnalysisQuery) -> tuple[float, float, float, float] | None:
+    def study_bounds(self, request: GridRequest) -> tuple[float, float, float, float] | None:
         """The study area's bounds, cheaply, before any run; None when the library should decide."""
 
         def compute() -> tuple[float, float, float, float] | None:
-            if query.boundary:
-                xmin, ymin, xmax, ymax = read_boundary(str(self.area_spec(query).boundary)).bounds
+            if request.boundary:
+                xmin, ymin, xmax, ymax = read_boundary(request.boundary).bounds
                 return (float(xmin), float(ymin), float(xmax), float(ymax))
-            slugs = [force_slug(f) for f in query.forces] or self.meta()["forces"]
+            slugs = [force_slug(f) for f in request.forces] or self.meta()["forces"]
             try:
                 return for_forces(sorted(set(slugs))).bounds
             except BoundaryError:
                 return None
 
-        key = ("bounds", tuple(sorted(f.lower() for f in query.forces)), query.boundary)
+        key = ("bounds", tuple(sorted(f.lower() for f in request.forces)), request.boundary)
         return self.cache.get_or_compute((self.version(), key), compute)
 
-    def check_grid(self, query: AnalysisQuery) -> None:
+    def check_grid(self, request: GridRequest) -> None:
         """Refuse a cell size that would make a grid too large to compute on request."""
-        if query.cell is None:
+        if request.cell is None:
             return
-        bounds = self.study_bounds(query)
+        bounds = self.study_bounds(request)
         if bounds is None:
             return
         xmin, ymin, xmax, ymax = bounds
-        cells = math.ceil((xmax - xmin) / query.cell) * math.ceil((ymax - ymin) / query.cell)
+        cell = request.cell
+        cells = math.ceil((xmax - xmin) / cell) * math.ceil((ymax - ymin) / cell)
         if cells > MAX_WEB_GRID_CELLS:
-            raise ValueError(
-                f"{query.cell:g} m cells over this study area make a grid of {cells:,} cells; "
+            raise InputError(
+                f"{cell:g} m cells over this study area make a grid of {cells:,} cells; "
                 f"the web app computes at most {MAX_WEB_GRID_CELLS:,} per request: choose larger "
                 "cells, fewer forces or a smaller boundary (the command line has no such limit)"
             )
 
-    def hotspots(self, query: AnalysisQuery) -> HotspotResult:
-        self.check_grid(query)
-        return self._cached(
-            ("hotspots", query.key()),
-            lambda: hotspots(
-                self.db_path,
-                query.to_filter(),
-                method=query.method,
-                area=self.area_spec(query),
-                cell=query.cell,
-            ),
-        )
+    def hotspots(self, request: HotspotsRequest) -> HotspotResult:
+        self.check_grid(request)
+        return self._cached(("hotspots", request), lambda: hotspots(self.db_path, request))
 
-    def hotspot_summary(self, query: AnalysisQuery) -> dict[str, Any]:
+    def hotspot_summary(self, request: HotspotsRequest) -> dict[str, Any]:
         """``HotspotResult.summary()``, kept: it scans every cell, and the map asks for it often."""
-        result = self.hotspots(query)
-        return self._cached(("summary", query.key()), result.summary)
+        result = self.hotspots(request)
+        return self._cached(("summary", request), result.summary)
 
-    def areas(self, query: AnalysisQuery) -> AreaRanking:
-        return self._cached(
-            ("areas", query.key()[:3], query.boundary),
-            lambda: area_ranking(self.db_path, query.to_filter(), area=self.area_spec(query)),
-        )
+    def areas(self, request: AreaRankingRequest) -> AreaRanking:
+        # ``top`` only says how many rows to show; one ranking serves every value of it.
+        key = ("areas", request.filter(), request.place, request.lsoa_list)
+        return self._cached(key, lambda: area_ranking(self.db_path, request))
 
-    def patrol(self, query: AnalysisQuery, area_km2: float, score: str) -> PatrolPlan:
-        result = self.hotspots(query)
-        return self._cached(
-            ("patrol", query.key(), area_km2, score),
-            lambda: patrol_plan(result, area_km2=area_km2, score=score),
-        )
+    def patrol(self, request: PatrolPlanRequest) -> PatrolPlan:
+        result = self.hotspots(request.hotspots_request())
+        return self._cached(("patrol", request), lambda: patrol_plan(result, request))
 
-    def forecast(self, query: AnalysisQuery) -> ForecastEvaluation:
-        self.check_grid(query)
-        return self._cached(
-            ("forecast", query.key()[:4], query.boundary),
-            lambda: forecast_eval(
-                self.db_path, query.to_filter(), area=self.area_spec(query), cell=query.cell
-            ),
-        )
+    def forecast(self, request: ForecastEvalRequest) -> ForecastEvaluation:
+        self.check_grid(request)
+        return self._cached(("forecast", request), lambda: forecast_eval(self.db_path, request))
 
-    def trends(self, forces: tuple[str, ...], district: str | None) -> TrendResult:
-        key = ("trends", tuple(sorted(forces)), district)
-        return self._cached(key, lambda: monthly_trends(self.db_path, forces, district))
+    def trends(self, request: TrendsRequest) -> TrendResult:
+        # Every crime type is counted; the request's crime types only pick the series drawn.
+        key = ("trends", tuple(sorted(request.forces)), request.district)
+        return self._cached(key, lambda: monthly_trends(self.db_path, request))
 
     def status(self) -> StoreStatus:
         return self._cached(("status",), lambda: store_status(self.db_path))
@@ -251,13 +200,13 @@ class Analyses:
 
         return self.cache.get_or_compute((self.version(), "file", key), run)
 
-    def hotspot_file(self, query: AnalysisQuery, fmt: str, *, map_cells: bool = False) -> bytes:
+    def hotspot_file(self, request: HotspotsRequest, fmt: str, *, map_cells: bool = False) -> bytes:
         """The cell table as CSV/GeoJSON (as the CLI writes it) or the map as PNG.
 
         ``map_cells``: only the cells worth drawing on the web map (with crimes, a
         significant Gi* class or visible density), so a fine grid stays light.
         """
-        result = self.hotspots(query)
+        result = self.hotspots(request)
 
         def write(folder: Path) -> Path:
             if fmt == "png":
@@ -267,13 +216,13 @@ class Analyses:
 
         if map_cells and fmt == "geojson":
             return self.cache.get_or_compute(
-                (self.version(), "map-cells", query.key()), lambda: map_cells_geojson(result)
+                (self.version(), "map-cells", request), lambda: map_cells_geojson(result)
             )
-        return self._file(("hotspots", query.key(), fmt), write)
+        return self._file(("hotspots", request, fmt), write)
 
-    def patrol_file(self, query: AnalysisQuery, area_km2: float, score: str, fmt: str) -> bytes:
-        result = self.hotspots(query)
-        plan = self.patrol(query, area_km2, score)
+    def patrol_file(self, request: PatrolPlanRequest, fmt: str) -> bytes:
+        result = self.hotspots(request.hotspots_request())
+        plan = self.patrol(request)
 
         def write(folder: Path) -> Path:
             if fmt == "png":
@@ -281,25 +230,25 @@ class Analyses:
                     return draw_patrol_map(result, plan, folder / "patrol.png")
             return write_table(plan.geo, folder / f"zones.{fmt}", fmt, layer="zones")
 
-        return self._file(("patrol", query.key(), area_km2, score, fmt), write)
+        return self._file(("patrol", request, fmt), write)
 
-    def areas_csv(self, query: AnalysisQuery) -> bytes:
-        ranking = self.areas(query)
+    def areas_csv(self, request: AreaRankingRequest) -> bytes:
+        ranking = self.areas(request)
         return self._file(
-            ("areas", query.key()),
+            ("areas", request.filter(), request.place, request.lsoa_list),
             lambda folder: write_table(ranking.table, folder / "lsoas.csv", "csv"),
         )
 
-    def forecast_csv(self, query: AnalysisQuery) -> bytes:
-        evaluation = self.forecast(query)
+    def forecast_csv(self, request: ForecastEvalRequest) -> bytes:
+        evaluation = self.forecast(request)
         return self._file(
-            ("forecast", query.key()),
+            ("forecast", request),
             lambda folder: write_table(evaluation.monthly, folder / "forecast.csv", "csv"),
         )
 
-    def study_area_geojson(self, query: AnalysisQuery) -> bytes:
+    def study_area_geojson(self, request: HotspotsRequest) -> bytes:
         """The run's study-area outline and the forces' district outlines, WGS84, for the map."""
-        result = self.hotspots(query)
+        result = self.hotspots(request)
 
         def build() -> bytes:
             rows: list[dict[str, Any]] = [
@@ -329,13 +278,11 @@ class Analyses:
             ]
             return json.dumps({"type": "FeatureCollection", "features": features}).encode()
 
-        return self.cache.get_or_compute((self.version(), "study-area", query.key()), build)
+        return self.cache.get_or_compute((self.version(), "study-area", request), build)
 
-    def trends_file(
-        self, forces: tuple[str, ...], district: str | None, crime_types: list[str], fmt: str
-    ) -> bytes:
-        trend = self.trends(forces, district)
-        chosen = [t for t in crime_types if t in set(trend.table["crime_type"])]
+    def trends_file(self, request: TrendsRequest, fmt: str) -> bytes:
+        trend = self.trends(request)
+        chosen = [t for t in request.crime_types if t in set(trend.table["crime_type"])]
         series = [(t, trend.series(t)) for t in chosen]
         title = trends_title(trend)
         if fmt == "csv":
@@ -348,39 +295,9 @@ class Analyses:
 
     # -- period change ------------------------------------------------------------
 
-    def change(
-        self,
-        forces: tuple[str, ...],
-        district: str | None,
-        crime_types: tuple[str, ...],
-        period: tuple[str, str] | None,
-        baseline: tuple[str, str] | None,
-    ) -> Change:
-        """``harmwatch change --district``, falling back to the months before the period.
-
-        The web's callers cannot know which years are loaded, so where the same
-        months a year earlier are missing the library compares with the months
-        just before, and says so (the CLI refuses instead: its user chose).
-        """
-        key = (
-            "change",
-            tuple(sorted(f.strip().lower() for f in forces)),
-            district,
-            tuple(sorted(t.strip().lower() for t in crime_types)),
-            period,
-            baseline,
-        )
-        return self._cached(
-            key,
-            lambda: period_change(
-                self.db_path,
-                Filter(forces=forces, crime_types=crime_types),
-                period,
-                baseline,
-                district=district,
-                baseline_fallback=True,
-            ),
-        )
+    def change(self, request: ChangeRequest) -> Change:
+        """``harmwatch change``, as the request asks (the web's set ``baseline_fallback``)."""
+        return self._cached(("change", request), lambda: period_change(self.db_path, request))
 
 
 def change_csv(result: Change) -> bytes:

@@ -7,7 +7,10 @@ plain text that can be checked before GDAL sees it, while shapefile bundles and
 GeoPackages are binary formats a web form has no need to accept.
 
 Files are stored under their content hash, so uploading the same file twice
-gives the same id and nothing a user types becomes part of a path.
+gives the same id and nothing a user types becomes part of a path. An analysis
+is given the stored file's path and a label ("uploaded boundary 'Town centre'")
+as its :class:`~harmwatch.query.place.Place`, never the id: the library knows
+nothing of uploads.
 """
 
 from __future__ import annotations
@@ -24,11 +27,22 @@ from typing import Any
 import shapely
 from shapely.geometry import mapping
 
+from harmwatch.errors import NotFoundError
 from harmwatch.spatial.boundaries import BoundaryError, read_boundary
 from harmwatch.spatial.projection import BNG
 
 BOUNDARY_ID = re.compile(r"^[0-9a-f]{16}$")
 GEOJSON_TYPES = {"FeatureCollection", "Feature", "Polygon", "MultiPolygon", "GeometryCollection"}
+
+
+class UnknownBoundaryError(NotFoundError):
+    """No uploaded boundary has this id.
+
+    Given as a parameter of an analysis it makes the request unusable, so the API
+    answers 422 as for any bad value; the boundary's own URL answers 404.
+    """
+
+    http_status = 422
 
 
 @dataclass(frozen=True)
@@ -50,7 +64,7 @@ class BoundaryStore:
 
     def _paths(self, boundary_id: str) -> tuple[Path, Path]:
         if not BOUNDARY_ID.match(boundary_id):
-            raise KeyError(boundary_id)
+            raise UnknownBoundaryError(f"no uploaded boundary with id {boundary_id!r}")
         return self.folder / f"{boundary_id}.geojson", self.folder / f"{boundary_id}.json"
 
     def save(self, data: bytes, *, name: str, file_name: str, uploaded_by: str) -> BoundaryInfo:
@@ -90,12 +104,27 @@ class BoundaryStore:
         try:
             return BoundaryInfo(**json.loads(meta_path.read_text()))
         except FileNotFoundError:
-            raise KeyError(boundary_id) from None
+            raise UnknownBoundaryError(f"no uploaded boundary with id {boundary_id!r}") from None
 
     def path(self, boundary_id: str) -> Path:
-        """The stored file (what ``AreaSpec(boundary=...)`` reads); KeyError when unknown."""
+        """The stored file (what a ``Place(boundary=...)`` reads); UnknownBoundaryError if none."""
         self.get(boundary_id)
         return self._paths(boundary_id)[0]
+
+    def label(self, boundary_id: str) -> str:
+        """How analyses name the boundary to readers (never its server path)."""
+        return f"uploaded boundary {self.get(boundary_id).name!r}"
+
+    def id_for(self, path: str | Path) -> str | None:
+        """The id of a stored file's path (for links back to a form), or None if not ours."""
+        path = Path(path)
+        if (
+            path.parent == self.folder
+            and BOUNDARY_ID.match(path.stem)
+            and path.suffix == ".geojson"
+        ):
+            return path.stem
+        return None
 
     def list(self) -> list[BoundaryInfo]:
         if not self.folder.exists():
@@ -104,7 +133,7 @@ class BoundaryStore:
         for meta in sorted(self.folder.glob("*.json")):
             try:
                 found.append(self.get(meta.stem))
-            except (KeyError, TypeError, ValueError):
+            except (UnknownBoundaryError, TypeError, ValueError):
                 continue
         return sorted(found, key=lambda b: b.uploaded_at, reverse=True)
 

@@ -17,20 +17,28 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-import duckdb
 import numpy as np
 import pandas as pd
 
+from harmwatch.errors import InputError, NotFoundError
+from harmwatch.query.filter import Filter, Points
 from harmwatch.spatial import boundaries
 from harmwatch.spatial.study_area import StudyArea
-from harmwatch.storage import analytics
-from harmwatch.where.selection import Filter, Points, select_points
-from harmwatch.where.workspace import AreaSpec, resolve_study_area
+from harmwatch.storage.analytics import AnalyticsStore
+from harmwatch.where.requests import AreaRankingRequest
+from harmwatch.where.selection import select_points
+from harmwatch.where.workspace import resolve_study_area
 
 CONCENTRATION_LEVELS = (0.01, 0.05, 0.10, 0.20)
 SOURCE_LIST = "LSOA list"
 SOURCE_PRESENT = "LSOAs with at least one crime in the selection"
+
+
+class LsoaListMissingError(NotFoundError, FileNotFoundError):
+    """No LSOA list at the path given (also a FileNotFoundError, as it used to be)."""
+
 
 # LAD names carry a ", City of" / ", County of" suffix that LSOA names drop
 # ("Herefordshire, County of" vs "Herefordshire 001A").
@@ -121,7 +129,7 @@ def _universe(
         out = {str(k).strip(): "" for k in all_lsoa_codes}
     out.pop("", None)
     if not out:
-        raise ValueError("the LSOA list is empty")
+        raise InputError("the LSOA list is empty")
     return out
 
 
@@ -277,10 +285,10 @@ def rank_lsoas(
 
     total = int(ranked["n"].sum())
     if total == 0:
-        raise ValueError("no crimes with an LSOA lie in the study area; nothing to rank")
+        raise InputError("no crimes with an LSOA lie in the study area; nothing to rank")
     n_months = len(points.months)
     if n_months == 0:
-        raise ValueError("the selection covers no months; cannot give a monthly rate")
+        raise InputError("the selection covers no months; cannot give a monthly rate")
 
     table = ranked.reset_index().sort_values(
         ["n", "lsoa_code"], ascending=[False, True], kind="mergesort"
@@ -312,7 +320,7 @@ def rank_lsoas(
     concentration: dict[str, dict[str, float | int]] = {}
     for level in levels:
         if not 0 < level <= 1:
-            raise ValueError(f"concentration levels are fractions in (0, 1], got {level}")
+            raise InputError(f"concentration levels are fractions in (0, 1], got {level}")
         # Round half up, at least one LSOA: the actual share of LSOAs is reported
         # beside the nominal one because small areas round coarsely.
         k = min(denominator, max(1, math.floor(level * denominator + 0.5)))
@@ -357,44 +365,38 @@ def rank_lsoas(
     )
 
 
-def selection_vintages(con: duckdb.DuckDBPyConnection, flt: Filter) -> set[str]:
+def selection_vintages(store: AnalyticsStore, flt: Filter) -> set[str]:
     """LSOA code vintages of the street files behind a resolved filter (``Points.filter``)."""
-    clauses = ["d.kind = 'street'"]
-    params: list[object] = []
-    for column, values in (
-        ("d.force", flt.forces),
-        ("strftime(d.month, '%Y-%m')", flt.months),
-    ):
-        if values:
-            clauses.append(f"{column} IN ({', '.join('?' * len(values))})")
-            params += list(values)
-    rows = con.execute(
-        "SELECT DISTINCT l.lsoa_vintage FROM datasets d JOIN loads l USING (load_id) "
-        f"WHERE {' AND '.join(clauses)}",
-        params,
-    ).fetchall()
-    return {str(r[0]) for r in rows}
+    return store.lsoa_vintages(flt.forces or None, flt.months or None)
 
 
 def area_ranking(
     db_path: str | Path,
-    flt: Filter,
+    request: AreaRankingRequest | Filter,
     *,
-    area: AreaSpec | None = None,
     all_lsoa_codes: Iterable[str] | Mapping[str, str] | None = None,
+    **older: Any,
 ) -> AreaRanking:
-    """Select the crimes, resolve the study area as ``hotspots`` does, and rank its LSOAs."""
-    con = analytics.connect(db_path, read_only=True)
-    try:
-        points = select_points(con, flt)
-        vintages = selection_vintages(con, points.filter)
-    finally:
-        con.close()
-    spec = area or AreaSpec()
-    study = resolve_study_area(spec, points)
+    """Select the crimes, resolve the study area as ``hotspots`` does, and rank its LSOAs.
+
+    The study area's LSOA list is read from ``request.lsoa_list`` (a file), or
+    given as ``all_lsoa_codes`` by a caller that has it. The older call form, a
+    :class:`Filter` and ``area=`` a Place, builds the same request.
+    """
+    if isinstance(request, Filter):
+        request = AreaRankingRequest.from_filter(request, older.pop("area", None), **older)
+    elif older:
+        raise TypeError(f"area_ranking() takes a request, not {sorted(older)}")
+    if all_lsoa_codes is None and request.lsoa_list:
+        all_lsoa_codes = read_lsoa_list(request.lsoa_list)
+    with AnalyticsStore.open(db_path) as store:
+        points = select_points(store, request.filter())
+        vintages = selection_vintages(store, points.filter)
+    place = request.place
+    study = resolve_study_area(place, points)
     ranking = rank_lsoas(points, study, all_lsoa_codes=all_lsoa_codes, vintages=vintages)
     ranking.notes[:0] = list(points.notes)
-    if not (spec.boundary or spec.bbox):
+    if place.kind == "forces":
         ranking.notes.insert(0, f"study area: {study.description}")
     return ranking
 
@@ -412,7 +414,7 @@ def read_lsoa_list(path: str | Path) -> dict[str, str]:
     """
     path = Path(path)
     if not path.exists():
-        raise FileNotFoundError(f"{path}: no such LSOA list")
+        raise LsoaListMissingError(f"{path}: no such LSOA list")
     suffixes = [s.lower() for s in path.suffixes]
     try:
         if ".csv" in suffixes:
@@ -423,10 +425,10 @@ def read_lsoa_list(path: str | Path) -> dict[str, str]:
             target = f"/vsigzip/{path}" if suffixes[-1:] == [".gz"] else str(path)
             frame = pd.DataFrame(gpd.read_file(target, ignore_geometry=True))
     except Exception as exc:  # pandas and GDAL raise many types for unreadable files
-        raise ValueError(f"{path}: cannot be read as an LSOA list ({exc})") from exc
+        raise InputError(f"{path}: cannot be read as an LSOA list ({exc})") from exc
     code_col = next((c for c in frame.columns if _CODE_COLUMN.match(str(c))), None)
     if code_col is None:
-        raise ValueError(
+        raise InputError(
             f"{path}: no LSOA code column (looked for LSOA11CD, LSOA21CD, lsoa_code, code); "
             f"columns: {', '.join(map(str, frame.columns))}"
         )
@@ -439,5 +441,5 @@ def read_lsoa_list(path: str | Path) -> dict[str, str]:
     )
     out = {c: n for c, n in zip(codes, names, strict=True) if c}
     if not out:
-        raise ValueError(f"{path}: the LSOA list holds no codes")
+        raise InputError(f"{path}: the LSOA list holds no codes")
     return out

@@ -15,15 +15,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from harmwatch.errors import InputError
+from harmwatch.query.params import ParamError
 from harmwatch.spatial.grid import Grid
 from harmwatch.spatial.study_area import StudyArea
 from harmwatch.timeline.months import consecutive_runs, runs_text
-from harmwatch.where.hotspots import P_ADJUST
 from harmwatch.where.kernels.emerging import classify_emerging
 from harmwatch.where.kernels.gistar import gistar
 from harmwatch.where.kernels.multiple_testing import adjust_pvalues
-from harmwatch.where.selection import Filter
-from harmwatch.where.workspace import AreaSpec, prepare
+from harmwatch.where.requests import EmergingHotspotsRequest, band_problems
+from harmwatch.where.workspace import prepare
 
 MIN_STEPS_ARCGIS = 10  # ArcGIS Pro refuses cubes with fewer time steps
 
@@ -55,29 +56,20 @@ class EmergingHotspots:
         }
 
 
-def emerging_hotspots(
-    db_path: str | Path,
-    flt: Filter,
-    *,
-    area: AreaSpec | None = None,
-    cell: float | None = None,
-    distance_band: float | None = None,
-    p_adjust: str = "fdr",
-    alpha: float = 0.05,
-) -> EmergingHotspots:
+def emerging_hotspots(db_path: str | Path, request: EmergingHotspotsRequest) -> EmergingHotspots:
     """Classify every study-area cell by the ArcGIS Pro emerging-hot-spot rules."""
-    if p_adjust not in P_ADJUST:
-        raise ValueError(
-            f"unknown p-value adjustment {p_adjust!r}; choose one of {', '.join(P_ADJUST)}"
-        )
-    ws = prepare(db_path, flt, area, cell)
+    ws = prepare(db_path, request)
     points, study, grid, mask, inside = ws.points, ws.study_area, ws.grid, ws.mask, ws.inside
     cell = grid.cell
+    distance_band, p_adjust, alpha = request.distance_band, request.p_adjust, request.alpha
+    problems = band_problems(distance_band, cell)
+    if problems:  # a band was given and the cell size chosen from the data
+        raise ParamError(problems)
     defaults, warnings = ws.defaults_chosen, ws.warnings
     runs = consecutive_runs(points.months)
     if len(runs) > 1:
-        if flt.months:
-            raise ValueError(
+        if request.months:
+            raise InputError(
                 f"the months asked for are not consecutive ({runs_text(points.months)}); "
                 "a space-time cube needs one run of consecutive months"
             )

@@ -64,7 +64,8 @@ class _Method:
     months: int
 
 
-def _parse_method(name: str) -> _Method:
+def parse_method(name: str) -> _Method:
+    """A method name as (kind, months); ``ValueError`` naming what is wrong with it."""
     m = _METHOD.match(name)
     if m is None:
         raise ValueError(
@@ -154,7 +155,7 @@ def rolling_forecast_evaluation(
             an unknown method, or ``min_history`` shorter than a method's window.
     """
     check_consecutive(months)
-    parsed = [_parse_method(m) for m in methods]
+    parsed = [parse_method(m) for m in methods]
     px = np.asarray(x, dtype=np.float64).ravel()
     py = np.asarray(y, dtype=np.float64).ravel()
     mi = np.asarray(month_index).ravel()

@@ -9,24 +9,19 @@ of area are of the study area, never of a bounding box.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from harmwatch.errors import InputError
 from harmwatch.spatial.grid import Grid
 from harmwatch.spatial.study_area import StudyArea
 from harmwatch.timeline.months import consecutive_runs
-from harmwatch.where.forecast import (
-    DEFAULT_METHODS,
-    rolling_forecast_evaluation,
-    summarise_forecasts,
-)
-from harmwatch.where.kernels.forecast_metrics import DEFAULT_COVERAGES
-from harmwatch.where.selection import Filter
-from harmwatch.where.workspace import AreaSpec, prepare
+from harmwatch.where.forecast import rolling_forecast_evaluation, summarise_forecasts
+from harmwatch.where.requests import ForecastEvalRequest
+from harmwatch.where.workspace import prepare
 
 
 @dataclass
@@ -63,24 +58,12 @@ class ForecastEvaluation:
         }
 
 
-def forecast_eval(
-    db_path: str | Path,
-    flt: Filter,
-    *,
-    area: AreaSpec | None = None,
-    cell: float | None = None,
-    methods: Sequence[str] = DEFAULT_METHODS,
-    coverages: Sequence[float] = DEFAULT_COVERAGES,
-    min_history: int = 3,
-    kde_bandwidth: float | None = None,
-) -> ForecastEvaluation:
-    """Rolling next-month forecast evaluation of ``methods`` for the crimes in ``flt``."""
-    for c in coverages:
-        if not 0 < c < 1:
-            raise ValueError(f"coverages are fractions of the study area between 0 and 1, got {c}")
-    ws = prepare(db_path, flt, area, cell)
+def forecast_eval(db_path: str | Path, request: ForecastEvalRequest) -> ForecastEvaluation:
+    """Rolling next-month forecast evaluation of the request's methods for its crimes."""
+    ws = prepare(db_path, request)
     points, study, grid, mask, inside = ws.points, ws.study_area, ws.grid, ws.mask, ws.inside
     defaults, warnings = ws.defaults_chosen, ws.warnings
+    methods, coverages, min_history = request.methods, request.coverages, request.min_history
 
     frames = []
     runs = []
@@ -107,7 +90,7 @@ def forecast_eval(
             mask,
             methods=methods,
             coverages=coverages,
-            kde_bandwidth=kde_bandwidth,
+            kde_bandwidth=request.kde_bandwidth,
             min_history=min_history,
         )
         frame.insert(0, "run", f"{run[0]}…{run[-1]}")
@@ -120,7 +103,7 @@ def forecast_eval(
             "never across a gap"
         )
     if not frames:
-        raise ValueError(
+        raise InputError(
             "no run of consecutive months is long enough to evaluate a forecast "
             f"(need more than {min_history} months): "
             + ", ".join(f"{r['first']}…{r['last']}" for r in runs)

@@ -1,18 +1,23 @@
 """Hotspot maps on a square grid: counts, quartic KDE and Getis-Ord Gi*.
 
-The verb reads like sfhotspot's ``hotspot_gistar()``: check the inputs, fill in
-the defaults (and say which were chosen), compute, return a tidy table with one
-row per cell of the study area, empty cells included.
+The verb reads like sfhotspot's ``hotspot_gistar()``: take a checked
+:class:`~harmwatch.where.requests.HotspotsRequest`, fill in the defaults the data
+decide (:func:`resolve`, which says which were chosen), compute, return a tidy
+table with one row per cell of the study area, empty cells included.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from harmwatch.errors import InputError
+from harmwatch.query.filter import Filter, Points
+from harmwatch.query.params import ParamError, Resolved
 from harmwatch.spatial.grid import Grid
 from harmwatch.spatial.study_area import StudyArea
 from harmwatch.where.kernels.gistar import gistar
@@ -23,12 +28,19 @@ from harmwatch.where.kernels.kde import (
     quartic_kde,
 )
 from harmwatch.where.kernels.multiple_testing import adjust_pvalues
-from harmwatch.where.selection import Filter, Points
-from harmwatch.where.workspace import AreaSpec, outside_warning, prepare, resolve_study_area
+from harmwatch.where.requests import METHODS, P_ADJUST, HotspotsRequest, band_problems
+from harmwatch.where.workspace import Workspace, outside_warning, prepare, resolve_study_area
 
-METHODS = ("count", "kde", "gistar")
-P_ADJUST = ("fdr", "holm", "none")
-__all__ = ["AreaSpec", "HotspotResult", "hotspots", "outside_warning", "resolve_study_area"]
+__all__ = [
+    "METHODS",
+    "P_ADJUST",
+    "HotspotResult",
+    "HotspotsRequest",
+    "hotspots",
+    "outside_warning",
+    "resolve",
+    "resolve_study_area",
+]
 
 MIN_POINTS = 20  # below this a hotspot map is mostly noise
 LARGE_BANDWIDTH_CELLS = 40  # beyond this the surface is too smooth to show streets
@@ -72,35 +84,70 @@ class HotspotResult:
         return out
 
 
-def hotspots(
-    db_path: str | Path,
-    flt: Filter,
-    *,
-    method: str = "gistar",
-    area: AreaSpec | None = None,
-    cell: float | None = None,
-    bandwidth: float | None = None,
-    bandwidth_adjust: float = 1.0,
-    distance_band: float | None = None,
-    p_adjust: str = "fdr",
-    alpha: float = 0.05,
-) -> HotspotResult:
-    """Hotspots of the crimes chosen by ``flt`` over the study area.
+def resolve(request: HotspotsRequest, ws: Workspace) -> Resolved[HotspotsRequest]:
+    """The request with the defaults the data decide, and the sentences saying which.
+
+    ``ws`` has chosen the study area and cell size (and said so); this adds the
+    KDE bandwidth (sfhotspot's rule over the crimes in the study area, times the
+    adjustment) and how the density is summed, the Gi* neighbours and the
+    multiple-testing correction.
+    """
+    cell = ws.grid.cell
+    chosen: list[str] = []
+    bandwidth = request.bandwidth
+    if request.method in ("kde", "gistar"):
+        x, y = ws.points.x[ws.inside], ws.points.y[ws.inside]
+        if bandwidth is None:
+            if len(x) < 2:
+                raise InputError(
+                    "at least two points are needed to choose a KDE bandwidth; give --bandwidth"
+                )
+            base, rule = default_bandwidth(x, y, cell)
+            adjust = request.bandwidth_adjust
+            bandwidth = base * adjust
+            chosen.append(
+                f"bandwidth: {bandwidth:,.0f} m ({rule}"
+                + (f", times adjustment {adjust:g}" if adjust != 1 else "")
+                + ")"
+            )
+        if kde_route(bandwidth, cell, int(x.size), ws.grid.size) == "binned":
+            chosen.append(
+                f"KDE computed by linear binning and FFT: the {bandwidth:,.0f} m bandwidth spans "
+                f"{bandwidth / cell:,.0f} cells, so the exact sum over {x.size:,} crimes would take "
+                "minutes; the surface differs from the exact one by under 1e-3 of its peak"
+            )
+    band = request.distance_band
+    if request.method == "gistar":
+        if band is None:
+            band = float(cell * np.sqrt(2))
+            chosen.append(f"neighbours: the 8 adjacent cells (distance band {band:,.0f} m)")
+        if request.p_adjust == "fdr":
+            chosen.append("p-values adjusted for multiple comparisons: FDR (Benjamini–Hochberg)")
+    problems = band_problems(band, cell)
+    if problems:  # a band was given and the cell size chosen from the data
+        raise ParamError(problems)
+    return Resolved(request.replace(cell=cell, bandwidth=bandwidth, distance_band=band), chosen)
+
+
+def hotspots(db_path: str | Path, request: HotspotsRequest | Filter, **older: Any) -> HotspotResult:
+    """Hotspots of the crimes the request chooses, over its study area.
 
     ``method``: "count" (crimes per cell), "kde" (adds quartic kernel density)
     or "gistar" (adds Gi* z-scores, p-values, adjusted p-values and a class).
+    The older call form, a :class:`Filter` and keywords (``method=``, ``cell=``,
+    ``area=`` a Place …), builds the same request.
     """
-    if method not in METHODS:
-        raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
-    if p_adjust not in P_ADJUST:
-        raise ValueError(
-            f"unknown p-value adjustment {p_adjust!r}; choose one of {', '.join(P_ADJUST)}"
+    if isinstance(request, Filter):
+        request = HotspotsRequest.from_filter(request, older.pop("area", None), **older)
+    elif older:
+        raise TypeError(
+            f"hotspots() takes a request or a Filter with keywords, not {sorted(older)}"
         )
-    if not 0 < alpha < 1:
-        raise ValueError(f"alpha must lie between 0 and 1, got {alpha}")
-    ws = prepare(db_path, flt, area, cell)
+    ws = prepare(db_path, request)
+    resolved = resolve(request, ws)
+    req = resolved.request
+    method, cell = req.method, ws.grid.cell
     points, study, grid, mask = ws.points, ws.study_area, ws.grid, ws.mask
-    cell = grid.cell
     defaults, warnings = ws.defaults_chosen, ws.warnings
     x, y = points.x[ws.inside], points.y[ws.inside]
     if len(x) < MIN_POINTS:
@@ -109,7 +156,7 @@ def hotspots(
         )
 
     counts = grid.counts(x, y)
-    parameters: dict[str, object] = {"cell_size_m": cell, "alpha": alpha}
+    parameters: dict[str, object] = {"cell_size_m": cell, "alpha": req.alpha}
     cx, cy = grid.centres()
     flat_mask = mask.ravel()
     table = pd.DataFrame(
@@ -120,19 +167,9 @@ def hotspots(
             "n": counts.ravel()[flat_mask],
         }
     )
+    defaults += resolved.defaults_chosen
     if method in ("kde", "gistar"):
-        if bandwidth is None:
-            if len(x) < 2:
-                raise ValueError(
-                    "at least two points are needed to choose a KDE bandwidth; give --bandwidth"
-                )
-            chosen, rule = default_bandwidth(x, y, cell)
-            bandwidth = chosen * bandwidth_adjust
-            defaults.append(
-                f"bandwidth: {bandwidth:,.0f} m ({rule}"
-                + (f", times adjustment {bandwidth_adjust:g}" if bandwidth_adjust != 1 else "")
-                + ")"
-            )
+        bandwidth = float(req.bandwidth or 0)
         if bandwidth > LARGE_BANDWIDTH_CELLS * cell:
             warnings.append(
                 f"bandwidth {bandwidth:,.0f} m spans {bandwidth / cell:,.0f} cells: the density is smooth "
@@ -147,32 +184,22 @@ def hotspots(
         route = kde_route(bandwidth, cell, int(x.size), grid.size)
         density = quartic_kde(grid, x, y, bandwidth, route=route)
         table["kde"] = density.ravel()[flat_mask]
-        parameters["bandwidth_m"] = round(float(bandwidth), 3)
+        parameters["bandwidth_m"] = round(bandwidth, 3)
         parameters["kde_route"] = route
-        if route == "binned":
-            defaults.append(
-                f"KDE computed by linear binning and FFT: the {bandwidth:,.0f} m bandwidth spans "
-                f"{bandwidth / cell:,.0f} cells, so the exact sum over {x.size:,} crimes would take "
-                "minutes; the surface differs from the exact one by under 1e-3 of its peak"
-            )
     if method == "gistar":
-        z, p = gistar(counts.astype(float), mask, cell, distance_band)
-        band = distance_band if distance_band is not None else cell * np.sqrt(2)
-        if distance_band is None:
-            defaults.append(f"neighbours: the 8 adjacent cells (distance band {band:,.0f} m)")
-        p_adj = adjust_pvalues(p, p_adjust)
+        band = float(req.distance_band or cell * np.sqrt(2))
+        z, p = gistar(counts.astype(float), mask, cell, band)
+        p_adj = adjust_pvalues(p, req.p_adjust)
         table["gistar"] = z.ravel()[flat_mask]
         table["pvalue"] = p.ravel()[flat_mask]
         table["pvalue_adj"] = p_adj.ravel()[flat_mask]
-        significant = table["pvalue_adj"] < alpha
+        significant = table["pvalue_adj"] < req.alpha
         table["class"] = np.where(
             significant & (table["gistar"] > 0),
             "hot spot",
             np.where(significant & (table["gistar"] < 0), "cold spot", "not significant"),
         )
-        parameters.update({"distance_band_m": round(float(band), 3), "p_adjust": p_adjust})
-        if p_adjust == "fdr":
-            defaults.append("p-values adjusted for multiple comparisons: FDR (Benjamini–Hochberg)")
+        parameters.update({"distance_band_m": round(band, 3), "p_adjust": req.p_adjust})
     return HotspotResult(
         cells=table,
         grid=grid,

@@ -7,12 +7,18 @@ study area's cells (never the bounding box of the points, which for a force file
 is mostly land the force does not police), and the PAI-like ratio is in-sample —
 the cells are chosen and scored on the same crimes — so it describes the past
 period and is not a forecast of how a patrol would do next month.
+
+:func:`plan_patrols` is the verb (a hotspot run, then the plan, from one
+:class:`~harmwatch.where.requests.PatrolPlanRequest`); :func:`patrol_plan` draws
+a plan over a hotspot run already made, as the web app's map does.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -20,12 +26,20 @@ import pandas as pd
 import shapely
 from scipy import ndimage
 
+from harmwatch.errors import InputError
 from harmwatch.spatial.projection import BNG, to_wgs84
-from harmwatch.where.hotspots import HotspotResult
+from harmwatch.where.hotspots import HotspotResult, hotspots
+from harmwatch.where.requests import SCORE_METHOD, SCORES, PatrolPlanRequest
 
-SCORES = ("n", "kde", "gistar")
-CONNECTIVITY = (4, 8)
-SCORE_METHOD = {"n": "count", "kde": "kde", "gistar": "gistar"}
+__all__ = [
+    "SCORES",
+    "SCORE_METHOD",
+    "PatrolPlan",
+    "PatrolPlanRequest",
+    "patrol_plan",
+    "plan_patrols",
+]
+
 SCORE_LABEL = {"n": "crimes per cell", "kde": "KDE density", "gistar": "Gi* z-score"}
 ZONE_COLUMNS = [
     "zone",
@@ -69,12 +83,7 @@ class PatrolPlan:
 
 def check_budget(top_n: int | None, area_km2: float | None) -> None:
     """Refuse a budget that is missing, doubled or not positive (before any work is done)."""
-    if (top_n is None) == (area_km2 is None):
-        raise ValueError("give exactly one budget: a number of cells (top N) or an area in km²")
-    if top_n is not None and (isinstance(top_n, bool) or int(top_n) != top_n or top_n < 1):
-        raise ValueError(f"the number of cells must be a whole number of at least 1, got {top_n}")
-    if area_km2 is not None and not (math.isfinite(area_km2) and area_km2 > 0):
-        raise ValueError(f"the area budget must be a positive number of km², got {area_km2}")
+    PatrolPlanRequest(top_n=top_n, area_km2=area_km2)
 
 
 def _structure(connectivity: int) -> np.ndarray:
@@ -83,23 +92,26 @@ def _structure(connectivity: int) -> np.ndarray:
     return ndimage.generate_binary_structure(2, 1)
 
 
+def plan_patrols(
+    db_path: str | Path, request: PatrolPlanRequest
+) -> tuple[HotspotResult, PatrolPlan]:
+    """``patrol-plan``: the hotspot run the score needs, and the plan drawn over it."""
+    result = hotspots(db_path, request.hotspots_request())
+    return result, patrol_plan(result, request)
+
+
 def patrol_plan(
-    result: HotspotResult,
-    *,
-    top_n: int | None = None,
-    area_km2: float | None = None,
-    score: str = "n",
-    connectivity: int = 8,
-    lsoas_per_zone: int = 3,
+    result: HotspotResult, request: PatrolPlanRequest | None = None, **keywords: Any
 ) -> PatrolPlan:
     """Choose the highest-scoring cells within a budget and merge touching ones into zones.
 
-    ``score`` is a column of ``result.cells``: "n" (crimes), "kde" or "gistar"
-    (the run must have computed it). The budget is either ``top_n`` cells or
-    ``area_km2`` (as many whole cells as fit). Only cells with a positive score
-    are eligible: a patrol plan should not send officers to cells with no crime
-    (or a below-average Gi*) just to use up a budget, so a budget larger than the
-    eligible cells is capped and the cap noted.
+    ``request.score`` is a column of ``result.cells``: "n" (crimes), "kde" or
+    "gistar" (the run must have computed it). The budget is either ``top_n``
+    cells or ``area_km2`` (as many whole cells as fit). Only cells with a
+    positive score are eligible: a patrol plan should not send officers to cells
+    with no crime (or a below-average Gi*) just to use up a budget, so a budget
+    larger than the eligible cells is capped and the cap noted. Keywords
+    (``top_n=4, score="kde"``) build the request when none is given.
 
     Ties in score are broken by crimes (more first), then by cell id (row-major
     from the south-west corner), so the same inputs always give the same plan.
@@ -113,14 +125,15 @@ def patrol_plan(
     lowest cell id). Each zone's centroid is the centre of its cells, which for
     an L-shaped zone may fall outside it.
     """
-    check_budget(top_n, area_km2)
-    if score not in SCORES:
-        raise ValueError(f"unknown score {score!r}; choose one of {', '.join(SCORES)}")
-    if connectivity not in CONNECTIVITY:
-        raise ValueError(f"connectivity must be 4 or 8, got {connectivity}")
+    if request is None:
+        request = PatrolPlanRequest(**keywords)
+    elif keywords:
+        raise TypeError(f"patrol_plan() takes a request or keywords, not both ({sorted(keywords)})")
+    top_n, area_km2, score = request.top_n, request.area_km2, request.score
+    connectivity, lsoas_per_zone = request.connectivity, request.lsoas_per_zone
     cells = result.cells
     if score not in cells.columns:
-        raise ValueError(
+        raise InputError(
             f"score {score!r} needs a hotspot run with method {SCORE_METHOD[score]!r}; "
             f"this run used {result.method!r}"
         )
@@ -129,14 +142,14 @@ def patrol_plan(
     study_cells = len(cells)
     crimes_total = int(cells["n"].sum())
     if crimes_total == 0:
-        raise ValueError("no crimes lie in the study area; there is nothing to plan patrols for")
+        raise InputError("no crimes lie in the study area; there is nothing to plan patrols for")
 
     cell_km2 = grid.cell_area_km2
     if area_km2 is not None:
         # A whisker of tolerance so that a budget of exactly k cells is k, not k - 1.
         wanted = math.floor(area_km2 / cell_km2 + 1e-9)
         if wanted < 1:
-            raise ValueError(
+            raise InputError(
                 f"an area budget of {area_km2:g} km² is smaller than one {grid.cell:g} m cell "
                 f"({cell_km2:g} km²); give a larger budget or smaller cells"
             )
@@ -146,7 +159,7 @@ def patrol_plan(
                 f"({wanted * cell_km2:g} km²)"
             )
     else:
-        assert top_n is not None  # check_budget: exactly one budget is set
+        assert top_n is not None  # the request holds exactly one budget
         wanted = int(top_n)
 
     values = cells[score].to_numpy(dtype=float)
@@ -158,7 +171,7 @@ def patrol_plan(
         )
         wanted = len(eligible)
     if wanted == 0:
-        raise ValueError(f"no cell has a positive {score} score; no zones can be drawn")
+        raise InputError(f"no cell has a positive {score} score; no zones can be drawn")
     ordered = eligible.assign(score=eligible[score].astype(float)).sort_values(
         ["score", "n", "cell_id"], ascending=[False, False, True], kind="mergesort"
     )

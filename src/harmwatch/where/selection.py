@@ -1,52 +1,41 @@
-"""Choosing the crimes an analysis is about: forces, crime types and months.
+"""Choosing the crimes an analysis is about: forces, crime types, months and districts.
 
-Every analysis in this room starts here, so that a filter means the same thing
-everywhere and a filter that matches nothing is refused with the choices that
-would have matched, rather than producing an empty map.
+Every analysis starts here, so that a filter (:class:`harmwatch.query.filter.Filter`)
+is resolved the same way everywhere and a filter that matches nothing is refused
+with the choices that would have matched, rather than producing an empty map.
+The store answers the questions (:class:`harmwatch.storage.analytics.AnalyticsStore`);
+this module decides what to ask and what to tell the user.
 """
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
-import duckdb
-import numpy as np
-
+from harmwatch.errors import InputError
+from harmwatch.query.filter import Filter, Points
 from harmwatch.sources.policeuk.forces import force_slug
-from harmwatch.timeline.months import parse_month_spec, runs_text
+from harmwatch.storage.analytics import AnalyticsStore, StreetScope
+from harmwatch.timeline.months import runs_text
 
 
-class SelectionError(ValueError):
+class SelectionError(InputError):
     pass
 
 
-# The district of an LSOA is its name without the trailing code ("St Albans 012B" is in
-# "St Albans"): police.uk carries no district column, and LSOA names are built this way.
-DISTRICT_SQL = "regexp_replace(lsoa_name, ' [^ ]+$', '')"
 # Districts holding less than this share of a force's crimes are strays over its border.
 STRAY_DISTRICT_SHARE = 0.005
 
 
-def district_condition(
-    con: duckdb.DuckDBPyConnection, forces: Sequence[str], district: str
-) -> tuple[str, list[object], str]:
-    """A ``street`` condition for crimes in ``district``, its parameters and the district's name.
+def resolve_district(store: AnalyticsStore, forces: Sequence[str], district: str) -> str:
+    """The district named ``district``, as the store names it, among ``forces``' crimes.
 
     The name is matched ignoring case and surrounding spaces, among the districts
     the ``forces`` have crimes in; an unknown one is refused with those districts,
     so a typo is not mistaken for "no crimes". Crimes without an LSOA cannot be
-    placed in a district, so the condition leaves them out.
+    placed in a district, so a scope with the district leaves them out.
     """
-    marks = ", ".join("?" * len(forces))
-    counts = dict(
-        con.execute(
-            f"SELECT {DISTRICT_SQL}, count(*) FROM street WHERE force IN ({marks}) "
-            "AND lsoa_name IS NOT NULL GROUP BY 1",
-            list(forces),
-        ).fetchall()
-    )
+    counts = store.district_counts(forces)
     by_lower = {str(k).lower(): str(k) for k in counts}
     name = by_lower.get(district.strip().lower())
     if name is None:
@@ -67,64 +56,13 @@ def district_condition(
                 else ""
             )
         )
-    return f"{DISTRICT_SQL} = ?", [name], name
+    return name
 
 
-@dataclass(frozen=True)
-class Filter:
-    forces: tuple[str, ...] = ()
-    crime_types: tuple[str, ...] = ("Drugs",)
-    months: tuple[str, ...] = ()  # empty: every month loaded
-
-    @classmethod
-    def from_options(
-        cls, forces: Sequence[str] | None, crime_types: Sequence[str] | None, months: str | None
-    ) -> Filter:
-        """A filter from what a user typed: months as ``2025-01``, ``2025-01:2025-06`` or a list."""
-        return cls(
-            forces=tuple(forces or ()),
-            crime_types=tuple(crime_types or ()),
-            months=tuple(parse_month_spec(months)) if months else (),
-        )
-
-
-@dataclass
-class Points:
-    """Street crimes chosen by a :class:`Filter`, located ones and unlocated ones."""
-
-    x: np.ndarray
-    y: np.ndarray
-    month: np.ndarray  # 'YYYY-MM' strings
-    lsoa_code: np.ndarray
-    lsoa_name: np.ndarray
-    force: np.ndarray
-    months: list[str]  # the months the filter covers that have data, sorted
-    n_without_location: int
-    filter: Filter
-    notes: list[str] = field(default_factory=list)
-
-    def __len__(self) -> int:
-        return int(self.x.shape[0])
-
-    @property
-    def forces(self) -> list[str]:
-        return (
-            sorted(set(self.filter.forces))
-            if self.filter.forces
-            else sorted(set(self.force.tolist()))
-        )
-
-
-def _in_list(column: str, values: Sequence[str]) -> tuple[str, list[str]]:
-    return f"{column} IN ({', '.join('?' * len(values))})", list(values)
-
-
-def select_points(con: duckdb.DuckDBPyConnection, flt: Filter) -> Points:
+def select_points(store: AnalyticsStore, flt: Filter) -> Points:
     """Street crimes matching ``flt``; refuses filters that match nothing loaded."""
     notes: list[str] = []
-    loaded_forces = [
-        r[0] for r in con.execute("SELECT DISTINCT force FROM street ORDER BY 1").fetchall()
-    ]
+    loaded_forces = store.street_forces()
     if not loaded_forces:
         raise SelectionError("no street crimes are loaded; run `harmwatch ingest PATH` first")
     forces = tuple(force_slug(f) for f in flt.forces)
@@ -135,40 +73,20 @@ def select_points(con: duckdb.DuckDBPyConnection, flt: Filter) -> Points:
         )
     if not forces:
         notes.append(f"forces: all loaded ({', '.join(loaded_forces)})")
-    clauses: list[str] = []
-    params: list[object] = []
-    if forces:
-        sql, p = _in_list("force", forces)
-        clauses.append(sql)
-        params += p
-    types = tuple(flt.crime_types)
-    if types:
-        scope = f"WHERE {clauses[0]}" if clauses else ""
-        known = [
-            r[0]
-            for r in con.execute(
-                f"SELECT DISTINCT crime_type FROM street {scope} ORDER BY 1", params
-            ).fetchall()
-        ]
+    types: tuple[str, ...] = ()
+    if not flt.all_crime_types:
+        known = store.street_crime_types(forces or None)
         lower = {k.lower(): k for k in known}
         resolved = []
-        for t in types:
+        for t in flt.crime_types:
             if t.lower() not in lower:
                 raise SelectionError(
                     f"crime type {t!r} is not in the data; choose from: {', '.join(known)}"
                 )
             resolved.append(lower[t.lower()])
         types = tuple(resolved)
-        sql, p = _in_list("crime_type", types)
-        clauses.append(sql)
-        params += p
-    where = " AND ".join(clauses) if clauses else "TRUE"
-    available = [
-        r[0]
-        for r in con.execute(
-            f"SELECT DISTINCT strftime(month, '%Y-%m') FROM street WHERE {where} ORDER BY 1", params
-        ).fetchall()
-    ]
+    scope = StreetScope(forces=forces or None, crime_types=None if flt.all_crime_types else types)
+    available = store.street_months(scope)
     if flt.months:
         missing = [m for m in flt.months if m not in available]
         if missing:
@@ -180,26 +98,17 @@ def select_points(con: duckdb.DuckDBPyConnection, flt: Filter) -> Points:
     else:
         months = available
         notes.append(f"months: all loaded ({runs_text(available)})")
-    sql, p = _in_list("strftime(month, '%Y-%m')", months)
-    where = f"{where} AND {sql}"
-    params += p
-    rows = con.execute(
-        f"SELECT x, y, strftime(month, '%Y-%m') AS month, coalesce(lsoa_code, '') AS lsoa_code, "
-        f"coalesce(lsoa_name, '') AS lsoa_name, force FROM street WHERE {where} AND x IS NOT NULL",
-        params,
-    ).fetchnumpy()
-    n_without = con.execute(
-        f"SELECT count(*) FROM street WHERE {where} AND x IS NULL", params
-    ).fetchall()[0][0]
+    scope = StreetScope(forces=scope.forces, crime_types=scope.crime_types, months=tuple(months))
+    rows = store.street_points(scope)
     return Points(
-        x=np.asarray(rows["x"], dtype=float),
-        y=np.asarray(rows["y"], dtype=float),
-        month=np.asarray(rows["month"], dtype=object),
-        lsoa_code=np.asarray(rows["lsoa_code"], dtype=object),
-        lsoa_name=np.asarray(rows["lsoa_name"], dtype=object),
-        force=np.asarray(rows["force"], dtype=object),
+        x=rows.x,
+        y=rows.y,
+        month=rows.month,
+        lsoa_code=rows.lsoa_code,
+        lsoa_name=rows.lsoa_name,
+        force=rows.force,
         months=months,
-        n_without_location=int(n_without),
-        filter=Filter(forces, types, tuple(months)),
+        n_without_location=store.street_count(scope, located=False),
+        filter=Filter(forces, types, tuple(months), all_crime_types=flt.all_crime_types),
         notes=notes,
     )

@@ -1,8 +1,11 @@
 """The common start of every grid analysis: crimes, study area, grid and mask.
 
-Hotspots, emerging hotspots and forecast evaluation all begin the same way;
-doing it in one place means a default is chosen, and reported, the same way
-everywhere, and an out-of-area point is counted and named the same way.
+Hotspots, emerging hotspots, forecast evaluation and patrol plans all begin the
+same way, from a :class:`~harmwatch.where.requests.GridRequest`; doing it in one
+place means a default (the study area, the cell size) is chosen, and reported,
+the same way everywhere, and an out-of-area point is counted and named the same
+way. The study area is the request's :class:`~harmwatch.query.place.Place`: a
+boundary, a box, or by default the forces' districts.
 """
 
 from __future__ import annotations
@@ -13,22 +16,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from harmwatch.errors import InputError
+from harmwatch.query.filter import Points
+from harmwatch.query.place import Place
 from harmwatch.spatial.grid import Grid, default_cell_size
 from harmwatch.spatial.study_area import StudyArea, for_forces, from_bbox, from_boundary_file
-from harmwatch.storage import analytics
-from harmwatch.where.selection import Filter, Points, select_points
-
-
-@dataclass(frozen=True)
-class AreaSpec:
-    """Where to look: a boundary file, a BNG bounding box, or (default) the forces' districts."""
-
-    boundary: str | None = None
-    bbox: tuple[float, float, float, float] | None = None
-
-    @property
-    def given(self) -> bool:
-        return bool(self.boundary or self.bbox)
+from harmwatch.storage.analytics import AnalyticsStore
+from harmwatch.where.requests import GridRequest
+from harmwatch.where.selection import select_points
 
 
 @dataclass
@@ -42,11 +37,12 @@ class Workspace:
     warnings: list[str] = field(default_factory=list)
 
 
-def resolve_study_area(spec: AreaSpec, points: Points) -> StudyArea:
-    if spec.boundary:
-        return from_boundary_file(spec.boundary)
-    if spec.bbox:
-        return from_bbox(*spec.bbox)
+def resolve_study_area(place: Place, points: Points) -> StudyArea:
+    """The study area a place gives: its boundary or box, else the selected forces' districts."""
+    if place.boundary:
+        return from_boundary_file(place.boundary, label=place.boundary_label)
+    if place.bbox is not None:
+        return from_bbox(*place.bbox)
     return for_forces(points.forces)
 
 
@@ -72,23 +68,17 @@ def outside_warning(points: Points, area: StudyArea) -> str | None:
     return text
 
 
-def prepare(
-    db_path: str | Path, flt: Filter, area: AreaSpec | None, cell: float | None
-) -> Workspace:
+def prepare(db_path: str | Path, request: GridRequest) -> Workspace:
     """Select the crimes, fix the study area and grid, and say which defaults were chosen."""
-    if cell is not None and not cell > 0:
-        raise ValueError(f"cell size must be positive, got {cell}")
-    spec = area or AreaSpec()
-    con = analytics.connect(db_path, read_only=True)
-    try:
-        points = select_points(con, flt)
-    finally:
-        con.close()
+    place = request.place
+    with AnalyticsStore.open(db_path) as store:
+        points = select_points(store, request.filter())
     defaults = list(points.notes)
     warnings: list[str] = []
-    study = resolve_study_area(spec, points)
-    if not spec.given:
+    study = resolve_study_area(place, points)
+    if place.kind == "forces":
         defaults.append(f"study area: {study.description}")
+    cell = request.cell
     if cell is None:
         cell = default_cell_size(*study.bounds)
         defaults.append(
@@ -97,7 +87,7 @@ def prepare(
     grid = Grid.covering(*study.bounds, cell)
     mask = study.mask(grid)
     if mask.sum() < 3:
-        raise ValueError(
+        raise InputError(
             f"only {int(mask.sum())} cell(s) of {cell:g} m fall inside the study area; use smaller cells"
         )
     warning = outside_warning(points, study)
