@@ -258,3 +258,67 @@ def test_sign_in_rehashes_when_the_argon2_parameters_changed(
     _sign_in(records_engine, "alice", PASSWORD)  # the new hash verifies
     with session_scope(records_engine) as db:
         assert db.scalars(select(User.password_hash)).one() == new  # no needless rehash
+
+
+def test_two_admins_demoting_each_other_at_once_leave_one(records_engine: Engine) -> None:
+    """Each counts the other as the remaining admin; the lock makes the second recount."""
+    import threading
+
+    _create(records_engine, "root", Role.ADMIN)
+    _create(records_engine, "second", Role.ADMIN)
+    first_done = threading.Event()
+    outcomes: dict[str, str] = {}
+
+    def demote(name: str, hold: bool) -> None:
+        try:
+            with session_scope(records_engine) as db:
+                if not hold:
+                    first_done.wait(5)
+                accounts.set_role(db, name, Role.ANALYST)
+                if hold:
+                    first_done.set()
+                    threading.Event().wait(0.5)  # commit late: the other is now waiting
+            outcomes[name] = "demoted"
+        except AccountError as exc:
+            outcomes[name] = str(exc)
+
+    threads = [
+        threading.Thread(target=demote, args=("root", True)),
+        threading.Thread(target=demote, args=("second", False)),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert outcomes["root"] == "demoted"
+    assert "last active admin" in outcomes["second"]
+    with session_scope(records_engine) as db:
+        assert accounts.any_active_admin(db)
+
+
+def test_locks_are_per_name_and_client(records_engine: Engine, clock: Any) -> None:
+    _create(records_engine)
+
+    def attempt(password: str, ip: str) -> Any:
+        with session_scope(records_engine) as db:
+            return accounts.authenticate(db, "alice", password, client_ip=ip)
+
+    for _ in range(4):
+        with pytest.raises(BadCredentials):
+            attempt("wrong password!", "203.0.113.9")
+    with pytest.raises(LockedOut):
+        attempt("wrong password!", "203.0.113.9")
+    with pytest.raises(LockedOut):
+        attempt(PASSWORD, "203.0.113.9")
+    assert attempt(PASSWORD, "198.51.100.7").username == "alice"
+
+
+def test_a_name_guessed_at_from_many_clients_locks_for_all(
+    records_engine: Engine, clock: Any
+) -> None:
+    _create(records_engine)
+    for i in range(accounts.MAX_NAME_FAILURES):
+        with pytest.raises(AuthError), session_scope(records_engine) as db:
+            accounts.authenticate(db, "alice", "wrong password!", client_ip=f"192.0.2.{i % 25}")
+    with pytest.raises(LockedOut), session_scope(records_engine) as db:
+        accounts.authenticate(db, "alice", PASSWORD, client_ip="198.51.100.7")

@@ -28,7 +28,7 @@ def _fill(engine: Engine, n: int = 6) -> None:
             audit.record(
                 db,
                 actor=f"user{i % 2}",
-                action="search" if i % 3 == 0 else "view",
+                action="consultation" if i % 3 == 0 else "alteration",
                 target=f"lsoa:E0100{i}",
                 details={"i": i, "filters": {"force": "hertfordshire"}},
                 justification="Op Sceptre briefing" if i % 3 == 0 else None,
@@ -63,23 +63,23 @@ def test_entry_has_every_field_and_links_to_the_previous(records_engine: Engine)
         first = audit.record(
             db,
             actor="ian",
-            action="search",
+            action="consultation",
             target="query: nominal 'J SMITH'",
             outcome="ok",
             details={"results": 3, "when": datetime(2025, 1, 1, tzinfo=UTC)},
             justification="Intelligence request 25/1234",
             client="10.1.2.3 Firefox/128",
         )
-        second = audit.record(db, actor="ian", action="view", target="record:42")
+        second = audit.record(db, actor="ian", action="alteration", target="record:42")
     after = datetime.now(UTC)
     assert (first.id, second.id) == (1, 2)
     assert first.prev_hash == GENESIS_HASH and second.prev_hash == first.entry_hash
     with session_scope(records_engine) as db:
-        (got,) = audit.query(db, action="search")
+        (got,) = audit.query(db, action="consultation")
     assert got.at.tzinfo == UTC and before <= got.at <= after
     assert (got.actor, got.action, got.target, got.outcome, got.client) == (
         "ian",
-        "search",
+        "consultation",
         "query: nominal 'J SMITH'",
         "ok",
         "10.1.2.3 Firefox/128",
@@ -102,7 +102,7 @@ def test_timestamps_keep_microseconds(
     at = datetime(2025, 10, 26, 1, 30, 0, 654321, tzinfo=UTC)
     monkeypatch.setattr(models, "utcnow", lambda: at)
     with session_scope(records_engine) as db:
-        audit.record(db, actor="a", action="view")
+        audit.record(db, actor="a", action="consultation")
     with session_scope(records_engine) as db:
         assert audit.query(db)[0].at == at
     assert _verify(records_engine).ok
@@ -111,7 +111,7 @@ def test_timestamps_keep_microseconds(
 def test_entry_needs_actor_and_action(records_engine: Engine) -> None:
     with session_scope(records_engine) as db:
         with pytest.raises(AuditError, match="actor"):
-            audit.record(db, actor=" ", action="view")
+            audit.record(db, actor=" ", action="consultation")
         with pytest.raises(AuditError, match="action"):
             audit.record(db, actor="a", action="")
 
@@ -207,7 +207,7 @@ def test_emptying_the_chain_head_is_named(records_engine: Engine) -> None:
     result = _verify(records_engine)
     assert not result.ok and "chain head row is missing" in result.reason
     with session_scope(records_engine) as db, pytest.raises(AuditError, match="chain head"):
-        audit.record(db, actor="a", action="view")
+        audit.record(db, actor="a", action="consultation")
 
 
 def test_swapping_two_rows_contents_is_named(records_engine: Engine) -> None:
@@ -273,10 +273,10 @@ def test_reordering_rows_by_swapping_ids_is_named(records_engine: Engine) -> Non
 def test_a_rolled_back_append_leaves_no_gap(records_engine: Engine) -> None:
     _fill(records_engine, 2)
     with pytest.raises(RuntimeError), session_scope(records_engine) as db:
-        audit.record(db, actor="a", action="delete", target="record:1")
+        audit.record(db, actor="a", action="erasure", target="record:1")
         raise RuntimeError("the action failed")
     with session_scope(records_engine) as db:
-        assert audit.record(db, actor="a", action="view").id == 3
+        assert audit.record(db, actor="a", action="consultation").id == 3
     assert _verify(records_engine).ok
 
 
@@ -293,7 +293,7 @@ def test_concurrent_writers_do_not_fork_the_chain(records_engine: Engine, thread
                 with session_scope(records_engine) as db:
                     # A read first, as a web request does, then the append.
                     db.execute(text("SELECT count(*) FROM users")).scalar()
-                    audit.record(db, actor=f"w{k}", action="view", target=str(i))
+                    audit.record(db, actor=f"w{k}", action="consultation", target=str(i))
         except BaseException as exc:
             errors.append(exc)
 
@@ -325,7 +325,7 @@ def test_query_filters_newest_first(
         assert [e.id for e in audit.query(db)] == [6, 5, 4, 3, 2, 1]
         assert [e.id for e in audit.query(db, limit=2)] == [6, 5]
         assert [e.id for e in audit.query(db, actor="user0")] == [6, 4, 2]
-        assert [e.id for e in audit.query(db, action="search")] == [6, 3]
+        assert [e.id for e in audit.query(db, action="consultation")] == [6, 3]
         assert [e.id for e in audit.query(db, since=start + timedelta(hours=2))] == [6, 5, 4, 3]
         assert [e.id for e in audit.query(db, until=start + timedelta(hours=2))] == [2, 1]
         naive = datetime(2025, 5, 1, 13, 0)  # naive means UTC
@@ -452,7 +452,7 @@ def test_a_missing_key_file_is_named(records_engine: Engine) -> None:
     assert "key file" in result.reason and str(key_path) in result.reason
     # Nothing is logged under a new key: it would fork the chain (fail closed).
     with session_scope(records_engine) as db, pytest.raises(AuditError, match="key file"):
-        audit.record(db, actor="a", action="view")
+        audit.record(db, actor="a", action="consultation")
     assert not key_path.exists()
 
 
@@ -464,7 +464,7 @@ def test_a_key_file_of_another_log_is_refused(records_engine: Engine) -> None:
     data["keyed_from"] = 50  # as if made for a log that already had 49 entries
     key_path.write_text(json.dumps(data))
     with session_scope(records_engine) as db, pytest.raises(AuditError, match="another"):
-        audit.record(db, actor="a", action="view")
+        audit.record(db, actor="a", action="consultation")
     for junk in ("not json", "[1, 2]", '{"format": "harmwatch-audit-key/1", "secret": "ab"}'):
         key_path.write_text(junk)
         assert "cannot be used" in _verify(records_engine).reason, junk

@@ -28,6 +28,8 @@ TABLES = {
     "login_locks",
     "audit_log",
     "audit_chain_head",
+    "operator_keys",
+    "record_shares",
     "alembic_version",
 }
 
@@ -100,7 +102,7 @@ def test_upgrade_creates_the_schema_and_is_idempotent(records_url: str) -> None:
     with session_scope(engine) as db:
         head = db.scalars(select(AuditChainHead)).all()
         assert [(h.id, h.last_id, h.last_hash) for h in head] == [(1, 0, GENESIS_HASH)]
-        assert db.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+        assert db.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
     engine.dispose()
 
 
@@ -188,3 +190,47 @@ def test_migrations_ship_inside_the_package() -> None:
     assert (folder / "env.py").is_file()
     assert (folder / "script.py.mako").is_file()
     assert list((folder / "versions").glob("0001_*.py"))
+    assert list((folder / "versions").glob("0002_*.py"))
+    assert list((folder / "versions").glob("0003_*.py"))
+
+
+def test_a_database_of_the_previous_release_upgrades_in_place(records_url: str) -> None:
+    """Revision 0001 with accounts and a keyed log → 0002: nothing lost, the chain intact."""
+    from harmwatch.security import accounts, audit, passwords
+    from harmwatch.storage.models import utcnow
+
+    engine = make_engine(records_url)
+    upgrade(engine, "0001")
+    now = utcnow()
+    with session_scope(engine) as db:
+        db.execute(
+            text(
+                "INSERT INTO users (username, role, password_hash, disabled, created_at, updated_at) "
+                "VALUES ('olivia', 'analyst', :hash, :off, :now, :now)"
+            ),
+            {
+                "hash": passwords.hash_password("a long enough password"),
+                "off": False,
+                "now": now.replace(tzinfo=None) if engine.dialect.name == "sqlite" else now,
+            },
+        )
+        for word in ("create", "view", "export"):  # the words the previous release logged
+            audit.append_entry(
+                db,
+                actor="cli:root",
+                action=word,
+                target="user:olivia",
+                outcome="ok",
+                details={},
+                justification=None,
+                client="cli",
+            )
+    upgrade(engine)
+    with session_scope(engine) as db:
+        assert db.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
+        user = accounts.authenticate(db, "olivia", "a long enough password")
+        assert (user.force, accounts.user_units(user)) == ("", frozenset())
+        accounts.set_units(db, "olivia", "hertfordshire", ["dacorum-cid"])
+        assert audit.verify(db).ok
+        assert [e.action for e in audit.iter_entries(db)] == ["create", "view", "export"]
+    engine.dispose()

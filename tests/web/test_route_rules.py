@@ -13,7 +13,8 @@ from fastapi.testclient import TestClient
 from starlette.routing import Mount, Route
 from webhelpers import SignedIn, WebEnv, sign_in
 
-from harmwatch.security.roles import Capability, Role, allowed
+from harmwatch.kernel.capabilities import Capability
+from harmwatch.security.roles import Role
 from harmwatch.web import create_app
 from harmwatch.web.rules import ROUTE_RULES, SIGNED_IN, UNSAFE_METHODS, Rule
 
@@ -72,7 +73,7 @@ def test_rule_is_enforced(
     refused = [
         role
         for role in Role
-        if rule.access != SIGNED_IN and not allowed(role, Capability(rule.access))
+        if isinstance(rule.access, Capability) and not rule.access.granted(role)
     ]
     for role in refused:
         signed = clients[role.value]
@@ -130,12 +131,13 @@ def test_capabilities_match_the_contract() -> None:
         return {
             f"{m} {p}"
             for (m, p), r in ROUTE_RULES.items()
-            if not r.public and (r.access == SIGNED_IN or allowed(role, Capability(r.access)))
+            if not r.public and (r.access == SIGNED_IN or r.access.granted(role))  # type: ignore[union-attr]
         }
 
     pcc = reachable(Role.PCC_VIEWER)
     assert pcc == {
         "POST /logout",
+        "POST /purpose",
         "GET /",
         "GET /forecast",
         "GET /api/meta",
@@ -147,5 +149,8 @@ def test_capabilities_match_the_contract() -> None:
     }
     assert "GET /api/hotspots" in reachable(Role.NEIGHBOURHOOD_OFFICER)
     assert "POST /api/uploads" not in reachable(Role.NEIGHBOURHOOD_OFFICER)
-    assert "GET /api/audit" in reachable(Role.ADMIN)
-    assert "GET /api/audit" not in reachable(Role.ANALYST)
+    assert "POST /api/audit" in reachable(Role.ADMIN)
+    assert "POST /api/audit" not in reachable(Role.ANALYST)
+    assert "POST /api/audit" in reachable(Role.DATA_PROTECTION_OFFICER)
+    assert "POST /records/subject-access" in reachable(Role.DATA_PROTECTION_OFFICER)
+    assert "POST /records/subject-access" not in reachable(Role.ADMIN)

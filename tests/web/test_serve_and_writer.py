@@ -26,7 +26,9 @@ def test_writer_isolates_a_failing_job(tmp_path: Path) -> None:
     writer = GroupCommitWriter(engine)
 
     def append(i: int) -> Any:
-        return lambda db: audit.record(db, actor="t", action="view", target=f"/{i}").id
+        return lambda db: (
+            audit.record(db, actor="t", action="consultation", target=f"route:/{i}").id
+        )
 
     def fail(_: Any) -> None:
         raise RuntimeError("bad job")

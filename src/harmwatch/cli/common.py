@@ -1,19 +1,27 @@
-"""Shared pieces of the command line: the console, the --db option and clean errors."""
+"""Shared pieces of the command line: the console, the --db option and clean errors.
+
+An expected failure (:class:`~harmwatch.errors.UserError`) prints ``error: …`` and
+exits 2; anything else is a defect: its traceback goes to the log file in the data
+directory under a reference, and the user sees only "internal error, reference …"
+with exit status 1, so a bug is reported as a bug, not as bad input.
+"""
 
 from __future__ import annotations
 
 import functools
 import json
+import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+import click
 import typer
 from rich.console import Console
 
-from harmwatch.errors import USER_ERRORS
-from harmwatch.storage.paths import analytics_db_path
+from harmwatch.errors import INTERNAL_LOG, InternalError, UserError, internal_error_reference
+from harmwatch.storage.paths import analytics_db_path, data_home
 
 # soft_wrap: file paths and file:line messages must print whole, never folded or
 # cut with an ellipsis, so that a user can copy them.
@@ -34,16 +42,43 @@ def resolve_db(db: Path | None, *, quiet: bool = False) -> Path:
     return path
 
 
+def internal_log_file() -> Path:
+    """Where the command line writes the tracebacks of internal errors."""
+    return data_home() / "logs" / "harmwatch-cli.log"
+
+
+def _log_to_file() -> Path:
+    path = internal_log_file()
+    if not any(getattr(h, "baseFilename", None) == str(path) for h in INTERNAL_LOG.handlers):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(path, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        INTERNAL_LOG.addHandler(handler)
+        INTERNAL_LOG.propagate = False  # the traceback goes to the file, not the terminal
+    return path
+
+
 def user_errors(func: F) -> F:
-    """Turn expected failures into one clear message and exit status 2, not a traceback."""
+    """Expected failures: one clear message, exit 2. Defects: a reference, exit 1."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except USER_ERRORS as exc:
+        except UserError as exc:
             sys.stderr.write(f"error: {exc}\n")
-            raise typer.Exit(2) from None
+            raise typer.Exit(exc.exit_code) from None
+        except (typer.Exit, click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except Exception as exc:
+            try:
+                where = _log_to_file()
+            except OSError:
+                where = None  # no writable data directory: the log goes to stderr
+            reference = internal_error_reference(exc, f"harmwatch {func.__name__}")
+            shown = f" (details in {where})" if where else ""
+            sys.stderr.write(f"error: {InternalError(reference)}{shown}\n")
+            raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
 

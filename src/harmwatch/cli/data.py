@@ -177,3 +177,9 @@ def status_command(
             markup=False,
             highlight=False,
         )
+
+
+def register(app: typer.Typer) -> None:
+    """The data room's commands."""
+    app.command("ingest")(ingest_command)
+    app.command("status")(status_command)

@@ -1,10 +1,16 @@
-"""The `harmwatch` command. Thin: every verb calls a library function and prints its result."""
+"""The `harmwatch` command. Thin: every verb calls a library function and prints its result.
+
+Each room registers its own commands (its ``room.py`` names the module); the demo and
+the web server are the command line's own.
+"""
 
 from __future__ import annotations
 
 import typer
 
-from . import admin, data, demo, evaluation, serve, where, where_plans
+from harmwatch.kernel.rooms import adapters, import_adapter
+
+from . import demo, serve
 
 app = typer.Typer(
     name="harmwatch",
@@ -13,20 +19,10 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-app.command("ingest")(data.ingest_command)
-app.command("status")(data.status_command)
-app.command("hotspots")(where.hotspots_command)
-app.command("emerging-hotspots")(where.emerging_command)
-app.command("forecast-eval")(where.forecast_eval_command)
-app.command("areas")(where_plans.areas_command)
-app.command("patrol-plan")(where_plans.patrol_plan_command)
-app.command("evaluate")(evaluation.evaluate_command)
-app.command("change")(evaluation.change_command)
+for _module in adapters("cli"):
+    import_adapter(_module).register(app)
 app.command("demo")(demo.demo_command)
 app.command("serve")(serve.serve_command)
-
-app.add_typer(admin.users_app, name="users")
-app.add_typer(admin.audit_app, name="audit")
 
 
 if __name__ == "__main__":

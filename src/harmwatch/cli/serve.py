@@ -12,7 +12,11 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from harmwatch.security.accounts import AccountError, create_user
+from harmwatch.kernel.actions import AuditAction
+from harmwatch.kernel.principal import Principal
+from harmwatch.kernel.refs import RecordRef
+from harmwatch.kernel.work import unit_of_work
+from harmwatch.security.accounts import AccountError, any_active_admin, create_user
 from harmwatch.security.roles import Role
 from harmwatch.sources.policeuk.ingest import ingest
 from harmwatch.storage.paths import data_home
@@ -28,6 +32,9 @@ from .common import DbOption, console, err_console, resolve_db, user_errors
 from .demo import sample_dir
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+# The demo's accounts work in one force and unit, so the record policy has something to check.
+DEMO_FORCE = "hertfordshire"
+DEMO_UNITS = ("demo-unit",)
 
 
 def _demo_setup(db: Path | None, url: str | None) -> tuple[Path, str]:
@@ -52,19 +59,45 @@ def _demo_setup(db: Path | None, url: str | None) -> tuple[Path, str]:
     )
     engine = make_engine(url)
     upgrade(engine)
+    with session_scope(engine) as records_db:
+        has_admin = any_active_admin(records_db)
+    if has_admin:
+        # Accounts are created without a sign-in only in a records database that has no
+        # admin yet; an existing one keeps its accounts, and its users sign in with them.
+        engine.dispose()
+        console.print(
+            f"The records database {describe_url(url)} already has an admin: no demo accounts "
+            "were created; sign in with an existing account.",
+            highlight=False,
+        )
+        return db_path, url
     table = Table(title="Demo accounts (one per role; passwords are new each run)")
     table.add_column("username")
     table.add_column("role")
     table.add_column("password")
-    with session_scope(engine) as session:
-        for role in Role:
-            password = secrets.token_urlsafe(12)
-            try:
-                create_user(session, role.value, role, password)
-            except AccountError as exc:
-                table.add_row(role.value, role.value, f"(kept: {exc})")
-                continue
-            table.add_row(role.value, role.value, password)
+    # A new records database of its own: setting it up is the bootstrap act (no sign-in
+    # exists yet), logged as the operating-system user who ran the demo.
+    acting = Principal.bootstrap()
+    for role in Role:
+        password = secrets.token_urlsafe(12)
+        try:
+            with unit_of_work(
+                engine,
+                acting,
+                AuditAction.COLLECTION,
+                RecordRef("user", role.value),
+                client="cli",
+                details={
+                    "role": role.value,
+                    "force": DEMO_FORCE,
+                    "bootstrap": "demo set-up of a new records database",
+                },
+            ) as work:
+                create_user(work.db, role.value, role, password, force=DEMO_FORCE, units=DEMO_UNITS)
+        except AccountError as exc:
+            table.add_row(role.value, role.value, f"(kept: {exc})")
+            continue
+        table.add_row(role.value, role.value, password)
     engine.dispose()
     console.print(table)
     return db_path, url
@@ -85,6 +118,11 @@ def serve_command(
         False,
         "--secure-cookies",
         help="Mark cookies Secure and send HSTS: use whenever users reach the app over HTTPS.",
+    ),
+    trusted_proxy: list[str] | None = typer.Option(
+        None,
+        "--trusted-proxy",
+        help="Address of a reverse proxy whose X-Forwarded-For names the client (repeatable).",
     ),
     demo: bool = typer.Option(
         False,
@@ -110,7 +148,11 @@ def serve_command(
         )
     app = create_app(
         WebSettings(
-            analytics_db=db_path, database_url=url, secure_cookies=secure_cookies, demo=demo
+            analytics_db=db_path,
+            database_url=url,
+            secure_cookies=secure_cookies,
+            demo=demo,
+            trusted_proxies=frozenset(trusted_proxy or ()),
         )
     )
     shown = f"[{host}]" if ":" in host else host

@@ -1,4 +1,10 @@
-"""`harmwatch hotspots` (and the other 'where' commands)."""
+"""`harmwatch hotspots` (and the other 'where' commands).
+
+Each command's analysis options come from its request
+(:mod:`harmwatch.where.requests`) through :func:`.params.request_command`; the
+options declared here say only what to do with the result (write it, draw it,
+print JSON).
+"""
 
 from __future__ import annotations
 
@@ -10,46 +16,18 @@ from rich.table import Table
 
 from harmwatch.maps.charts import draw_forecast_chart
 from harmwatch.maps.results import draw_emerging_map, draw_hotspot_map
-from harmwatch.outputs.tables import write_table
-from harmwatch.where.hotspots import AreaSpec, HotspotResult, hotspots
-from harmwatch.where.selection import Filter
+from harmwatch.outputs.tables import format_from_path, write_table
+from harmwatch.where.hotspots import HotspotResult, hotspots
+from harmwatch.where.requests import EmergingHotspotsRequest, ForecastEvalRequest, HotspotsRequest
 
 from .common import DbOption, console, print_json, print_notes, resolve_db, user_errors
+from .params import request_command
 
-ForceOption = typer.Option(
-    None, "--force", help="Force slug or name (repeatable); default: all loaded."
-)
-CrimeTypeOption = typer.Option(["Drugs"], "--crime-type", help="Crime type (repeatable).")
-MonthsOption = typer.Option(
-    None, "--months", help="Months: 2021-01, 2021-01:2021-06 or a comma list."
-)
-BoundaryOption = typer.Option(
-    None, "--boundary", help="Study area from a GeoJSON/GeoPackage/shapefile."
-)
-BboxOption = typer.Option(
-    None, "--bbox", help="Study area box 'xmin,ymin,xmax,ymax' in BNG metres."
-)
-CellOption = typer.Option(None, "--cell", help="Cell size in metres (default: ~50 cells across).")
 CellTableOutOption = typer.Option(
     None, "--out", help="Write the cell table (.csv, .geojson, .gpkg)."
 )
 FormatOption = typer.Option(None, "--format", help="csv, geojson or gpkg (default: from --out).")
 JsonOption = typer.Option(False, "--json", help="Print a JSON summary for scripts.")
-
-
-def make_area(boundary: Path | None, bbox: str | None) -> AreaSpec:
-    box = None
-    if bbox:
-        try:
-            parts = tuple(float(v) for v in bbox.split(","))
-        except ValueError:
-            raise ValueError(
-                f"--bbox must be four numbers 'xmin,ymin,xmax,ymax', got {bbox!r}"
-            ) from None
-        if len(parts) != 4:
-            raise ValueError(f"--bbox must be four numbers 'xmin,ymin,xmax,ymax', got {bbox!r}")
-        box = (parts[0], parts[1], parts[2], parts[3])
-    return AreaSpec(boundary=str(boundary) if boundary else None, bbox=box)
 
 
 def print_hotspot_summary(result: HotspotResult) -> None:
@@ -87,44 +65,19 @@ def _fmt(value: object) -> str:
 
 
 @user_errors
+@request_command(HotspotsRequest)
 def hotspots_command(
+    request: HotspotsRequest,
     db: Path | None = DbOption,
-    force: list[str] | None = ForceOption,
-    crime_type: list[str] | None = CrimeTypeOption,
-    months: str | None = MonthsOption,
-    boundary: Path | None = BoundaryOption,
-    bbox: str | None = BboxOption,
-    cell: float | None = CellOption,
-    method: str = typer.Option("gistar", "--method", help="count, kde or gistar."),
-    bandwidth: float | None = typer.Option(None, "--bandwidth", help="KDE bandwidth in metres."),
-    bandwidth_adjust: float = typer.Option(
-        1.0, "--bandwidth-adjust", help="Multiply the chosen bandwidth."
-    ),
-    distance_band: float | None = typer.Option(
-        None,
-        "--distance-band",
-        help="Gi* neighbour distance in metres (default: the 8 adjacent cells).",
-    ),
-    p_adjust: str = typer.Option("fdr", "--p-adjust", help="fdr, holm or none."),
-    alpha: float = typer.Option(0.05, "--alpha", help="Significance level for hot/cold classes."),
     out: Path | None = CellTableOutOption,
     fmt: str | None = FormatOption,
     map_png: Path | None = typer.Option(None, "--map", help="Draw the map to this PNG."),
     json_out: bool = JsonOption,
 ) -> None:
     """Hotspots on a square grid: counts, quartic KDE and Getis-Ord Gi* with FDR/Holm correction."""
-    result = hotspots(
-        resolve_db(db, quiet=json_out),
-        Filter.from_options(force, crime_type, months),
-        method=method,
-        area=make_area(boundary, bbox),
-        cell=cell,
-        bandwidth=bandwidth,
-        bandwidth_adjust=bandwidth_adjust,
-        distance_band=distance_band,
-        p_adjust=p_adjust,
-        alpha=alpha,
-    )
+    if out:
+        format_from_path(out, fmt)  # refuse a bad name before the run, not after
+    result = hotspots(resolve_db(db, quiet=json_out), request)
     written = []
     if out:
         written.append(write_table(result.cells, out, fmt, cell=result.grid.cell))
@@ -141,36 +94,18 @@ def hotspots_command(
 
 
 @user_errors
+@request_command(ForecastEvalRequest)
 def forecast_eval_command(
+    request: ForecastEvalRequest,
     db: Path | None = DbOption,
-    force: list[str] | None = ForceOption,
-    crime_type: list[str] | None = CrimeTypeOption,
-    months: str | None = MonthsOption,
-    boundary: Path | None = BoundaryOption,
-    bbox: str | None = BboxOption,
-    cell: float | None = CellOption,
-    method: list[str] | None = typer.Option(
-        None, "--method", help="last-k, kde, kde-k, prospective, prospective-k (repeatable)."
-    ),
-    min_history: int = typer.Option(
-        3, "--min-history", help="Months of history before the first forecast."
-    ),
     out: Path | None = typer.Option(None, "--out", help="Write the month-by-month scores as CSV."),
     chart: Path | None = typer.Option(None, "--chart", help="Draw hit rate by month to this PNG."),
     json_out: bool = JsonOption,
 ) -> None:
     """Rolling next-month forecast evaluation: hit rate, PAI and PEI at 1 %, 5 % and 10 % of the area."""
-    from harmwatch.where.forecast import DEFAULT_METHODS
     from harmwatch.where.forecast_eval import forecast_eval
 
-    result = forecast_eval(
-        resolve_db(db, quiet=json_out),
-        Filter.from_options(force, crime_type, months),
-        area=make_area(boundary, bbox),
-        cell=cell,
-        methods=tuple(method) if method else DEFAULT_METHODS,
-        min_history=min_history,
-    )
+    result = forecast_eval(resolve_db(db, quiet=json_out), request)
     if out:
         write_table(result.monthly, out, "csv")
     if chart:
@@ -227,21 +162,10 @@ def forecast_eval_command(
 
 
 @user_errors
+@request_command(EmergingHotspotsRequest)
 def emerging_command(
+    request: EmergingHotspotsRequest,
     db: Path | None = DbOption,
-    force: list[str] | None = ForceOption,
-    crime_type: list[str] | None = CrimeTypeOption,
-    months: str | None = MonthsOption,
-    boundary: Path | None = BoundaryOption,
-    bbox: str | None = BboxOption,
-    cell: float | None = CellOption,
-    distance_band: float | None = typer.Option(
-        None, "--distance-band", help="Gi* neighbour distance (m)."
-    ),
-    p_adjust: str = typer.Option(
-        "fdr", "--p-adjust", help="fdr, holm or none (within each month)."
-    ),
-    alpha: float = typer.Option(0.05, "--alpha", help="Significance level."),
     out: Path | None = CellTableOutOption,
     fmt: str | None = FormatOption,
     map_png: Path | None = typer.Option(None, "--map", help="Draw the categories to this PNG."),
@@ -250,15 +174,9 @@ def emerging_command(
     """Emerging hot spots (ArcGIS Pro categories, Mann–Kendall trend) over monthly Gi*."""
     from harmwatch.where.emerging_hotspots import emerging_hotspots
 
-    result = emerging_hotspots(
-        resolve_db(db, quiet=json_out),
-        Filter.from_options(force, crime_type, months),
-        area=make_area(boundary, bbox),
-        cell=cell,
-        distance_band=distance_band,
-        p_adjust=p_adjust,
-        alpha=alpha,
-    )
+    if out:
+        format_from_path(out, fmt)
+    result = emerging_hotspots(resolve_db(db, quiet=json_out), request)
     if out:
         write_table(result.cells, out, fmt, cell=result.grid.cell)
     if map_png:
@@ -275,3 +193,14 @@ def emerging_command(
     console.print(table)
     if out:
         console.print(f"wrote {out}")
+
+
+def register(app: typer.Typer) -> None:
+    """The "where" room's commands."""
+    from . import where_plans
+
+    app.command("hotspots")(hotspots_command)
+    app.command("emerging-hotspots")(emerging_command)
+    app.command("forecast-eval")(forecast_eval_command)
+    app.command("areas")(where_plans.areas_command)
+    app.command("patrol-plan")(where_plans.patrol_plan_command)

@@ -10,6 +10,7 @@ Callers write the access log themselves (``sign-in``, ``create``, ``change`` …
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import NoReturn
 
@@ -17,23 +18,28 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from harmwatch.errors import InputError
+from harmwatch.kernel.principal import parse_units, units_json
 from harmwatch.storage import models
-from harmwatch.storage.models import LoginFailure, LoginLock, LoginSession, User
+from harmwatch.storage.models import ANY, LoginFailure, LoginLock, LoginSession, User
 
 from . import passwords
 from .roles import Role, parse_role
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
-MAX_FAILURES = 5
+MAX_FAILURES = 5  # for one name from one client
+MAX_CLIENT_FAILURES = 20  # from one client, whatever the names
+MAX_NAME_FAILURES = 100  # for one name, from every client together
 FAILURE_WINDOW = timedelta(minutes=15)
 LOCKOUT = timedelta(minutes=15)
 
 _USERNAME = re.compile(r"[a-z0-9][a-z0-9._@-]{0,63}")
+_FORCE = re.compile(r"[a-z][a-z0-9-]{1,63}")
 _BAD_CREDENTIALS = "unknown username or wrong password"
 
 
-class AccountError(ValueError):
+class AccountError(InputError):
     """An account cannot be created or changed as asked; the message says why."""
 
 
@@ -54,7 +60,7 @@ class LockedOut(AuthError):
     def __init__(self, until: datetime) -> None:
         self.until = until
         super().__init__(
-            f"too many failed sign-ins for this username: try again after "
+            f"too many failed sign-ins for this username from here: try again after "
             f"{until:%H:%M} UTC ({until:%Y-%m-%d})"
         )
 
@@ -109,11 +115,41 @@ def _require_user(db: Session, username: str) -> User:
     return user
 
 
-def create_user(db: Session, username: str, role: Role | str, password: str) -> User:
-    """Create an enabled account with an Argon2id password hash."""
+def check_force(force: str) -> str:
+    """A force as police.uk names it in file names (``hertfordshire``), or "" for none."""
+    slug = force.strip().lower()
+    if slug and not _FORCE.fullmatch(slug):
+        raise AccountError(
+            f"force {force!r}: the police.uk slug, lower-case letters, digits and -, "
+            "e.g. hertfordshire or metropolitan"
+        )
+    return slug
+
+
+def _units(units: Iterable[str]) -> str:
+    try:
+        return units_json(list(units))
+    except InputError as exc:
+        raise AccountError(str(exc)) from None
+
+
+def create_user(
+    db: Session,
+    username: str,
+    role: Role | str,
+    password: str,
+    *,
+    force: str = "",
+    units: Iterable[str] = (),
+) -> User:
+    """Create an enabled account with an Argon2id password hash, in a force and its units."""
     name = check_username(username)
     parsed_role = _role(role)
     check_password(password, username=name)
+    force_slug = check_force(force)
+    unit_list = _units(units)
+    if unit_list != "[]" and not force_slug:
+        raise AccountError("units belong to a force: give the user's force too")
     if get_user(db, name) is not None:
         raise AccountError(f"a user named {name!r} already exists")
     now = models.utcnow()
@@ -124,6 +160,8 @@ def create_user(db: Session, username: str, role: Role | str, password: str) -> 
         disabled=False,
         created_at=now,
         updated_at=now,
+        force=force_slug,
+        units_json=unit_list,
     )
     db.add(user)
     try:
@@ -133,29 +171,40 @@ def create_user(db: Session, username: str, role: Role | str, password: str) -> 
     return user
 
 
-def authenticate(db: Session, username: str, password: str, *, client: str = "") -> User:
+def authenticate(
+    db: Session, username: str, password: str, *, client: str = "", client_ip: str = ""
+) -> User:
     """The user, if ``password`` is right and the account may sign in; else :class:`AuthError`.
 
-    Five failures for one name within 15 minutes lock that name for 15 minutes, whether
-    or not the account exists, so lockouts do not reveal which names are real. A
-    correct password re-hashes with the current Argon2 parameters when they changed.
+    Failures are counted per name *and* client (``client_ip``, "" when unknown): five
+    for one name from one client within 15 minutes lock that name for that client for
+    15 minutes, whether or not the account exists, so lockouts do not reveal which names
+    are real. One client trying many names is locked for every name after
+    :data:`MAX_CLIENT_FAILURES`; a name guessed at from many clients is locked for every
+    client only after :data:`MAX_NAME_FAILURES`, so no single client can lock someone
+    else out. A correct password re-hashes with the current Argon2 parameters when they
+    changed.
     """
     name = normalise_username(username)[:255]
+    ip = client_ip.strip()[:64]
     now = models.utcnow()
-    lock = db.get(LoginLock, name)
-    if lock is not None:
-        if lock.locked_until > now:
-            raise LockedOut(lock.locked_until)
-        db.delete(lock)
+    for key in ((name, ip), (ANY, ip), (name, ANY)):
+        lock = db.get(LoginLock, key)
+        if lock is not None:
+            if lock.locked_until > now:
+                raise LockedOut(lock.locked_until)
+            db.delete(lock)
     user = get_user(db, name) if _USERNAME.fullmatch(name) else None
     if user is None:
         passwords.burn_verification(password)
-        _fail(db, name, now, client)
+        _fail(db, name, ip, now, client)
     elif not passwords.verify_password(user.password_hash, password):
-        _fail(db, name, now, client)
+        _fail(db, name, ip, now, client)
     if user.disabled:
         raise AccountDisabled()
-    db.execute(delete(LoginFailure).where(LoginFailure.username == name))
+    db.execute(
+        delete(LoginFailure).where(LoginFailure.username == name, LoginFailure.client_ip == ip)
+    )
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
     user.last_login_at = now
@@ -163,30 +212,48 @@ def authenticate(db: Session, username: str, password: str, *, client: str = "")
     return user
 
 
-def _fail(db: Session, name: str, now: datetime, client: str) -> NoReturn:
-    """Count a failure, lock the name at the fifth in the window, commit, and raise."""
+def _recent(db: Session, now: datetime, *conditions: object) -> int:
+    return int(
+        db.scalar(
+            select(func.count())
+            .select_from(LoginFailure)
+            .where(LoginFailure.at > now - FAILURE_WINDOW, *conditions)  # type: ignore[arg-type]
+        )
+        or 0
+    )
+
+
+def _lock(db: Session, key: tuple[str, str], until: datetime) -> None:
+    lock = db.get(LoginLock, key)
+    if lock is None:
+        db.add(LoginLock(username=key[0], client_ip=key[1], locked_until=until))
+    else:
+        lock.locked_until = until
+
+
+def _fail(db: Session, name: str, ip: str, now: datetime, client: str) -> NoReturn:
+    """Count a failure, lock what reached its limit in the window, commit, and raise."""
     db.execute(delete(LoginFailure).where(LoginFailure.at <= now - FAILURE_WINDOW))
     db.execute(delete(LoginLock).where(LoginLock.locked_until <= now))
-    db.add(LoginFailure(username=name, at=now, client=client[:1000]))
+    db.add(LoginFailure(username=name, at=now, client=client[:1000], client_ip=ip))
     db.flush()
-    recent = db.scalar(
-        select(func.count())
-        .select_from(LoginFailure)
-        .where(LoginFailure.username == name, LoginFailure.at > now - FAILURE_WINDOW)
-    )
-    locked_until: datetime | None = None
-    if (recent or 0) >= MAX_FAILURES:
-        locked_until = now + LOCKOUT
+    until = now + LOCKOUT
+    locked = False
+    by_pair = (LoginFailure.username == name, LoginFailure.client_ip == ip)
+    if _recent(db, now, *by_pair) >= MAX_FAILURES:
+        _lock(db, (name, ip), until)
         # Start counting afresh once the lock ends.
-        db.execute(delete(LoginFailure).where(LoginFailure.username == name))
-        lock = db.get(LoginLock, name)
-        if lock is None:
-            db.add(LoginLock(username=name, locked_until=locked_until))
-        else:
-            lock.locked_until = locked_until
+        db.execute(delete(LoginFailure).where(*by_pair))
+        locked = True
+    if ip and _recent(db, now, LoginFailure.client_ip == ip) >= MAX_CLIENT_FAILURES:
+        _lock(db, (ANY, ip), until)
+        locked = True
+    if _recent(db, now, LoginFailure.username == name) >= MAX_NAME_FAILURES:
+        _lock(db, (name, ANY), until)
+        locked = True
     db.commit()
-    if locked_until is not None:
-        raise LockedOut(locked_until)
+    if locked:
+        raise LockedOut(until)
     raise BadCredentials()
 
 
@@ -221,17 +288,49 @@ def set_role(db: Session, username: str, role: Role | str) -> User:
     return user
 
 
+def set_units(db: Session, username: str, force: str, units: Iterable[str]) -> User:
+    """Put a user in a force and its units (what the record policy checks records against)."""
+    user = _require_user(db, username)
+    force_slug = check_force(force)
+    unit_list = _units(units)
+    if unit_list != "[]" and not force_slug:
+        raise AccountError("units belong to a force: give the user's force too")
+    user.force = force_slug
+    user.units_json = unit_list
+    user.updated_at = models.utcnow()
+    db.flush()
+    return user
+
+
+def user_units(user: User) -> frozenset[str]:
+    return parse_units(user.units_json)
+
+
+def any_active_admin(db: Session) -> bool:
+    """Whether an enabled admin exists (until one does, creating one needs no sign-in)."""
+    return bool(
+        db.scalar(
+            select(func.count())
+            .select_from(User)
+            .where(User.role == Role.ADMIN.value, User.disabled.is_(False))
+        )
+    )
+
+
 def list_users(db: Session) -> list[User]:
     """Every account, disabled ones included, by username."""
     return list(db.scalars(select(User).order_by(User.username)))
 
 
 def _keep_an_admin(db: Session, user: User, verb: str) -> None:
-    others = db.scalar(
-        select(func.count())
-        .select_from(User)
+    # Lock every active admin's row (PostgreSQL; SQLite's BEGIN IMMEDIATE already
+    # serialises writers): two admins demoting each other at once would otherwise each
+    # count the other and both succeed, leaving none. The second waits and recounts.
+    others = db.scalars(
+        select(User.id)
         .where(User.role == Role.ADMIN.value, User.disabled.is_(False), User.id != user.id)
-    )
+        .with_for_update()
+    ).all()
     if not others:
         raise AccountError(
             f"cannot {verb} {user.username!r}: it is the last active admin "

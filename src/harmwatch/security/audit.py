@@ -35,9 +35,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import IO, Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Engine, Select, func, or_, select
 from sqlalchemy.orm import Session
 
+from harmwatch.errors import UserError
+from harmwatch.kernel.actions import AuditAction, Outcome, stored_actions
+from harmwatch.kernel.refs import RecordRef
 from harmwatch.security.audit_key import (
     KEY_FILE_ENV,
     AuditKeyError,
@@ -45,22 +48,29 @@ from harmwatch.security.audit_key import (
     key_for_append,
 )
 from harmwatch.storage import models
-from harmwatch.storage.models import GENESIS_HASH, AuditChainHead, AuditEntry
+from harmwatch.storage.models import GENESIS_HASH, AuditChainHead, AuditCheckpoint, AuditEntry
 
 __all__ = [
     "EXPORT_FIELDS",
     "GENESIS_HASH",
     "AuditEntry",
     "AuditError",
+    "Checkpoint",
     "VerifyResult",
     "compute_entry_hash",
+    "count",
+    "csv_row",
     "entry_dict",
     "export_csv",
     "export_jsonl",
+    "head_id",
     "iter_entries",
     "query",
+    "read_checkpoint",
     "record",
+    "stream_entries",
     "verify",
+    "verify_and_checkpoint",
 ]
 
 EXPORT_FIELDS = (
@@ -83,8 +93,14 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _VERIFY_BATCH = 1000
 
 
-class AuditError(ValueError):
-    """An entry cannot be recorded as given (missing actor or action)."""
+class AuditError(UserError, ValueError):
+    """The access log cannot be written (its key file is missing, an entry is malformed).
+
+    Nothing may happen unlogged, so whatever asked for the entry is refused: the web
+    answers 503 (the service cannot log, so it cannot serve) with the reason.
+    """
+
+    http_status = 503
 
 
 @dataclass(frozen=True)
@@ -140,29 +156,73 @@ def record(
     db: Session,
     *,
     actor: str,
-    action: str,
-    target: str = "",
-    outcome: str = "ok",
+    action: AuditAction | str,
+    target: RecordRef | str = "",
+    outcome: Outcome | str = Outcome.OK,
     details: dict[str, Any] | None = None,
     justification: str | None = None,
     client: str = "",
+    recipient: str | None = None,
 ) -> AuditEntry:
     """Append one entry to the access log in the caller's transaction and return it.
 
-    ``actor`` is a username or ``cli:<os user>``; ``target`` the record or query acted on;
-    ``justification`` the reason the user gave (required by the caller for searches of
-    sensitive data); ``client`` the IP address and user agent, or ``cli``. The chain head
-    stays locked until the caller commits, so keep the transaction short after this.
+    ``actor`` is a username or ``cli:<os user>``; ``action`` one of :class:`AuditAction`
+    (the s.62 categories and the sign-in events; the words used before it are refused
+    for new entries, so the vocabulary cannot drift again); ``target`` the record or
+    route acted on, as a :class:`RecordRef`; ``justification`` the reason given for a
+    consultation or disclosure; ``client`` the IP address and user agent, or ``cli``;
+    ``recipient`` who received a disclosure (s.62(2)(c); for a download, the person
+    who downloaded it, which is the default). Prefer the unit of work
+    (:mod:`harmwatch.kernel.work`), which calls this in the transaction of the change.
+    The chain head stays locked until the caller commits, so keep the transaction short.
     """
     actor = _clean(actor.strip())
-    action = _clean(action.strip())
-    outcome = _clean(outcome.strip())
     if not actor:
         raise AuditError("an access-log entry needs an actor (who did it)")
-    if not action or len(action) > 64:
-        raise AuditError(f"an access-log entry needs an action of 1-64 characters, not {action!r}")
-    if not outcome or len(outcome) > 32:
-        raise AuditError(f"an access-log outcome must be 1-32 characters, not {outcome!r}")
+    try:
+        action = AuditAction(str(action).strip())
+    except ValueError:
+        raise AuditError(
+            f"unknown access-log action {action!r}; actions are: "
+            f"{', '.join(a.value for a in AuditAction)}"
+        ) from None
+    try:
+        outcome = Outcome(str(outcome).strip())
+    except ValueError:
+        raise AuditError(
+            f"unknown access-log outcome {outcome!r}; outcomes are: "
+            f"{', '.join(o.value for o in Outcome)}"
+        ) from None
+    details = dict(details or {})
+    if action is AuditAction.DISCLOSURE:
+        details["recipient"] = recipient or actor
+    elif recipient:
+        details["recipient"] = recipient
+    return append_entry(
+        db,
+        actor=actor,
+        action=action.value,
+        target=str(target),
+        outcome=outcome.value,
+        details=details,
+        justification=justification,
+        client=client,
+    )
+
+
+def append_entry(
+    db: Session,
+    *,
+    actor: str,
+    action: str,
+    target: str,
+    outcome: str,
+    details: dict[str, Any],
+    justification: str | None,
+    client: str,
+) -> AuditEntry:
+    """Chain one entry onto the log as given, unchecked. Use :func:`record`; this is the
+    mechanism under it (and how tests write entries as an earlier release did)."""
     head = db.execute(
         select(AuditChainHead)
         .where(AuditChainHead.id == 1)
@@ -209,13 +269,15 @@ def record(
     return entry
 
 
-def verify(db: Session) -> VerifyResult:
-    """Check the whole chain from the first entry: ids, links and content hashes.
+def verify(db: Session, *, start: Checkpoint | None = None) -> VerifyResult:
+    """Check the chain: ids, links and content hashes, from the first entry or ``start``.
 
     Stops at the first problem and names it: a gap in ids (a deleted row; the missing
     id is reported), a ``prev_hash`` that is not the previous entry's hash (rows
     reordered or replaced), a content hash mismatch (a row edited), or entries cut off
-    the end (the chain head records more than the table holds).
+    the end (the chain head records more than the table holds). Given a checkpoint
+    (:func:`read_checkpoint`), only the entries after it are checked, chained on from
+    the hash it vouches for: what the access-log page does on every view, cheaply.
     """
     # Read the head first: every entry up to it is committed, so entries appended
     # while this runs cannot be mistaken for a cut-off end.
@@ -236,11 +298,25 @@ def verify(db: Session) -> VerifyResult:
     where = str(key_path) if key_path else None
     unkeyed = 0
     checked = 0
-    expected_id = 1
-    prev_hash = GENESIS_HASH
-    hash_at_head: str | None = GENESIS_HASH if head_id == 0 else None
+    expected_id = 1 if start is None else start.verified_to + 1
+    prev_hash = GENESIS_HASH if start is None else start.entry_hash
+    hash_at_head: str | None = prev_hash if head_id == expected_id - 1 else None
+    if head_id < expected_id - 1:
+        return VerifyResult(
+            False,
+            0,
+            head_id + 1,
+            f"the chain head records {head_id} entries but a checkpoint vouched for "
+            f"{expected_id - 1}: entries were cut off the end",
+            prev_hash,
+            0,
+            where,
+        )
     rows = db.execute(
-        select(AuditEntry).order_by(AuditEntry.id).execution_options(yield_per=_VERIFY_BATCH)
+        select(AuditEntry)
+        .where(AuditEntry.id >= expected_id)
+        .order_by(AuditEntry.id)
+        .execution_options(yield_per=_VERIFY_BATCH)
     ).scalars()
     try:
         for entry in rows:
@@ -287,6 +363,79 @@ def verify(db: Session) -> VerifyResult:
     return VerifyResult(True, checked, None, "", prev_hash, unkeyed, where)
 
 
+@dataclass(frozen=True)
+class Checkpoint:
+    """The last entry a verification vouched for, keyed so it cannot be forged.
+
+    ``mac`` is an HMAC under the chain key over the entry's id and hash and the time,
+    so someone who can write to the database but not read the key cannot move it
+    forward past entries they edited. Moving it back (or deleting it) only makes the
+    next check longer.
+    """
+
+    verified_to: int
+    entry_hash: str
+    verified_at: datetime
+    full: bool  # the check it records started from the first entry
+
+
+def _checkpoint_mac(secret: bytes, verified_to: int, entry_hash: str, at: datetime) -> str:
+    payload = f"checkpoint:{verified_to}:{entry_hash}:{_format_at(at)}".encode("ascii")
+    return hmac.new(secret, payload, hashlib.sha256).hexdigest()
+
+
+def read_checkpoint(db: Session) -> Checkpoint | None:
+    """The stored checkpoint if its MAC is right under the chain key; None otherwise."""
+    row = db.get(AuditCheckpoint, 1)
+    if row is None:
+        return None
+    try:
+        key, _ = existing_key(db)
+    except AuditKeyError:
+        return None
+    if key is None:
+        return None
+    expected = _checkpoint_mac(key.secret, row.verified_to, row.entry_hash, row.verified_at)
+    if not hmac.compare_digest(expected, row.mac):
+        return None  # forged or from another key: start again from the first entry
+    return Checkpoint(row.verified_to, row.entry_hash, row.verified_at, row.full)
+
+
+def verify_and_checkpoint(
+    db: Session, *, full: bool = False
+) -> tuple[VerifyResult, Checkpoint | None]:
+    """Verify from the checkpoint (or, ``full``, from the first entry) and move it on.
+
+    Returns the result and the checkpoint now standing. A broken chain leaves the
+    checkpoint where it was. Keyless logs (no key file yet) get no checkpoint.
+    """
+    start = None if full else read_checkpoint(db)
+    result = verify(db, start=start)
+    previous = read_checkpoint(db)
+    if not result.ok:
+        return result, previous
+    try:
+        key, _ = existing_key(db)
+    except AuditKeyError:
+        return result, previous
+    last_id = start.verified_to + result.checked if start else result.checked
+    if key is None or last_id == 0:
+        return result, previous
+    now = models.utcnow()
+    was_full = full or bool(start and start.full)
+    row = db.get(AuditCheckpoint, 1)
+    if row is None:
+        row = AuditCheckpoint(id=1)
+        db.add(row)
+    row.verified_to = last_id
+    row.entry_hash = result.last_hash
+    row.verified_at = now
+    row.full = was_full
+    row.mac = _checkpoint_mac(key.secret, last_id, result.last_hash, now)
+    db.flush()
+    return result, Checkpoint(last_id, result.last_hash, now, was_full)
+
+
 def _check_entry(
     entry: AuditEntry, expected_id: int, prev_hash: str, secret: bytes | None
 ) -> tuple[int, str] | None:
@@ -316,7 +465,7 @@ def _check_entry(
 def _filtered(
     *,
     actor: str | None,
-    action: str | None,
+    action: AuditAction | str | None,
     since: datetime | None,
     until: datetime | None,
     text: str | None,
@@ -324,7 +473,10 @@ def _filtered(
     stmt = select(AuditEntry)
     if actor:
         stmt = stmt.where(AuditEntry.actor == actor)
-    if action:
+    if isinstance(action, AuditAction):
+        # A category finds the words logged for it before the vocabulary, too.
+        stmt = stmt.where(AuditEntry.action.in_(stored_actions(action)))
+    elif action:
         stmt = stmt.where(AuditEntry.action == action)
     if since is not None:
         stmt = stmt.where(AuditEntry.at >= _aware(since))
@@ -349,6 +501,59 @@ def _filtered(
     return stmt
 
 
+def count(
+    db: Session,
+    *,
+    actor: str | None = None,
+    action: AuditAction | str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    text: str | None = None,
+    up_to: int | None = None,
+) -> int:
+    """How many entries match (the same filters as :func:`query`), up to entry ``up_to``."""
+    stmt = _filtered(actor=actor, action=action, since=since, until=until, text=text)
+    if up_to is not None:
+        stmt = stmt.where(AuditEntry.id <= up_to)
+    return int(db.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+
+
+def head_id(db: Session) -> int:
+    """The id of the newest entry committed (0 for an empty log)."""
+    head = db.get(AuditChainHead, 1, populate_existing=True)
+    return int(head.last_id) if head is not None else 0
+
+
+def stream_entries(
+    engine: Engine,
+    *,
+    up_to: int,
+    batch: int = _VERIFY_BATCH,
+    **filters: Any,
+) -> Iterator[AuditEntry]:
+    """Matching entries up to ``up_to``, oldest first, read in short transactions.
+
+    For a download of the whole log: each batch is its own transaction, because on
+    SQLite every transaction takes the write lock, and holding one open while a
+    client reads a large file would stall every other request's log entry.
+    """
+    after = 0
+    while True:
+        with Session(engine, expire_on_commit=False) as db:
+            stmt = (
+                _filtered(**filters)
+                .where(AuditEntry.id > after, AuditEntry.id <= up_to)
+                .order_by(AuditEntry.id)
+                .limit(batch)
+            )
+            rows = list(db.scalars(stmt))
+            db.commit()
+        if not rows:
+            return
+        yield from rows
+        after = rows[-1].id
+
+
 def _aware(value: datetime) -> datetime:
     """Naive datetimes from forms and the command line are taken as UTC."""
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
@@ -358,7 +563,7 @@ def query(
     db: Session,
     *,
     actor: str | None = None,
-    action: str | None = None,
+    action: AuditAction | str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
     text: str | None = None,
@@ -366,7 +571,8 @@ def query(
 ) -> list[AuditEntry]:
     """Entries matching every filter given, newest first, at most ``limit`` (None: all).
 
-    ``actor`` and ``action`` match exactly; ``since`` is inclusive and ``until``
+    ``actor`` matches exactly; ``action`` exactly as stored, or, given as an
+    :class:`AuditAction`, every word stored for that category (old ones included); ``since`` is inclusive and ``until``
     exclusive (naive values are UTC); ``text`` is a case-insensitive substring of the
     actor, target, details, justification, client or outcome.
     """
@@ -381,7 +587,7 @@ def iter_entries(
     db: Session,
     *,
     actor: str | None = None,
-    action: str | None = None,
+    action: AuditAction | str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
     text: str | None = None,
@@ -421,6 +627,12 @@ def _csv_cell(value: object) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
+def csv_row(entry: AuditEntry) -> list[str]:
+    """One entry as a CSV row of :data:`EXPORT_FIELDS`, formula-safe (see :func:`export_csv`)."""
+    row = entry_dict(entry)
+    return [_csv_cell(row[field]) for field in EXPORT_FIELDS]
+
+
 def export_csv(entries: Iterable[AuditEntry], fh: IO[str]) -> int:
     """Write entries as CSV with a header row; returns how many were written.
 
@@ -432,8 +644,7 @@ def export_csv(entries: Iterable[AuditEntry], fh: IO[str]) -> int:
     writer.writerow(EXPORT_FIELDS)
     n = 0
     for entry in entries:
-        row = entry_dict(entry)
-        writer.writerow([_csv_cell(row[field]) for field in EXPORT_FIELDS])
+        writer.writerow(csv_row(entry))
         n += 1
     return n
 

@@ -18,6 +18,8 @@ from datetime import timedelta
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
+from harmwatch.errors import InputError
+from harmwatch.kernel.principal import Principal, parse_units
 from harmwatch.storage import models
 from harmwatch.storage.models import LoginSession, User
 
@@ -30,12 +32,25 @@ _MAX_TOKEN_LENGTH = 256
 
 @dataclass(frozen=True)
 class SessionInfo:
-    """Who a valid session belongs to, with the role as it is now (not at sign-in)."""
+    """Who a valid session belongs to, with the role, force and units as they are now."""
 
     user_id: int
     username: str
     role: Role
     csrf_token: str
+    force: str = ""
+    units: frozenset[str] = frozenset()
+    purpose: str | None = None  # the case or operation declared for this session
+
+    def principal(self) -> Principal:
+        return Principal(
+            username=self.username,
+            role=self.role,
+            force=self.force,
+            units=self.units,
+            via="web",
+            purpose=self.purpose,
+        )
 
 
 def token_hash(token: str) -> str:
@@ -49,7 +64,7 @@ def start_session(db: Session, user: User, *, client: str = "") -> tuple[str, st
     The token is returned once and never stored; put it in the ``hw_session`` cookie.
     """
     if user.disabled:
-        raise ValueError(f"user {user.username!r} is disabled and cannot have a session")
+        raise InputError(f"user {user.username!r} is disabled and cannot have a session")
     token = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(32)
     now = models.utcnow()
@@ -99,8 +114,24 @@ def resolve_session(db: Session, token: str | None) -> SessionInfo | None:
     login.last_seen_at = now
     db.flush()
     return SessionInfo(
-        user_id=user.id, username=user.username, role=role, csrf_token=login.csrf_token
+        user_id=user.id,
+        username=user.username,
+        role=role,
+        csrf_token=login.csrf_token,
+        force=user.force,
+        units=parse_units(user.units_json),
+        purpose=login.purpose,
     )
+
+
+def set_purpose(db: Session, token: str | None, purpose: str | None) -> None:
+    """Declare (or, with None, clear) the case or operation this session is working on."""
+    if not token or len(token) > _MAX_TOKEN_LENGTH:
+        return
+    login = db.scalar(select(LoginSession).where(LoginSession.token_hash == token_hash(token)))
+    if login is not None:
+        login.purpose = purpose
+        db.flush()
 
 
 def end_session(db: Session, token: str | None) -> None:

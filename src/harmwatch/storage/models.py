@@ -1,6 +1,6 @@
-"""ORM models of the records database: accounts, login sessions and the access log.
+"""ORM models of the records database: accounts, login sessions, the access log, sharing.
 
-The schema itself is created by the hand-written Alembic migration in
+The schema itself is created by the hand-written Alembic migrations in
 ``storage/migrations/versions``; these classes must match it (a test compares them on
 SQLite and PostgreSQL). Analytics stay in DuckDB; this database holds only what must
 be transactional, multi-user and auditable.
@@ -106,6 +106,10 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The force (police.uk slug) and units the user works in: the record policy shows
+    # them their force's records and, of restricted ones, their units' (revision 0002).
+    force: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    units_json: Mapped[str] = mapped_column("units", Text, default="[]", server_default="[]")
 
     def __repr__(self) -> str:  # never show the password hash in logs or tracebacks
         return f"User(id={self.id!r}, username={self.username!r}, role={self.role!r}, disabled={self.disabled!r})"
@@ -123,26 +127,77 @@ class LoginSession(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     client: Mapped[str] = mapped_column(Text, default="")
+    # The case or operation the user declared for this session (revision 0002).
+    purpose: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class OperatorKey(Base):
+    """A key file that lets a user act from the command line without typing a password.
+
+    Only the SHA-256 of the key is kept; the file itself (mode 0600) is the secret.
+    """
+
+    __tablename__ = "operator_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(Text)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class RecordShare(Base):
+    """A record of some room shared with another force, or with one unit of a force.
+
+    ``unit`` is "" for the whole force. One table for every record kind, so the record
+    policy can test "shared with me" the same way for all of them.
+    """
+
+    __tablename__ = "record_shares"
+
+    kind: Mapped[str] = mapped_column(String(40), primary_key=True)
+    record_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    force: Mapped[str] = mapped_column(String(64), primary_key=True)
+    unit: Mapped[str] = mapped_column(String(64), primary_key=True, default="")
+    shared_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    shared_by: Mapped[str] = mapped_column(Text)
 
 
 class LoginFailure(Base):
-    """One failed sign-in, by the name typed (known user or not, so both lock alike)."""
+    """One failed sign-in, by the name typed (known user or not, so both lock alike) and client."""
 
     __tablename__ = "login_failures"
-    __table_args__ = (Index("ix_login_failures_username_at", "username", "at"),)
+    __table_args__ = (
+        Index("ix_login_failures_username_at", "username", "at"),
+        Index("ix_login_failures_client_ip_at", "client_ip", "at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(255))
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     client: Mapped[str] = mapped_column(Text, default="")
+    # The client's address (revision 0003): lockouts are per name *and* client, so one
+    # client cannot lock everybody else out of an account.
+    client_ip: Mapped[str] = mapped_column(String(64), default="", server_default="")
+
+
+#: In a lock, "any name" or "any client" (a lock on a client, or a name-wide lock).
+ANY = "*"
 
 
 class LoginLock(Base):
-    """A name that may not sign in until ``locked_until`` (too many recent failures)."""
+    """A name that may not sign in from a client until ``locked_until`` (too many failures).
+
+    ``username`` or ``client_ip`` may be :data:`ANY`: a client locked for every name, or
+    a name locked from every client (a distributed guessing attack).
+    """
 
     __tablename__ = "login_locks"
 
     username: Mapped[str] = mapped_column(String(255), primary_key=True)
+    client_ip: Mapped[str] = mapped_column(String(64), primary_key=True)
     locked_until: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -195,3 +250,21 @@ class AuditChainHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     last_id: Mapped[int] = mapped_column(BigInteger)
     last_hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditCheckpoint(Base):
+    """The last access-log entry a verification vouched for, with a keyed MAC (revision 0003).
+
+    Lets the access-log page check only the entries written since, instead of the
+    whole chain on every view; see :func:`harmwatch.security.audit.read_checkpoint`.
+    """
+
+    __tablename__ = "audit_checkpoint"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    verified_to: Mapped[int] = mapped_column(BigInteger)
+    entry_hash: Mapped[str] = mapped_column(String(64))
+    verified_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    full: Mapped[bool] = mapped_column(Boolean)
+    mac: Mapped[str] = mapped_column(String(64))

@@ -21,6 +21,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session
 
+from harmwatch.errors import InputError
+
 from .paths import data_home
 
 __all__ = [
@@ -44,7 +46,7 @@ SQLITE_BUSY_TIMEOUT_S = 30.0
 _MIGRATION_LOCK_KEY = 0x6861726D  # "harm"
 
 
-class RecordsError(ValueError):
+class RecordsError(InputError):
     """The records database cannot be used as asked (bad URL, unsupported backend)."""
 
 
@@ -146,8 +148,9 @@ def _ensure_wal(cursor: Any) -> None:
             time.sleep(0.02)
 
 
-def upgrade(engine: Engine) -> None:
-    """Create or migrate the schema to the newest revision; does nothing when already there.
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Create or migrate the schema to the newest revision (or ``revision``, for tests of
+    an older release's database); does nothing when already there.
 
     Runs the package's own migrations with a configuration built here, so it works
     from an installed package without an alembic.ini.
@@ -166,7 +169,7 @@ def upgrade(engine: Engine) -> None:
                 text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY}
             )
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, revision)
 
 
 @contextmanager

@@ -19,7 +19,8 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from harmwatch.errors import USER_ERRORS
+from harmwatch.errors import UserError
+from harmwatch.kernel.rooms import adapters, import_adapter
 from harmwatch.storage.records import make_engine, upgrade
 
 from .analysis import Analyses
@@ -32,8 +33,8 @@ from .deps import (
     guard,
     render,
 )
-from .middleware import AuditMiddleware, SecurityHeadersMiddleware
-from .routes import admin, api, auth, evaluation, pages
+from .middleware import AuditMiddleware, InternalErrorMiddleware, SecurityHeadersMiddleware
+from .routes import auth
 from .settings import WebSettings
 from .user_boundaries import BoundaryStore
 from .writer import GroupCommitWriter
@@ -71,11 +72,13 @@ def create_app(settings: WebSettings) -> FastAPI:
     )
     app.state.hw = ctx
     app.include_router(auth.router)
-    app.include_router(pages.router)
-    app.include_router(admin.router)
-    app.include_router(api.router)
-    app.include_router(evaluation.router)
+    for path in adapters("web"):
+        for router in import_adapter(path).routers:
+            app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    # Innermost first: a defect becomes a 500 with a reference before the access log
+    # (which records the reference) and the security headers see the response.
+    app.add_middleware(InternalErrorMiddleware)
     app.add_middleware(AuditMiddleware, record=ctx.record_async)
     app.add_middleware(SecurityHeadersMiddleware, secure=settings.secure_cookies)
     _install_error_pages(app)
@@ -110,14 +113,19 @@ def _install_error_pages(app: FastAPI) -> None:
     async def justification(request: Request, exc: JustificationRequired) -> Response:
         if exc.kind == "api":
             return JSONResponse({"detail": str(exc)}, status_code=400)
-        hidden = [(k, v) for k, v in request.query_params.multi_items() if k != "justification"]
+        fields = list(request.query_params.multi_items())
+        if request.method == "POST":
+            form = await request.form()
+            fields += [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
+        skip = {"justification", "csrf_token"}
         return render(
             request,
             "justify.html",
             title="Justification needed",
             action=request.url.path,
-            hidden=hidden,
-            given=request.query_params.get("justification", ""),
+            method="post" if request.method == "POST" else "get",
+            hidden=[(k, v) for k, v in fields if k not in skip],
+            given=dict(fields).get("justification", ""),
             message=str(exc),
         )
 
@@ -155,16 +163,12 @@ def _install_error_pages(app: FastAPI) -> None:
         )
 
     async def user_error(request: Request, exc: Exception) -> Response:
+        status = exc.http_status if isinstance(exc, UserError) else 422
         if _is_api(request):
-            return JSONResponse({"detail": str(exc)}, status_code=422)
+            return JSONResponse({"detail": str(exc)}, status_code=status)
+        heading = "Not allowed" if status == 403 else "Cannot do that"
         return render(
-            request,
-            "error.html",
-            422,
-            title="Cannot do that",
-            heading="Cannot do that",
-            message=str(exc),
+            request, "error.html", status, title=heading, heading=heading, message=str(exc)
         )
 
-    for error in USER_ERRORS:
-        app.add_exception_handler(error, user_error)
+    app.add_exception_handler(UserError, user_error)

@@ -21,8 +21,14 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.engine import Engine
 
+from harmwatch.kernel import refs
+from harmwatch.kernel.actions import AuditAction
+from harmwatch.kernel.capabilities import Capability
+from harmwatch.kernel.principal import Principal
+from harmwatch.kernel.refs import RecordRef
+from harmwatch.kernel.rooms import navigation
+from harmwatch.kernel.work import Outside, Work, outside_change, unit_of_work
 from harmwatch.security import audit
-from harmwatch.security.roles import Capability, allowed
 from harmwatch.security.sessions import SessionInfo, resolve_session
 from harmwatch.storage.records import Session, session_scope
 
@@ -33,7 +39,6 @@ from .rules import (
     EXPORT_FORMATS,
     JUSTIFICATION_MAX,
     JUSTIFICATION_MIN,
-    SIGNED_IN,
     UNSAFE_METHODS,
     Rule,
     rule_for,
@@ -46,16 +51,8 @@ LOGIN_CSRF_COOKIE = "hw_login_csrf"
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 TEMPLATES.env.filters.update(FILTERS)
 
-# Navigation, in order, with the capability each entry needs.
-NAV: list[tuple[str, str, Capability]] = [
-    ("/", "Overview", Capability.VIEW_AGGREGATES),
-    ("/hotspots", "Hotspot map", Capability.VIEW_HOTSPOTS),
-    ("/forecast", "Forecast check", Capability.VIEW_AGGREGATES),
-    ("/evaluate", "Did it work?", Capability.VIEW_AGGREGATES),
-    ("/data", "Data", Capability.MANAGE_DATA),
-    ("/admin/audit", "Access log", Capability.READ_AUDIT),
-    ("/admin/users", "Users", Capability.MANAGE_USERS),
-]
+# Navigation, in room order, with the capability each entry needs.
+NAV: list[tuple[str, str, Capability]] = [(e.href, e.label, e.capability) for e in navigation()]
 
 
 class NotSignedIn(Exception):
@@ -76,7 +73,11 @@ class Forbidden(Exception):
 
 
 class JustificationRequired(Exception):
-    """A search of sensitive records asked for without a typed reason: 400 with the form."""
+    """A search of sensitive records asked for without a reason: 400 with the form.
+
+    The session's declared case or operation counts as the reason, as it does for
+    consultations of personal records (:mod:`harmwatch.kernel.justification`).
+    """
 
     def __init__(self, kind: str) -> None:
         super().__init__(
@@ -122,17 +123,95 @@ def context(request: Request) -> AppContext:
     return ctx
 
 
+def client_ip(request: Request) -> str:
+    """The caller's address: the socket peer, or, behind a trusted proxy, the address the
+    proxy saw (the last one in ``X-Forwarded-For`` that is not itself a trusted proxy)."""
+    peer = request.client.host if request.client else ""
+    trusted = context(request).settings.trusted_proxies
+    if peer not in trusted:
+        return peer
+    hops = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",") if h.strip()]
+    for hop in reversed(hops):
+        if hop not in trusted:
+            return hop[:64]
+    return peer
+
+
 def client_of(request: Request) -> str:
     """The caller as the access log names it: IP address and (the start of) the user agent."""
-    host = request.client.host if request.client else ""
     agent = request.headers.get("user-agent", "")[:200]
-    return f"{host} {agent}".strip()
+    return f"{client_ip(request)} {agent}".strip()
 
 
 def current_user(request: Request) -> SessionInfo:
     """The signed-in user the guard resolved (every non-public handler has one)."""
     user: SessionInfo = request.state.user
     return user
+
+
+def principal_of(request: Request) -> Principal:
+    """The signed-in user as the records kernel knows them: role, force, units, purpose."""
+    principal: Principal = request.state.principal
+    return principal
+
+
+def _mark_logged(request: Request, action: AuditAction, target: RecordRef) -> None:
+    """The unit of work logs this request (done, refused or failed): the middleware must not."""
+    info = getattr(request.state, "audit", None)
+    if isinstance(info, AuditInfo):
+        info.logged = True
+        info.action = action
+        info.target = str(target)
+
+
+@contextmanager
+def work(
+    request: Request,
+    action: AuditAction,
+    target: RecordRef,
+    *,
+    details: dict[str, Any] | None = None,
+) -> Iterator[Work]:
+    """A change to the records database and its access-log entry, in one transaction.
+
+    The request's query details travel with the entry; a refusal inside is logged by
+    the unit of work, so the middleware writes nothing more for this request.
+    """
+    info = getattr(request.state, "audit", None)
+    merged = {**(info.details if isinstance(info, AuditInfo) else {}), **(details or {})}
+    merged["method"] = request.method
+    _mark_logged(request, action, target)
+    with unit_of_work(
+        context(request).engine,
+        principal_of(request),
+        action,
+        target,
+        client=client_of(request),
+        details=merged,
+    ) as w:
+        yield w
+
+
+@contextmanager
+def outside(
+    request: Request,
+    action: AuditAction,
+    target: RecordRef,
+    *,
+    details: dict[str, Any] | None = None,
+) -> Iterator[Outside]:
+    """A change to another store (the analytics file, a file on disk): intent, then outcome."""
+    merged = {**(details or {}), "method": request.method}
+    _mark_logged(request, action, target)
+    with outside_change(
+        context(request).engine,
+        principal_of(request),
+        action,
+        target,
+        client=client_of(request),
+        details=merged,
+    ) as body:
+        yield body
 
 
 def audit_details(request: Request, **details: Any) -> None:
@@ -142,12 +221,14 @@ def audit_details(request: Request, **details: Any) -> None:
         info.details.update(details)
 
 
-def set_audit_action(request: Request, action: str, target: str | None = None) -> None:
+def set_audit_action(
+    request: Request, action: AuditAction, target: RecordRef | None = None
+) -> None:
     info = getattr(request.state, "audit", None)
     if isinstance(info, AuditInfo):
         info.action = action
         if target is not None:
-            info.target = target
+            info.target = str(target)
 
 
 def _query_details(request: Request) -> dict[str, Any]:
@@ -195,14 +276,18 @@ async def guard(request: Request) -> None:
     if info is None:
         raise NotSignedIn(rule.kind)
     request.state.user = info
+    request.state.principal = info.principal()
     client = client_of(request)
-    if rule.access != SIGNED_IN and not allowed(info.role, Capability(rule.access)):
+    target = str(refs.route(request.url.path))
+    attempted = rule.audit or AuditAction.CONSULTATION
+    if isinstance(rule.access, Capability) and not rule.access.granted(info.role):
+        # Logged as the act attempted; the 403 makes its outcome "denied".
         request.state.audit = AuditInfo(
             actor=info.username,
-            action="denied",
-            target=request.url.path,
+            action=attempted,
+            target=target,
             client=client,
-            details={"needs": str(rule.access), "role": str(info.role), "wanted": rule.audit},
+            details={"needs": str(rule.access), "role": str(info.role)},
         )
         raise Forbidden(rule.kind, f"your role ({info.role}) may not do this")
     if request.method in UNSAFE_METHODS:
@@ -210,40 +295,63 @@ async def guard(request: Request) -> None:
         if not sent or not hmac.compare_digest(sent, info.csrf_token):
             request.state.audit = AuditInfo(
                 actor=info.username,
-                action="denied",
-                target=request.url.path,
+                action=attempted,
+                target=target,
                 client=client,
-                details={"reason": "missing or wrong CSRF token", "wanted": rule.audit},
+                details={"reason": "missing or wrong CSRF token"},
             )
             raise Forbidden(
                 rule.kind, "the form's security token is missing or out of date; reload the page"
             )
     justification: str | None = None
     if rule.needs_justification:
-        justification = (
+        typed = (
             request.query_params.get("justification")
             or await _form_value(request, "justification")
             or ""
         ).strip()
-        if len(justification) < JUSTIFICATION_MIN:
+        if len(typed) >= JUSTIFICATION_MIN:
+            justification = typed[:JUSTIFICATION_MAX]
+        elif info.purpose:
+            justification = f"declared for the session: {info.purpose}"
+        else:
             raise JustificationRequired(rule.kind)
-        justification = justification[:JUSTIFICATION_MAX]
     if rule.audit:
         action = rule.audit
-        if action in ("view", "search") and request.query_params.get("format") in EXPORT_FORMATS:
-            action = "export"
+        details: dict[str, Any] = {"query": _query_details(request)} if request.query_params else {}
+        if (
+            action is AuditAction.CONSULTATION
+            and request.query_params.get("format") in EXPORT_FORMATS
+        ):
+            if drawn_by_a_page(request):
+                details["drawn_on_page"] = True  # part of the view, not a download
+            else:
+                action = AuditAction.DISCLOSURE
         request.state.audit = AuditInfo(
             actor=info.username,
             action=action,
-            target=request.url.path,
+            target=target,
             client=client,
-            details={"query": _query_details(request)} if request.query_params else {},
+            details=details,
             justification=justification,
         )
 
 
+def drawn_by_a_page(request: Request) -> bool:
+    """A file the app's own page fetched to draw it (a map layer, a chart image).
+
+    Browsers label every request (Fetch Metadata; a page's script cannot change these
+    headers): a page's ``fetch`` or ``<img>`` is ``Sec-Fetch-Dest: empty`` or ``image``
+    from ``same-origin``, while following a download link is a navigation. Anything
+    else — a download, a script, curl — takes the data away and is a disclosure.
+    """
+    return request.headers.get("sec-fetch-site") == "same-origin" and request.headers.get(
+        "sec-fetch-dest"
+    ) in ("empty", "image")
+
+
 def can(user: SessionInfo, capability: Capability) -> bool:
-    return allowed(user.role, capability)
+    return capability.granted(user.role)
 
 
 def render(request: Request, template: str, status_code: int = 200, **values: Any) -> HTMLResponse:
@@ -259,12 +367,20 @@ def render(request: Request, template: str, status_code: int = 200, **values: An
             "user": user,
             "nav": nav,
             "csrf_token": user.csrf_token if user is not None else "",
+            "purpose": user.purpose if user is not None else None,
             "demo": ctx.settings.demo,
             "path": request.url.path,
             **values,
         },
         status_code=status_code,
     )
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this site: never ``//host`` or ``https://…`` (no open redirect)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
 
 
 def new_login_token() -> str:

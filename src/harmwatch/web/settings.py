@@ -27,6 +27,9 @@ class WebSettings:
     ``upload_dir``: where uploaded study-area boundaries are kept (default: a
     ``web-uploads`` folder beside the analytics database).
     ``max_upload_bytes``: refuse police.uk uploads larger than this in total.
+    ``trusted_proxies``: addresses of reverse proxies whose ``X-Forwarded-For`` names the
+    real client (for the access log and per-client sign-in lockouts); from anyone else
+    the header is ignored, since a client could otherwise claim any address.
     """
 
     analytics_db: Path
@@ -37,6 +40,7 @@ class WebSettings:
     upload_dir: Path | None = None
     max_upload_bytes: int = 1024 * 1024 * 1024
     max_boundary_bytes: int = 20 * 1024 * 1024
+    trusted_proxies: frozenset[str] = frozenset()
 
     @property
     def uploads_root(self) -> Path:

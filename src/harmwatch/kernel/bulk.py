@@ -1,0 +1,84 @@
+"""The records kernel's gate to bulk personal data in the analytics store.
+
+Call-data records and a force's own crime records will be millions of rows in the
+DuckDB store, not records in the records database, so the record policy's SQL
+cannot scope them; instead the store reads a personal table only through
+:meth:`~harmwatch.storage.analytics.AnalyticsStore.read_sensitive`, which asks a
+:class:`~harmwatch.storage.analytics.SensitiveAccess` first. :class:`BulkAccess` is
+that checker: the caller's role must hold the capability the owning room declared
+for the table (``Room.bulk_tables``; an undeclared table is closed to everyone), a
+justification is required as for any consultation of personal data, and the read
+is logged with its row count — a refusal as ``denied``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import Engine
+
+from harmwatch.kernel.actions import AuditAction, Outcome
+from harmwatch.kernel.capabilities import Capability
+from harmwatch.kernel.justification import resolve
+from harmwatch.kernel.policy import PolicyDenied
+from harmwatch.kernel.principal import Principal
+from harmwatch.kernel.refs import RecordRef
+from harmwatch.kernel.rooms import installed_rooms
+from harmwatch.kernel.work import Entry, log_alone
+
+
+def bulk_capability(table: str) -> Capability | None:
+    """The capability a room declared for reading ``table``; None when no room did."""
+    for room in installed_rooms():
+        if table in room.bulk_tables:
+            return room.bulk_tables[table]
+    return None
+
+
+class BulkAccess:
+    """Checks and logs one principal's reads of personal tables (a ``SensitiveAccess``)."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        principal: Principal,
+        *,
+        justification: str | None,
+        client: str = "",
+        capability_for: Callable[[str], Capability | None] = bulk_capability,
+    ) -> None:
+        self.engine = engine
+        self.principal = principal
+        self.client = client
+        self.capability_for = capability_for
+        self.justification = resolve(principal, justification, what="reading bulk personal data")
+
+    def _entry(self, table: str, purpose: str, **details: object) -> Entry:
+        return Entry(
+            AuditAction.CONSULTATION,
+            RecordRef("store", table),
+            {"purpose": purpose, **details},
+            self.justification,
+        )
+
+    def check(self, table: str, purpose: str) -> None:
+        capability = self.capability_for(table)
+        if capability is None or not capability.granted(self.principal.role):
+            needs = capability.name if capability else "a capability no room declares"
+            log_alone(
+                self.engine,
+                self.principal,
+                self.client,
+                self._entry(table, purpose, needs=needs),
+                Outcome.DENIED,
+            )
+            raise PolicyDenied(f"your role ({self.principal.role}) may not read {table}")
+
+    def log(self, table: str, rows: int, purpose: str) -> None:
+        log_alone(
+            self.engine,
+            self.principal,
+            self.client,
+            self._entry(table, purpose, rows=rows),
+            Outcome.OK,
+        )

@@ -1,0 +1,526 @@
+"""The "where" room's pages and API: overview, hotspot map, forecast check, boundaries.
+
+Each page handler reads its form into the verb's request (:func:`..forms.read_form`),
+calls the cached library analyses, and hands plain values to a template. A filter
+that matches nothing, or a bad value, is shown beside the form (with the library's
+own message) so the user can correct it; it is never a dead-end error page. The API
+takes the same names with types and bounds, generated from the same request
+(:func:`..forms.api_request`); ``?format=`` picks the representation (``json`` for
+scripts and the page scripts, ``csv`` / ``geojson`` / ``png`` / ``svg`` to download,
+each logged as a disclosure).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import QueryParams, UploadFile
+
+from harmwatch.errors import UserError
+from harmwatch.evaluation.change import Change
+from harmwatch.evaluation.requests import ChangeRequest, TrendsRequest
+from harmwatch.kernel.actions import AuditAction
+from harmwatch.kernel.refs import RecordRef
+from harmwatch.query.params import WEB, convert
+from harmwatch.where.patrol import PatrolPlan
+from harmwatch.where.requests import (
+    AreaRankingRequest,
+    ForecastEvalRequest,
+    HotspotsRequest,
+    PatrolPlanRequest,
+)
+
+from .. import charts
+from ..analysis import Analyses, trends_title
+from ..deps import audit_details, context, current_user, outside, render
+from ..filters import ratio
+from ..forms import api_request, form_view, links, read_form, stem_for
+from ..params import BOUNDARY_PATTERN, file_response, json_bytes, records
+from ..responses import FILE_RESPONSES, FORMAT_DOC, json_response, map_layer
+from ..responses import query_string as _qs
+from ..user_boundaries import BoundaryInfo, UnknownBoundaryError
+
+pages = APIRouter(include_in_schema=False)
+api = APIRouter(prefix="/api")
+routers = (pages, api)
+
+Hotspots = Annotated[HotspotsRequest, Depends(api_request(HotspotsRequest))]
+Areas = Annotated[AreaRankingRequest, Depends(api_request(AreaRankingRequest))]
+Patrol = Annotated[PatrolPlanRequest, Depends(api_request(PatrolPlanRequest))]
+Forecast = Annotated[ForecastEvalRequest, Depends(api_request(ForecastEvalRequest))]
+Trends = Annotated[TrendsRequest, Depends(api_request(TrendsRequest))]
+
+CELL_CHOICES = (100, 200, 250, 500, 1000, 2000, 5000)
+# The hotspot page's form field for the patrol plan's ``area_km2``: beside the map's own
+# fields it is named for what it is (the API, which plans alone, calls it area_km2).
+PATROL_BUDGET_FIELD = "patrol_km2"
+
+
+def _unique(lines: list[str]) -> list[str]:
+    return list(dict.fromkeys(lines))
+
+
+def _change_row(result: Change, query: dict[str, Any]) -> dict[str, Any]:
+    """One crime type's period change as the panel shows it, with links that reproduce it."""
+    rate = result.rate
+    pct = result.pct_change
+    link = {
+        **query,
+        "crime_type": result.crime_types,
+        "period": ":".join(result.period),
+        "baseline": ":".join(result.baseline),
+    }
+    return {
+        "result": result,
+        "pct": "—" if pct is None else f"{pct:+.1f} %",
+        "ratio": ratio(rate.ratio),
+        "ci": f"{ratio(rate.ci_low)}–{ratio(rate.ci_high)}",
+        "p": "< 0.001" if rate.p_value < 0.001 else f"{rate.p_value:.3f}",
+        "qs": _qs(link),
+    }
+
+
+def _change_panel(
+    analyses: Analyses,
+    params: QueryParams,
+    force: str,
+    district: str | None,
+    shown: list[str],
+) -> dict[str, Any]:
+    """The "Has it really changed?" panel: one period change per crime type shown.
+
+    An empty period or baseline is the library's default, which it explains
+    (``defaults_chosen``); a value it cannot use is shown beside the form. The
+    web always falls back to the months just before the period where the same
+    months a year earlier are not loaded: its users cannot know which years are.
+    """
+    period_text = (params.get("period") or "").strip()
+    baseline_text = (params.get("baseline") or "").strip()
+    panel: dict[str, Any] = {
+        "period": period_text,
+        "baseline": baseline_text,
+        "errors": [],
+        "rows": [],
+        "defaults": [],
+        "notes": [],
+        "caveats": [],
+    }
+    months, problems = convert(
+        ChangeRequest, {"period": period_text, "baseline": baseline_text}, WEB
+    )
+    if problems:
+        labels = ChangeRequest.names(WEB)
+        panel["errors"] = _unique([p.render(labels) for p in problems])
+        return panel
+    query = {"force": force, "district": district or ""}
+    errors: list[str] = []
+    results: list[Change] = []
+    for crime_type in shown:
+        try:
+            request = ChangeRequest(
+                forces=(force,) if force else (),
+                district=district,
+                crime_types=(crime_type,),
+                baseline_fallback=True,
+                **months,
+            )
+            results.append(analyses.change(request))
+        except UserError as exc:
+            errors.append(str(exc))
+    panel["errors"] = _unique(errors)
+    panel["rows"] = [_change_row(r, query) for r in results]
+    panel["defaults"] = _unique([line for r in results for line in r.defaults_chosen])
+    panel["notes"] = _unique([line for r in results for line in r.notes])
+    panel["caveats"] = _unique([line for r in results for line in r.caveats])
+    return panel
+
+
+@pages.get("/", response_class=HTMLResponse)
+def overview(request: Request) -> HTMLResponse:
+    """Monthly trends per crime type, and whether the latest months really changed."""
+    analyses = context(request).analyses
+    meta = analyses.meta()
+    params = request.query_params
+    force = (params.get("force") or "").strip()
+    district = (params.get("district") or "").strip() or None
+    shown = [t for t in params.getlist("crime_type") if t.strip()] or ["Drugs"]
+    error = ""
+    trend = None
+    chart = ""
+    rows: list[dict[str, Any]] = []
+    panel: dict[str, Any] | None = None
+    if meta["forces"]:
+        try:
+            trend = analyses.trends(
+                TrendsRequest(forces=(force,) if force else (), district=district)
+            )
+        except UserError as exc:
+            error = str(exc)
+    if trend is not None:
+        present = set(trend.table["crime_type"])
+        series = [(t, trend.series(t)) for t in shown if t in present]
+        chart = charts.line_chart_svg(series, title=trends_title(trend))
+        for comp in sorted(trend.comparisons, key=lambda c: -c.latest):
+            rows.append(
+                {
+                    "comp": comp,
+                    "spark": charts.sparkline_svg(
+                        trend.series(comp.crime_type), label=f"{comp.crime_type} by month"
+                    ),
+                }
+            )
+        panel = _change_panel(analyses, params, force, district, shown)
+        audit_details(request, months=len(trend.months), crime_types=len(rows))
+    query = {"force": force, "district": district or "", "crime_type": shown}
+    return render(
+        request,
+        "overview.html",
+        title="Overview",
+        meta=meta,
+        force=force,
+        district=district or "",
+        shown=shown,
+        trend=trend,
+        chart=chart,
+        rows=rows,
+        error=error,
+        qs=_qs(query),
+        panel=panel,
+        period=(params.get("period") or "").strip(),
+        baseline=(params.get("baseline") or "").strip(),
+    )
+
+
+def _patrol_budget(params: QueryParams, errors: list[str]) -> float:
+    """The page's patrol budget (``patrol_km2``), checked as the API's ``area_km2`` is."""
+    values, problems = convert(
+        PatrolPlanRequest, {"area_km2": params.get(PATROL_BUDGET_FIELD)}, WEB
+    )
+    errors += [p.render(PatrolPlanRequest.names(WEB)) for p in problems]
+    default = PatrolPlanRequest.spec("area_km2").default(WEB)
+    return float(values.get("area_km2", default))
+
+
+@pages.get("/hotspots", response_class=HTMLResponse)
+def hotspot_map(request: Request) -> HTMLResponse:
+    """Grid cells, Gi* classes, study area, patrol zones and the LSOA ranking for one filter."""
+    analyses = context(request).analyses
+    meta = analyses.meta()
+    store = analyses.boundaries
+    query, errors = read_form(HotspotsRequest, request.query_params, store)
+    km2 = _patrol_budget(request.query_params, errors)
+    result = ranking = None
+    plan: PatrolPlan | None = None
+    plan_error = ""
+    if meta["forces"] and query is not None:
+        try:
+            result = analyses.hotspots(query)
+            ranking = analyses.areas(AreaRankingRequest.narrowed(query))
+        except UserError as exc:
+            errors.append(str(exc))
+        if result is not None:
+            try:
+                plan = analyses.patrol(
+                    PatrolPlanRequest.narrowed(query, method=query.method, area_km2=km2)
+                )
+            except UserError as exc:
+                plan_error = str(exc)
+    params = links(query, store) if query is not None else {}
+    summary = analyses.hotspot_summary(query) if result is not None and query is not None else {}
+    if result is not None:
+        audit_details(
+            request,
+            cells=summary.get("cells"),
+            hot_cells=summary.get("hot_cells"),
+            points=summary.get("points_in_study_area"),
+        )
+    shown = form_view(query, HotspotsRequest, store)
+    layers = {
+        "cells": f"/api/hotspots?{_qs(params, format='geojson', cells='map')}",
+        "area": f"/api/study-area?{_qs(params)}",
+        "zones": f"/api/patrol?{_qs(params, format='geojson', area_km2=f'{km2:g}')}",
+        "boundary": f"/api/boundaries/{shown.boundary}" if shown.boundary else "",
+    }
+    downloads = [
+        ("Cells (CSV)", f"/api/hotspots?{_qs(params, format='csv')}"),
+        ("Cells (GeoJSON)", f"/api/hotspots?{_qs(params, format='geojson')}"),
+        ("Map (PNG)", f"/api/hotspots?{_qs(params, format='png')}"),
+        ("LSOA ranking (CSV)", f"/api/areas?{_qs(params, format='csv')}"),
+        ("Patrol zones (GeoJSON)", layers["zones"]),
+        ("Patrol zones (CSV)", f"/api/patrol?{_qs(params, format='csv', area_km2=f'{km2:g}')}"),
+        ("Patrol map (PNG)", f"/api/patrol?{_qs(params, format='png', area_km2=f'{km2:g}')}"),
+        ("Run summary (JSON)", f"/api/hotspots?{_qs(params, cells='none')}"),
+    ]
+    return render(
+        request,
+        "hotspots.html",
+        title="Hotspot map",
+        meta=meta,
+        query=shown,
+        errors=errors,
+        result=result,
+        summary=summary,
+        ranking=ranking,
+        top=ranking.table.head(20).to_dict(orient="records") if ranking is not None else [],
+        plan=plan,
+        zones=plan.zones.head(15).to_dict(orient="records") if plan is not None else [],
+        plan_error=plan_error,
+        km2=km2,
+        layers=layers if result is not None else None,
+        downloads=downloads if result is not None else [],
+        boundaries=store.list(),
+        cell_choices=CELL_CHOICES,
+    )
+
+
+@pages.get("/forecast", response_class=HTMLResponse)
+def forecast(request: Request) -> HTMLResponse:
+    """How well each method would have predicted next month's crimes, month by month."""
+    analyses = context(request).analyses
+    meta = analyses.meta()
+    store = analyses.boundaries
+    query, errors = read_form(ForecastEvalRequest, request.query_params, store)
+    evaluation = None
+    if meta["forces"] and query is not None:
+        try:
+            evaluation = analyses.forecast(query)
+        except UserError as exc:
+            errors.append(str(exc))
+    tables: list[dict[str, Any]] = []
+    best: dict[float, str] = {}
+    if evaluation is not None:
+        best = evaluation.best_methods()
+        for coverage, group in evaluation.summary.groupby("coverage"):
+            tables.append(
+                {
+                    "coverage": float(coverage),
+                    "best": best.get(float(coverage)),
+                    "rows": group.sort_values("mean_pai", ascending=False).to_dict(
+                        orient="records"
+                    ),
+                }
+            )
+        audit_details(request, months_scored=int(evaluation.summary["months_scored"].max()))
+    params = links(query, store) if query is not None else {}
+    return render(
+        request,
+        "forecast.html",
+        title="Forecast check",
+        meta=meta,
+        query=form_view(query, ForecastEvalRequest, store),
+        errors=errors,
+        evaluation=evaluation,
+        tables=tables,
+        csv_url=f"/api/forecast-eval?{_qs(params, format='csv')}",
+        json_url=f"/api/forecast-eval?{_qs(params)}",
+        cell_choices=CELL_CHOICES,
+    )
+
+
+# -- API ----------------------------------------------------------------------
+
+
+@api.get("/meta", tags=["data"])
+def meta(request: Request) -> dict[str, Any]:
+    """What can be chosen: loaded forces, crime types, months and each force's districts."""
+    return context(request).analyses.meta()
+
+
+@api.get("/trends", tags=["aggregates"], responses=FILE_RESPONSES)
+def trends(
+    request: Request,
+    query: Trends,
+    format: Annotated[Literal["json", "csv", "svg", "png"], Query(description=FORMAT_DOC)] = "json",
+) -> Response:
+    """Street crimes per month and crime type, with the latest month compared (or 'no data')."""
+    analyses = context(request).analyses
+    if format == "json":
+        return json_response(analyses.trends(query).to_dict())
+    data = analyses.trends_file(query, format)
+    return file_response(data, format, "-".join(["trends", *query.forces, query.district or ""]))
+
+
+@api.get("/hotspots", tags=["hotspots"], responses=FILE_RESPONSES)
+def hotspot_cells(
+    request: Request,
+    query: Hotspots,
+    format: Annotated[
+        Literal["json", "csv", "geojson", "png"], Query(description=FORMAT_DOC)
+    ] = "json",
+    cells: Annotated[
+        Literal["all", "map", "none"],
+        Query(description="all cells, only those worth drawing (map), or none (summary only)."),
+    ] = "all",
+) -> Response:
+    """Hotspot cells (counts, KDE, Gi* with adjusted p-values and class) over the study area."""
+    analyses = context(request).analyses
+    summary = analyses.hotspot_summary(query)
+    audit_details(request, cells=summary["cells"], hot_cells=summary.get("hot_cells"))
+    if format == "json":
+        payload: dict[str, Any] = {"summary": summary}
+        if cells != "none":
+            payload["cells"] = records(analyses.hotspots(query).cells)
+        return json_response(payload)
+    data = analyses.hotspot_file(query, format, map_cells=cells == "map")
+    if cells == "map" and format == "geojson":
+        return map_layer(request, data, ("map-cells", query))
+    return file_response(data, format, stem_for("hotspots", query))
+
+
+@api.get("/study-area", tags=["hotspots"])
+def study_area(request: Request, query: Hotspots) -> Response:
+    """The run's study-area outline and district outlines (WGS84 GeoJSON) for drawing."""
+    data = context(request).analyses.study_area_geojson(query)
+    return map_layer(request, data, ("study-area", query))
+
+
+@api.get("/areas", tags=["hotspots"], responses=FILE_RESPONSES)
+def areas(
+    request: Request,
+    query: Areas,
+    format: Annotated[Literal["json", "csv"], Query(description=FORMAT_DOC)] = "json",
+) -> Response:
+    """LSOAs ranked by crimes, with concentration figures and their caveats."""
+    analyses = context(request).analyses
+    if format == "csv":
+        return file_response(analyses.areas_csv(query), "csv", stem_for("lsoas", query))
+    return json_response(analyses.areas(query).summary(query.top))
+
+
+@api.get("/patrol", tags=["hotspots"], responses=FILE_RESPONSES)
+def patrol(
+    request: Request,
+    query: Patrol,
+    format: Annotated[
+        Literal["json", "csv", "geojson", "png"], Query(description=FORMAT_DOC)
+    ] = "json",
+) -> Response:
+    """Patrol zones: the highest-scoring cells within the budget, merged where they touch."""
+    analyses = context(request).analyses
+    if format == "json":
+        return json_response(analyses.patrol(query).summary())
+    data = analyses.patrol_file(query, format)
+    return file_response(data, format, stem_for("patrol", query))
+
+
+@api.get("/forecast-eval", tags=["aggregates"], responses=FILE_RESPONSES)
+def forecast_evaluation(
+    request: Request,
+    query: Forecast,
+    format: Annotated[Literal["json", "csv"], Query(description=FORMAT_DOC)] = "json",
+) -> Response:
+    """Rolling next-month forecast evaluation: hit rate, PAI and PEI per method and coverage."""
+    analyses = context(request).analyses
+    if format == "csv":
+        return file_response(analyses.forecast_csv(query), "csv", stem_for("forecast", query))
+    return json_response(analyses.forecast(query).to_dict())
+
+
+# -- study-area boundaries ----------------------------------------------------------
+
+
+@api.get("/boundaries", tags=["hotspots"])
+def boundaries(request: Request) -> list[dict[str, Any]]:
+    """Boundaries users have uploaded, newest first."""
+    return [asdict(b) for b in context(request).analyses.boundaries.list()]
+
+
+BOUNDARY_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "file": {"type": "string", "format": "binary"},
+                        "name": {"type": "string", "maxLength": 120},
+                    },
+                    "required": ["file"],
+                }
+            }
+        },
+    }
+}
+
+
+@api.post("/boundaries", tags=["hotspots"], openapi_extra=BOUNDARY_BODY, status_code=201)
+async def upload_boundary(request: Request) -> Response:
+    """Upload a GeoJSON boundary; it is drawn on the map and can be chosen as the study area.
+
+    The file is kept on disk, outside the records database, so its access-log entries
+    are the intent (before it is written) and the outcome (after).
+    """
+    ctx = context(request)
+    user = current_user(request)
+    length = request.headers.get("content-length", "")
+    limit = ctx.settings.max_boundary_bytes
+    if length.isdigit() and int(length) > limit:
+        raise HTTPException(413, f"a boundary file may be at most {limit // 2**20} MiB")
+    form = await request.form(max_files=1, max_fields=10)
+    try:
+        item = form.get("file")
+        if not isinstance(item, UploadFile):
+            raise HTTPException(422, "choose a GeoJSON file to upload (field 'file')")
+        data = await item.read(limit + 1)
+        if len(data) > limit:
+            raise HTTPException(413, f"a boundary file may be at most {limit // 2**20} MiB")
+        name = str(form.get("name") or "")
+        file_name = item.filename or "boundary.geojson"
+    finally:
+        await form.close()
+
+    def save() -> BoundaryInfo:
+        with outside(
+            request,
+            AuditAction.COLLECTION,
+            RecordRef("boundary", "new"),
+            details={"name": name[:120], "file": file_name[:200]},
+        ) as change:
+            info = ctx.analyses.boundaries.save(
+                data, name=name, file_name=file_name, uploaded_by=user.username
+            )
+            change.target(RecordRef("boundary", info.id))
+            change.details.update(name=info.name, sha256=info.sha256)
+            return info
+
+    info = await run_in_threadpool(save)
+    if "text/html" in request.headers.get("accept", "") and not request.headers.get("x-csrf-token"):
+        # A plain form post (no JavaScript): back to the map with the new study area.
+        return RedirectResponse(f"/hotspots?boundary={info.id}", status_code=303)
+    return JSONResponse(asdict(info), status_code=201)
+
+
+BoundaryId = Annotated[str, Path(pattern=BOUNDARY_PATTERN)]
+
+
+@api.get("/boundaries/{boundary_id}", tags=["hotspots"])
+def boundary_outline(request: Request, boundary_id: BoundaryId) -> Response:
+    """One uploaded boundary as a WGS84 GeoJSON Feature, for drawing."""
+    try:
+        feature = context(request).analyses.boundaries.outline(boundary_id)
+    except UnknownBoundaryError:
+        raise HTTPException(404, "no uploaded boundary with this id") from None
+    return Response(json_bytes(feature), media_type="application/geo+json")
+
+
+@api.delete("/boundaries/{boundary_id}", tags=["hotspots"])
+def delete_boundary(request: Request, boundary_id: BoundaryId) -> dict[str, Any]:
+    """Remove an uploaded boundary (analyses already run keep their record in the log)."""
+    boundaries = context(request).analyses.boundaries
+    try:
+        found = boundaries.get(boundary_id)
+    except UnknownBoundaryError:
+        raise HTTPException(404, "no uploaded boundary with this id") from None
+    with outside(
+        request,
+        AuditAction.ERASURE,
+        RecordRef("boundary", found.id),
+        details={"name": found.name, "sha256": found.sha256},
+    ):
+        boundaries.delete(boundary_id)
+    return {"deleted": found.id}

@@ -1,0 +1,41 @@
+"""Roles are the contract's names; what each may do is declared by the rooms (tests/kernel)."""
+
+from __future__ import annotations
+
+import pytest
+
+from harmwatch.kernel.rooms import role_capabilities
+from harmwatch.security.roles import Role, parse_role
+
+EXPECTED = {
+    Role.ADMIN: {"view-aggregates", "view-hotspots", "manage-data", "manage-users", "read-audit"},
+    Role.ANALYST: {"view-aggregates", "view-hotspots", "manage-data"},
+    Role.NEIGHBOURHOOD_OFFICER: {"view-aggregates", "view-hotspots"},
+    Role.INTELLIGENCE_OFFICER: {"view-aggregates", "view-hotspots"},
+    Role.FORENSIC_REVIEWER: {"view-aggregates"},
+    Role.PCC_VIEWER: {"view-aggregates"},
+    Role.DATA_PROTECTION_OFFICER: {"view-aggregates", "subject-access", "read-audit"},
+}
+
+
+def test_names_are_the_contract_strings() -> None:
+    assert [r.value for r in Role] == [
+        "admin",
+        "analyst",
+        "neighbourhood-officer",
+        "intelligence-officer",
+        "forensic-reviewer",
+        "pcc-viewer",
+        "data-protection-officer",
+    ]
+
+
+def test_grants_are_exactly_these() -> None:
+    """Personal-record capabilities come with the rooms that hold such records (none yet)."""
+    assert {r: {c.name for c in caps} for r, caps in role_capabilities().items()} == EXPECTED
+
+
+def test_parse_role_names_the_valid_roles() -> None:
+    assert parse_role(" Analyst ") is Role.ANALYST
+    with pytest.raises(ValueError, match="roles are: admin, analyst"):
+        parse_role("boss")
