@@ -6,6 +6,7 @@ records database and hands both to :func:`harmwatch.web.create_app`.
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
@@ -124,6 +125,13 @@ def serve_command(
         "--trusted-proxy",
         help="Address of a reverse proxy whose X-Forwarded-For names the client (repeatable).",
     ),
+    workers: int = typer.Option(
+        1,
+        "--workers",
+        min=1,
+        max=64,
+        help="Worker processes (one per core suits a busy force; each keeps its own cache).",
+    ),
     demo: bool = typer.Option(
         False,
         "--demo",
@@ -134,6 +142,7 @@ def serve_command(
     import uvicorn
 
     from harmwatch.web import WebSettings, create_app
+    from harmwatch.web.app import SETTINGS_ENV
 
     if demo:
         db_path, url = _demo_setup(db, database_url_opt)
@@ -146,17 +155,35 @@ def serve_command(
             "put the app behind HTTPS and pass --secure-cookies",
             highlight=False,
         )
-    app = create_app(
-        WebSettings(
-            analytics_db=db_path,
-            database_url=url,
-            secure_cookies=secure_cookies,
-            demo=demo,
-            trusted_proxies=frozenset(trusted_proxy or ()),
-        )
+    settings = WebSettings(
+        analytics_db=db_path,
+        database_url=url,
+        secure_cookies=secure_cookies,
+        demo=demo,
+        trusted_proxies=frozenset(trusted_proxy or ()),
     )
     shown = f"[{host}]" if ":" in host else host
     console.print(f"analytics database: {db_path}", highlight=False)
     console.print(f"records database:   {describe_url(url)}", highlight=False)
     console.print(f"Open http://{shown}:{port}/login and sign in (Ctrl+C stops).", highlight=False)
-    uvicorn.run(app, host=host, port=port, log_level="info", server_header=False)
+    if workers == 1:
+        uvicorn.run(
+            create_app(settings), host=host, port=port, log_level="info", server_header=False
+        )
+        return
+    # Several processes: uvicorn imports the app in each, so the settings go by the
+    # environment; the records database is migrated once, here, before they start.
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    os.environ[SETTINGS_ENV] = settings.to_json()
+    console.print(f"{workers} worker processes", highlight=False)
+    uvicorn.run(
+        "harmwatch.web.app:create_app_from_environment",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_level="info",
+        server_header=False,
+    )

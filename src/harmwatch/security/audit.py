@@ -33,9 +33,9 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import IO, Any
+from typing import IO, Any, cast
 
-from sqlalchemy import Engine, Select, func, or_, select
+from sqlalchemy import Engine, Select, Table, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from harmwatch.errors import UserError
@@ -210,6 +210,20 @@ def record(
     )
 
 
+# Built once: compiled and cached by SQLAlchemy, executed with plain parameters.
+_HEAD_FOR_UPDATE = (
+    select(AuditChainHead.last_id, AuditChainHead.last_hash)
+    .where(AuditChainHead.id == 1)
+    .with_for_update()
+)
+_INSERT_ENTRY = insert(cast(Table, AuditEntry.__table__))
+_MOVE_HEAD = (
+    update(cast(Table, AuditChainHead.__table__))
+    .where(AuditChainHead.id == 1)
+    .values(last_id=bindparam("new_id"), last_hash=bindparam("new_hash"))
+)
+
+
 def append_entry(
     db: Session,
     *,
@@ -223,21 +237,20 @@ def append_entry(
 ) -> AuditEntry:
     """Chain one entry onto the log as given, unchecked. Use :func:`record`; this is the
     mechanism under it (and how tests write entries as an earlier release did)."""
-    head = db.execute(
-        select(AuditChainHead)
-        .where(AuditChainHead.id == 1)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one_or_none()
+    # Core statements, not the ORM's unit of work: every request appends an entry, and
+    # the ORM's flush machinery cost more than the rest of the append together.
+    conn = db.connection()
+    head = conn.execute(_HEAD_FOR_UPDATE).one_or_none()
     if head is None:
         raise AuditError(
             "the access log's chain head is missing: the records database was not migrated "
             "(records.upgrade) or has been tampered with"
         )
+    last_id, last_hash = int(head.last_id), str(head.last_hash)
     try:
         found, where = existing_key(db)
-        if found is None and head.last_id > 0:
-            last = db.get(AuditEntry, head.last_id)
+        if found is None and last_id > 0:
+            last = db.get(AuditEntry, last_id)
             if last is not None and compute_entry_hash(last) != last.entry_hash:
                 # The log is keyed already, with a key this process cannot find (deleted,
                 # or another app server's): a new key would fork the chain.
@@ -246,11 +259,11 @@ def append_entry(
                     f"missing here; nothing can be logged until it is restored (on several app "
                     f"servers, point {KEY_FILE_ENV} at the same key file on each)"
                 )
-        key = key_for_append(db, head.last_id + 1)
+        key = key_for_append(db, last_id + 1)
     except AuditKeyError as exc:
         raise AuditError(str(exc)) from exc
     entry = AuditEntry(
-        id=head.last_id + 1,
+        id=last_id + 1,
         at=models.utcnow(),
         actor=actor,
         action=action,
@@ -259,13 +272,28 @@ def append_entry(
         details_json=canonical_details(details),
         justification=None if justification is None else _clean(justification),
         client=_clean(client),
-        prev_hash=head.last_hash,
+        prev_hash=last_hash,
     )
     entry.entry_hash = compute_entry_hash(entry, key.secret)
-    db.add(entry)
-    head.last_id = entry.id
-    head.last_hash = entry.entry_hash
-    db.flush()
+    conn.execute(
+        _INSERT_ENTRY,
+        {
+            "id": entry.id,
+            "at": entry.at,
+            "actor": entry.actor,
+            "action": entry.action,
+            "target": entry.target,
+            "outcome": entry.outcome,
+            "details": entry.details_json,
+            "justification": entry.justification,
+            "client": entry.client,
+            "prev_hash": entry.prev_hash,
+            "entry_hash": entry.entry_hash,
+        },
+    )
+    conn.execute(_MOVE_HEAD, {"new_id": entry.id, "new_hash": entry.entry_hash})
+    # The returned entry is not in the session: it is what was written, for the caller
+    # to read (its id and hashes), not an object to change.
     return entry
 
 

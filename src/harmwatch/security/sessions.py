@@ -14,8 +14,9 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from enum import Enum
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from harmwatch.errors import InputError
@@ -82,46 +83,106 @@ def start_session(db: Session, user: User, *, client: str = "") -> tuple[str, st
     return token, csrf
 
 
+#: Last-seen times are kept to this resolution: a request within it of the last one
+#: recorded reads the session without writing it, so a busy browser does not write
+#: on every map tile it asks for. The idle timeout therefore ends a session between
+#: ``IDLE_TIMEOUT - LAST_SEEN_RESOLUTION`` and ``IDLE_TIMEOUT`` after its last request.
+LAST_SEEN_RESOLUTION = timedelta(seconds=60)
+
+
+class Touch(Enum):
+    """What a session lookup leaves to write (done by the caller's writer, if anything)."""
+
+    NONE = "none"
+    LAST_SEEN = "last-seen"  # move last-seen to now
+    DELETE = "delete"  # expired: forget it
+
+
+@dataclass(frozen=True)
+class Lookup:
+    info: SessionInfo | None
+    session_id: int | None = None
+    touch: Touch = Touch.NONE
+
+
+_LOOKUP = (
+    select(
+        LoginSession.id,
+        LoginSession.csrf_token,
+        LoginSession.created_at,
+        LoginSession.last_seen_at,
+        LoginSession.purpose,
+        User.id.label("user_id"),
+        User.username,
+        User.role,
+        User.disabled,
+        User.force,
+        User.units_json.label("units_json"),
+    )
+    .join(User, User.id == LoginSession.user_id)
+    .where(LoginSession.token_hash == bindparam("token_hash"))
+)
+
+
+def lookup_session(db: Session, token: str | None) -> Lookup:
+    """Read the session behind ``token`` and say what, if anything, must be written.
+
+    Reads only, so a caller can do it outside its writer; :func:`touch_session`
+    then writes what the lookup asked for.
+    """
+    if not token or len(token) > _MAX_TOKEN_LENGTH:
+        return Lookup(None)
+    row = db.connection().execute(_LOOKUP, {"token_hash": token_hash(token)}).one_or_none()
+    if row is None:
+        return Lookup(None)
+    now = models.utcnow()
+    if (
+        row.disabled
+        or now - row.last_seen_at >= IDLE_TIMEOUT
+        or now - row.created_at >= ABSOLUTE_TIMEOUT
+    ):
+        return Lookup(None, row.id, Touch.DELETE)
+    try:
+        role = parse_role(row.role)
+    except ValueError:  # a role this version does not know grants nothing
+        return Lookup(None)
+    info = SessionInfo(
+        user_id=row.user_id,
+        username=row.username,
+        role=role,
+        csrf_token=row.csrf_token,
+        force=row.force,
+        units=parse_units(row.units_json),
+        purpose=row.purpose,
+    )
+    stale = now - row.last_seen_at >= LAST_SEEN_RESOLUTION
+    return Lookup(info, row.id, Touch.LAST_SEEN if stale else Touch.NONE)
+
+
+def touch_session(db: Session, lookup: Lookup) -> None:
+    """Write what :func:`lookup_session` asked for (nothing, last-seen, or the deletion)."""
+    if lookup.session_id is None or lookup.touch is Touch.NONE:
+        return
+    conn = db.connection()
+    if lookup.touch is Touch.DELETE:
+        conn.execute(delete(LoginSession).where(LoginSession.id == lookup.session_id))
+    else:
+        conn.execute(
+            update(LoginSession)
+            .where(LoginSession.id == lookup.session_id)
+            .values(last_seen_at=models.utcnow())
+        )
+
+
 def resolve_session(db: Session, token: str | None) -> SessionInfo | None:
     """The session's user, or None if the token is unknown, expired or the user disabled.
 
-    A valid session's last-seen time is moved to now (the idle timeout restarts); an
-    expired one is deleted.
+    A valid session's last-seen time is moved to now (to :data:`LAST_SEEN_RESOLUTION`:
+    the idle timeout restarts); an expired one is deleted.
     """
-    if not token or len(token) > _MAX_TOKEN_LENGTH:
-        return None
-    row = db.execute(
-        select(LoginSession, User)
-        .join(User, User.id == LoginSession.user_id)
-        .where(LoginSession.token_hash == token_hash(token))
-    ).one_or_none()
-    if row is None:
-        return None
-    login, user = row
-    now = models.utcnow()
-    if (
-        user.disabled
-        or now - login.last_seen_at >= IDLE_TIMEOUT
-        or now - login.created_at >= ABSOLUTE_TIMEOUT
-    ):
-        db.delete(login)
-        db.flush()
-        return None
-    try:
-        role = parse_role(user.role)
-    except ValueError:  # a role this version does not know grants nothing
-        return None
-    login.last_seen_at = now
-    db.flush()
-    return SessionInfo(
-        user_id=user.id,
-        username=user.username,
-        role=role,
-        csrf_token=login.csrf_token,
-        force=user.force,
-        units=parse_units(user.units_json),
-        purpose=login.purpose,
-    )
+    found = lookup_session(db, token)
+    touch_session(db, found)
+    return found.info
 
 
 def set_purpose(db: Session, token: str | None, purpose: str | None) -> None:

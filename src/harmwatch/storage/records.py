@@ -32,6 +32,7 @@ __all__ = [
     "database_url",
     "describe_url",
     "make_engine",
+    "read_only",
     "session_scope",
     "upgrade",
 ]
@@ -107,7 +108,9 @@ def _sqlite_engine(url: str) -> Engine:
     database = parsed.database or ""
     if database and database != ":memory:" and not database.startswith("file:"):
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
+    engine = create_engine(
+        url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S}, pool_size=20, max_overflow=20
+    )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -123,9 +126,24 @@ def _sqlite_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A reader (see read_only) takes no write lock: in WAL mode it never waits.
+        read_only = connection.get_execution_options().get(_READ_ONLY_OPTION)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
+
+
+_READ_ONLY_OPTION = "harmwatch_read_only"
+
+
+def read_only(engine: Engine) -> Engine:
+    """The same database for transactions that only read.
+
+    On SQLite their transactions start with a plain ``BEGIN`` instead of ``BEGIN
+    IMMEDIATE``, so a lookup (a session on every request) neither takes nor waits
+    for the write lock. A write attempted through it fails rather than queue.
+    """
+    return engine.execution_options(**{_READ_ONLY_OPTION: True})
 
 
 def _ensure_wal(cursor: Any) -> None:

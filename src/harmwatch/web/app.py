@@ -10,6 +10,7 @@ tell a third party who is looking at which streets.
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from urllib.parse import quote
 
@@ -24,7 +25,7 @@ from harmwatch.kernel.rooms import adapters, import_adapter
 from harmwatch.storage.records import make_engine, upgrade
 
 from .analysis import Analyses
-from .cache import ResultCache, StoreGate
+from .cache import ResultCache, gate_for
 from .deps import (
     AppContext,
     Forbidden,
@@ -43,6 +44,22 @@ log = logging.getLogger("harmwatch.web")
 STATIC_DIR = Path(__file__).parent / "static"
 
 
+#: Where ``harmwatch serve --workers N`` hands each worker process its settings.
+SETTINGS_ENV = "HARMWATCH_WEB_SETTINGS"
+
+
+def create_app_from_environment() -> FastAPI:
+    """The app of one worker process of ``harmwatch serve --workers N``.
+
+    uvicorn starts each worker by importing this factory, so the settings travel in
+    the environment (:data:`SETTINGS_ENV`, written by the serve command). Workers share
+    the records database (SQLite queues their writes; PostgreSQL serves them all) and
+    the analytics file through the store gate's file locks; each keeps its own result
+    cache, and sees another worker's upload within a second (the store's version).
+    """
+    return create_app(WebSettings.from_json(os.environ[SETTINGS_ENV]))
+
+
 def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api") or request.url.path == "/health"
 
@@ -53,7 +70,7 @@ def create_app(settings: WebSettings) -> FastAPI:
     upgrade(engine)
     analyses = Analyses(
         Path(settings.analytics_db),
-        StoreGate(),
+        gate_for(Path(settings.analytics_db)),
         ResultCache(settings.cache_size),
         BoundaryStore(settings.boundary_dir),
     )

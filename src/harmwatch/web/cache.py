@@ -1,8 +1,14 @@
 """Sharing the analytics database between requests: a reader/writer gate and a result cache.
 
-DuckDB lets one process hold a file either read-only or read-write, not both at
-once, so an upload (read-write) must not overlap an analysis (read-only): the
-:class:`StoreGate` lets any number of readers in together and a writer in alone.
+DuckDB lets a file be open read-write by one process alone, or read-only by any
+number of processes, never both at once. So an upload (read-write) must not
+overlap an analysis (read-only), in this process or in another worker of the same
+app: the :class:`StoreGate` lets any number of readers in together and a writer in
+alone, with threads of this process and, through ``flock`` on files beside the
+database, with every other process that uses the same gate. Analyses open the
+store read-only for each computation and close it after, so between two of them a
+writer can get in; the writer is preferred (readers queue behind a waiting one),
+so a steady stream of map requests cannot hold a load off for ever.
 
 A hotspot run over the sample takes 0.1–0.7 s of CPU; fifty analysts opening the
 same map would queue behind each other. :class:`ResultCache` keeps computed
@@ -14,6 +20,8 @@ rather than stale.
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator
@@ -25,14 +33,19 @@ T = TypeVar("T")
 
 
 class StoreGate:
-    """A writer-preferring reader/writer lock around the analytics database file."""
+    """A writer-preferring reader/writer lock around the analytics database file.
 
-    def __init__(self) -> None:
+    ``lock_path``: the file (created beside the database) whose ``flock`` makes the gate
+    hold across processes; None keeps it to this process (tests, one worker).
+    """
+
+    def __init__(self, lock_path: Path | None = None) -> None:
         self._cond = threading.Condition()
         self._readers = 0
         self._writer = False
         self._waiting_writers = 0
         self.generation = 0  # bumped after every write through the gate
+        self.lock_path = lock_path
 
     @contextmanager
     def read(self) -> Iterator[None]:
@@ -41,7 +54,8 @@ class StoreGate:
                 self._cond.wait()
             self._readers += 1
         try:
-            yield
+            with self._shared():
+                yield
         finally:
             with self._cond:
                 self._readers -= 1
@@ -59,12 +73,54 @@ class StoreGate:
                 self._waiting_writers -= 1
             self._writer = True
         try:
-            yield
+            with self._exclusive():
+                yield
         finally:
             with self._cond:
                 self._writer = False
                 self.generation += 1
                 self._cond.notify_all()
+
+    # Each holder opens its own descriptors: flock belongs to an open file, so two
+    # threads sharing one descriptor would release each other's lock.
+
+    @contextmanager
+    def _shared(self) -> Iterator[None]:
+        if self.lock_path is None:
+            yield
+            return
+        with _locked(self._intent_path, fcntl.LOCK_SH):  # wait behind a waiting writer
+            pass
+        with _locked(self.lock_path, fcntl.LOCK_SH):
+            yield
+
+    @contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        if self.lock_path is None:
+            yield
+            return
+        with _locked(self._intent_path, fcntl.LOCK_EX), _locked(self.lock_path, fcntl.LOCK_EX):
+            yield
+
+    @property
+    def _intent_path(self) -> Path:
+        assert self.lock_path is not None
+        return self.lock_path.with_name(self.lock_path.name + ".intent")
+
+
+@contextmanager
+def _locked(path: Path, mode: int) -> Iterator[None]:
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, mode)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def gate_for(db_path: Path) -> StoreGate:
+    """The gate every worker serving ``db_path`` shares (its lock files beside the database)."""
+    return StoreGate(lock_path=db_path.with_name(db_path.name + ".gate"))
 
 
 def store_version(db_path: Path, generation: int = 0) -> tuple[Any, ...]:

@@ -7,8 +7,10 @@ behind the caller's back.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -54,3 +56,26 @@ class WebSettings:
     def police_upload_dir(self) -> Path:
         """Uploaded police.uk files, kept because the loads' provenance names them."""
         return self.uploads_root / "police-uk"
+
+    def to_json(self) -> str:
+        """The settings as JSON, for worker processes started with ``--workers``."""
+        values: dict[str, Any] = {}
+        for key, value in asdict(self).items():
+            if isinstance(value, Path):
+                value = str(value)
+            elif isinstance(value, frozenset):
+                value = sorted(value)
+            values[key] = value
+        return json.dumps(values)
+
+    @classmethod
+    def from_json(cls, text: str) -> WebSettings:
+        values = json.loads(text)
+        kinds = {f.name: f.type for f in fields(cls)}
+        for key, value in list(values.items()):
+            kind = str(kinds.get(key, ""))
+            if "Path" in kind and value is not None:
+                values[key] = Path(value)
+            elif "frozenset" in kind:
+                values[key] = frozenset(value)
+        return cls(**values)
