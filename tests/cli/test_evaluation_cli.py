@@ -96,7 +96,35 @@ def test_change_text_and_refusal(beds_db: Path) -> None:
     )  # fmt: skip
     assert ok.exit_code == 0, ok.output
     assert "within what chance" in ok.stdout
-    bad = runner.invoke(app, ["change", "--db", str(beds_db), *BEDS, "--period", "2021-06"])
+    # 2021-05 is the first month loaded: neither 2020-05 nor 2021-04 is there to compare with.
+    bad = runner.invoke(app, ["change", "--db", str(beds_db), *BEDS, "--period", "2021-05"])
     assert bad.exit_code == 2 and "not loaded" in bad.stderr
     gap = runner.invoke(app, ["change", "--db", str(beds_db), *BEDS, "--period", "2023-01,2023-03"])
     assert gap.exit_code == 2 and "consecutive" in gap.stderr
+
+
+def test_change_falls_back_to_the_months_before_as_the_web_panel_does(beds_db: Path) -> None:
+    # 2020-06…08 (a year earlier) are not loaded; 2021-05 is, so the month just before is used
+    # for a one-month period, and the command says so (issue 11: it used to refuse).
+    result = runner.invoke(
+        app, ["change", "--db", str(beds_db), *BEDS, "--period", "2021-06", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["baseline"] == ["2021-05", "2021-05"]
+    assert any("a year earlier (2020-06) are not loaded" in d for d in payload["defaults_chosen"])
+    assert any("different calendar months" in c for c in payload["caveats"])
+    text = runner.invoke(app, ["change", "--db", str(beds_db), *BEDS, "--period", "2021-06"])
+    assert text.exit_code == 0 and "just before the period" in text.stderr
+
+
+def test_change_refusal_names_only_the_forces_that_lack_the_month(full_db: Path) -> None:
+    # 2018-10 is missing for Kent, Lancashire and Northumbria only, of the 41 forces.
+    result = runner.invoke(
+        app, ["change", "--db", str(full_db), "--period", "2018-10", "--baseline", "2018-11"]
+    )
+    assert result.exit_code == 2
+    message = " ".join(result.stderr.split())
+    assert "kent lacks 2018-10; lancashire lacks 2018-10; northumbria lacks 2018-10" in message
+    assert "the other 38 force(s) have them" in message
+    assert "bedfordshire" not in message and "wiltshire" not in message

@@ -94,29 +94,44 @@ def test_forecast_eval_runs_each_run_of_months_separately(full_db: Path) -> None
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
     runs = [(r["first"], r["last"], r["scored_months"]) for r in payload["runs"]]
+    # One month of history suffices by default (issue 11): every month but each run's first.
     assert runs == [
-        ("2018-10", "2019-02", 2),
-        ("2021-01", "2022-01", 10),
-        ("2025-01", "2025-12", 9),
+        ("2018-10", "2019-02", 4),
+        ("2021-01", "2022-01", 12),
+        ("2025-01", "2025-12", 11),
     ]
     methods = {row["method"] for row in payload["summary"]}
-    assert methods == {"last-1", "last-3", "kde", "prospective"}
+    assert methods == {"blend", "last-1", "last-3", "last-all", "kde", "opencp"}
     assert {row["coverage"] for row in payload["summary"]} == {0.01, 0.05, 0.1}
     for row in payload["summary"]:
-        assert row["months"] == 21
+        assert row["months"] == 27
         assert 0 <= row["mean_hit_rate"] <= 1
+    rec = payload["recommended"]
+    assert rec["method"] in methods and rec["months_chosen_on"] == 27
+    assert sum(rec["chosen_each_month"].values()) == 27
+    assert {(c["against"], c["coverage"]) for c in rec["comparisons"]} == {
+        (m, c) for m in methods for c in (0.01, 0.05, 0.1)
+    }
+    assert all(c["months"] == 27 for c in rec["comparisons"])
+    curve = {(row["method"], row["coverage"]): row["hit_rate"] for row in payload["curve"]}
+    assert curve[("recommended", 1.0)] == pytest.approx(1.0)
 
 
 def test_forecast_eval_table_is_printed(herts_db: Path, tmp_path: Path) -> None:
-    chart = tmp_path / "chart.png"
+    chart, curve = tmp_path / "chart.png", tmp_path / "curve.png"
     result = runner.invoke(
-        app, ["forecast-eval", "--db", str(herts_db), "--cell", "1000", "--chart", str(chart)]
-    )
+        app,
+        ["forecast-eval", "--db", str(herts_db), "--cell", "1000", "--chart", str(chart),
+         "--curve", str(curve)],
+    )  # fmt: skip
     assert result.exit_code == 0, result.output
-    with Image.open(chart) as image:
-        assert image.size[0] > 800
-    for text in ("Flagging 1%", "Flagging 5%", "Flagging 10%", "mean PAI", "prospective", "last-3"):
+    for path in (chart, curve):
+        with Image.open(path) as image:
+            assert image.size[0] > 800
+    for text in ("Flagging 1%", "Flagging 5%", "Flagging 10%", "mean PAI", "opencp", "last-3",
+                 "Recommended for the coming month", "95 % interval"):  # fmt: skip
         assert text in result.stdout
+    assert f"wrote {curve}" in result.stdout
 
 
 @pytest.mark.parametrize("fmt", ["csv", "gpkg"])

@@ -46,7 +46,9 @@ def test_areas_summary_names_study_area_and_top_share(sample_db: Path, tmp_path:
     assert code == 0, stderr
     text = flat(stdout)
     assert "The top 5 % of LSOAs" in text and "Gini coefficient" in text
-    assert "Study area: hertfordshire: 10 districts" in text
+    assert "Study area: Hertfordshire Constabulary: 10 districts" in text  # the force's own name
+    assert "The 5 LSOAs with most crimes, of" in text  # the table says it is cut
+    assert "--lsoa-list FILE" in flat(stderr)  # the command line's own hint
     assert "UNDERSTATE" in flat(stderr)  # no LSOA list: the caveat is shown
     table = pd.read_csv(out)
     assert list(table.columns) == [
@@ -99,7 +101,8 @@ def test_patrol_plan_summary_files_and_map(sample_db: Path, tmp_path: Path) -> N
     )  # fmt: skip
     assert code == 0, stderr
     text = flat(stdout)
-    assert "of the study area and hold" in text and "Study area: hertfordshire" in text
+    assert "of the study area and hold" in text and "Study area: Hertfordshire Constabulary" in text
+    assert "crimes in its cells" in text
     assert "in-sample" in text
     frame = gpd.read_file(zones)
     assert frame.crs.to_epsg() == 4326 and frame["zone"].tolist()[0] == 1

@@ -31,7 +31,10 @@ def test_streetlamp_worked_example_complete_displacement() -> None:
     assert res.success_measure == pytest.approx(-0.5)
     assert res.buffer_measure == pytest.approx(0.5)
     assert res.value == pytest.approx(-1.0)
-    assert "displacement" in res.reading and "net benefit remains" in res.reading
+    # At exactly −1 the displacement equals the gain: nothing remains (issue 11: it was
+    # read as "a net benefit remains", which is the reading for −1 < WDQ < 0 only).
+    assert "equal to the reduction" in res.reading and "no net benefit" in res.reading
+    assert "net benefit remains" not in res.reading
 
 
 def test_streetlamp_worked_example_diffusion() -> None:
@@ -77,3 +80,27 @@ def test_reading_rules() -> None:
 def test_negative_counts_refused() -> None:
     with pytest.raises(ValueError):
         weighted_displacement_quotient(-1, 0, 0, 0, 1, 1)
+
+
+def test_boundaries_are_read_as_themselves() -> None:
+    # Guerette (2009), appendix C: −1 is displacement equal to the gain, 1 diffusion equal
+    # to it, 0 neither; the open ranges between them read as before.
+    assert "no net benefit" in read_wdq(-1.0) and "cancelled" in read_wdq(-1.0)
+    assert "no net benefit" in read_wdq(-1.0 + 1e-12)  # the ratios' rounding, not a finding
+    assert "net benefit remains" in read_wdq(-0.999)
+    assert "erased" in read_wdq(-1.001)
+    assert "exactly as much as the target" in read_wdq(1.0)
+    assert "between 0 and 1" in read_wdq(0.999) and "more than the target" in read_wdq(1.001)
+    assert "neither" in read_wdq(0.0)
+    # Counts that give −1 through floating-point ratios: 80/100 − 1 = −0.2 and 0.7 − 0.5 = 0.2.
+    res = weighted_displacement_quotient(100, 80, 50, 70, 100, 100)
+    assert res.value == pytest.approx(-1.0) and "no net benefit" in res.reading
+
+
+def test_a_withheld_verdict_keeps_the_figure_and_says_why() -> None:
+    res = weighted_displacement_quotient(100, 50, 100, 75, 100, 100).withhold("two rings")
+    assert res.value is None and not res.interpretable and res.unread_value == pytest.approx(0.5)
+    assert (
+        res.reading == "no displacement verdict: two rings (the quotient of these counts is 0.50)"
+    )
+    assert res.to_dict()["verdict_withheld"] == "two rings"

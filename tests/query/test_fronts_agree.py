@@ -42,7 +42,7 @@ COMMANDS: dict[str, tuple[type[Request], set[str]]] = {
         EmergingHotspotsRequest,
         {"--db", "--out", "--format", "--map", "--json"},
     ),
-    "forecast-eval": (ForecastEvalRequest, {"--db", "--out", "--chart", "--json"}),
+    "forecast-eval": (ForecastEvalRequest, {"--db", "--out", "--chart", "--curve", "--json"}),
     "areas": (AreaRankingRequest, {"--db", "--out", "--json"}),
     "patrol-plan": (PatrolPlanRequest, {"--db", "--out", "--format", "--map", "--json"}),
     "evaluate": (EvaluateRequest, {"--db", "--chart", "--json"}),

@@ -61,15 +61,14 @@ def test_emerging_hotspots_refusals() -> None:
 
 def test_forecast_eval_defaults_and_refusals() -> None:
     request = ForecastEvalRequest()
-    assert request.methods == DEFAULT_METHODS and request.min_history == 3
+    # Issue 11: one month of history is enough to start (a longer window uses what there is).
+    assert request.methods == DEFAULT_METHODS and request.min_history == 1
+    assert request.methods[0] == "blend" and "opencp" in request.methods
     assert request.coverages == (0.01, 0.05, 0.1)
     refused(ForecastEvalRequest, "unknown forecast method 'magic'", methods=("magic",))
     refused(ForecastEvalRequest, "say how many months", methods=("last",))
-    refused(
-        ForecastEvalRequest,
-        "min_history 3 is shorter than the longest method window",
-        methods=("last-6",),
-    )
+    refused(ForecastEvalRequest, "opencp always uses every earlier month", methods=("opencp-3",))
+    assert ForecastEvalRequest(methods=("last-6", "last-all", "kde-all"), min_history=1)
     refused(ForecastEvalRequest, "min_history must be at least 1, got 0", min_history=0)
     refused(ForecastEvalRequest, "coverages must lie between 0 and 1, got 1", coverages=(0.5, 1.0))
     refused(ForecastEvalRequest, "kde_bandwidth must be positive", kde_bandwidth=-3.0)

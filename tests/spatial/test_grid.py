@@ -50,3 +50,10 @@ def test_refusals() -> None:
         Grid(0, 0, 0, 1, 1)
     with pytest.raises(ValueError, match="empty extent"):
         Grid.covering(10, 0, 0, 10, 1)
+
+
+def test_default_cell_size_can_be_floored() -> None:
+    # A 1.6 km wide boundary would get 25 m cells; the caller floors it at the data's precision.
+    assert default_cell_size(0, 0, 1_650, 1_780) == 25
+    assert default_cell_size(0, 0, 1_650, 1_780, minimum=100) == 100
+    assert default_cell_size(0, 0, 60_000, 25_000, minimum=100) == 500  # no effect when coarser

@@ -26,8 +26,10 @@ def test_hertfordshire_is_its_ten_districts() -> None:
 
 def test_forces_without_a_boundary_are_named() -> None:
     area = for_forces(["hertfordshire", "btp"])
-    assert "no boundary for btp" in area.description
-    with pytest.raises(BoundaryError, match="--boundary"):
+    # Named as the forces write their names, not by their slugs.
+    assert area.description.startswith("Hertfordshire Constabulary, British Transport Police: 10")
+    assert "no boundary for British Transport Police" in area.description
+    with pytest.raises(BoundaryError, match="give a boundary"):
         for_forces(["btp"])
 
 

@@ -10,6 +10,7 @@ Set HARMWATCH_SCREENSHOTS=DIR to keep the screenshots for a look.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -23,6 +24,7 @@ from pathlib import Path
 import pytest
 from webhelpers import WebEnv, corrupt_latitude, new_env, password_for, sample_csv
 
+from harmwatch.security.roles import Role
 from harmwatch.web import create_app
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -51,6 +53,7 @@ class LiveServer:
     def __init__(self, env: WebEnv) -> None:
         import uvicorn
 
+        self.env = env
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
@@ -315,3 +318,107 @@ def test_data_protection_officer_answers_a_subject_access_request(
     page.get_by_role("button", name="Clear").click()
     assert "Working on" not in (page.locator(".purpose-bar").text_content() or "")
     assert console_errors == []
+
+
+# Each page with a search that works, as a person would open it.
+PAGES = {
+    "/": "/?force=hertfordshire",
+    "/hotspots": "/hotspots?force=hertfordshire&crime_type=Drugs&cell=500&method=gistar",
+    "/forecast": "/forecast?force=hertfordshire&cell=1000",
+    "/evaluate": "/evaluate?lsoa=E01033803,E01033804&start=2025-09&force=bedfordshire&crime_type=Drugs",
+    "/data": "/data",
+    "/admin/audit": "/admin/audit",
+    "/admin/users": "/admin/users",
+    "/records/subject-access": "/records/subject-access",
+    "/records/review": "/records/review",
+}
+POINT = re.compile(r'"type"\s*:\s*"Point"')
+
+
+def _crime_points(text: str) -> int:
+    """Point features in a JSON body that are not place names (towns drawn as labels)."""
+    if not POINT.search(text):
+        return 0
+    found = 0
+
+    def walk(value: object) -> None:
+        nonlocal found
+        if isinstance(value, dict):
+            geometry = value.get("geometry")
+            kind = (value.get("properties") or {}).get("kind")
+            if isinstance(geometry, dict) and geometry.get("type") == "Point" and kind != "place":
+                found += 1
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(json.loads(text))
+    return found
+
+
+def _log(server: LiveServer, actor: str) -> list[dict[str, object]]:
+    from harmwatch.security import audit
+    from harmwatch.storage.records import make_engine, session_scope
+
+    engine = make_engine(server.env.database_url)
+    try:
+        with session_scope(engine) as db:
+            return [audit.entry_dict(e) for e in audit.query(db, actor=actor, limit=None)]
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("role", [r.value for r in Role])
+def test_every_page_as_every_role_logs_views_not_exports(
+    browser: Browser, server: LiveServer, role: str
+) -> None:
+    """Open each page a role may see: its own layers and charts are part of the view, a
+    download is a disclosure, a refused search is refused; the PCC viewer gets no points."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    bodies: list[tuple[str, str]] = []
+
+    def keep(response: object) -> None:
+        url = response.url  # type: ignore[attr-defined]
+        kind = response.headers.get("content-type", "")  # type: ignore[attr-defined]
+        if "json" in kind and url.startswith(server.url):
+            with contextlib.suppress(Exception):  # a redirect or an aborted load has no body
+                bodies.append((url, response.text()))  # type: ignore[attr-defined]
+
+    page.on("response", keep)
+    try:
+        sign_in(page, server, role)
+        nav = {
+            a.get_attribute("href")
+            for a in page.get_by_role("navigation", name="Main").get_by_role("link").all()
+        }
+        assert nav, role
+        for href in sorted(nav):
+            response = page.goto(server.url + PAGES[str(href)])
+            assert response is not None and response.status == 200, (role, href)
+            for selector in ("#map", "#eval-map"):
+                if page.locator(selector).count():
+                    page.wait_for_selector(f"{selector}[data-ready]", timeout=60_000)
+            page.wait_for_load_state("networkidle")
+        shown = [e for e in _log(server, role) if e["action"] == "disclosure"]
+        assert not shown, [e["target"] for e in shown]  # nothing downloaded, nothing disclosed
+        if "/hotspots" in nav:
+            refused = page.goto(server.url + "/hotspots?months=2025-13")
+            assert refused is not None and refused.status == 422
+            page.goto(server.url + PAGES["/hotspots"])
+            page.wait_for_selector("#map[data-ready]", timeout=60_000)
+            with page.expect_download():
+                page.get_by_role("link", name="Cells (CSV)").click()
+            entries = _log(server, role)
+            assert [e["outcome"] for e in entries if "2025-13" in str(e["details"])] == ["refused"]
+            assert len([e for e in entries if e["action"] == "disclosure"]) == 1
+        if role == "pcc-viewer":
+            leaking = [url for url, text in bodies if _crime_points(text)]
+            assert not leaking, leaking
+        assert errors == []
+    finally:
+        context.close()

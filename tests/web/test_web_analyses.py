@@ -109,8 +109,11 @@ def test_bad_filters_are_422_not_500(clients: dict[str, SignedIn]) -> None:
         response = analyst.get(path)
         assert response.status_code == 422, (path, response.status_code, response.text[:200])
         assert response.json()["detail"]
+    # The page refuses the same mistake as the API does (422, so the access log says
+    # "refused"), and still shows the form with the reason.
     page = analyst.get("/hotspots?force=atlantis")
-    assert page.status_code == 200 and "no street crimes loaded for force(s) atlantis" in page.text
+    assert page.status_code == 422 and "no street crimes loaded for force(s) atlantis" in page.text
+    assert 'id="hotspot-filters"' in page.text
 
 
 def test_overview_says_no_data_for_months_not_loaded(clients: dict[str, SignedIn]) -> None:
@@ -217,6 +220,14 @@ def test_pages_render(clients: dict[str, SignedIn]) -> None:
     assert "Patrol zones" in hotspot_page and "/api/hotspots?" in hotspot_page
     forecast = admin.get(f"/forecast?{HERTS}").text
     assert "Flagging 5 % of the study area" in forecast and "last-1" in forecast
+    # Issue 11: which method to use, its paired comparisons, and the hit-rate curve.
+    assert 'id="recommended-method"' in forecast and 'id="comparisons"' in forecast
+    assert "/api/forecast-eval?" in forecast and "format=png" in forecast
+    curve = admin.get(f"/api/forecast-eval?{HERTS}&format=png")
+    assert curve.status_code == 200 and curve.content[:8] == b"\x89PNG\r\n\x1a\n"
+    body = admin.get(f"/api/forecast-eval?{HERTS}").json()
+    assert body["recommended"]["method"] in {row["method"] for row in body["summary"]}
+    assert body["recommended"]["comparisons"] and body["curve"]
     data = admin.get("/data").text
     assert "2025-01-hertfordshire-street.csv.gz" in data and "no data" not in data
     users = admin.get("/admin/users").text

@@ -135,7 +135,7 @@ def test_bad_period_is_shown_beside_the_form(clients: dict[str, SignedIn]) -> No
         ("soon", "not a month"),
     ):
         response = analyst.get("/", params={"force": "hertfordshire", "period": period})
-        assert response.status_code == 200, period
+        assert response.status_code == 422, period  # refused, as /api/change refuses it
         assert "Has it really changed?" in response.text
         assert message in response.text, period
         assert 'role="alert"' in response.text

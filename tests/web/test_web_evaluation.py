@@ -110,7 +110,8 @@ def test_refusals_are_named_beside_the_form(
     clients: dict[str, SignedIn], params: dict[str, str], message: str
 ) -> None:
     page = clients["analyst"].client.get("/evaluate", params={**QUERY, **params})
-    assert page.status_code == 200
+    assert page.status_code == 422  # refused, as /api/evaluate refuses the same mistake
+    assert 'id="evaluate-form"' in page.text  # the form is still there to correct
     errors = re.findall(r'<div class="alert alert-error" role="alert">(.*?)</div>', page.text)
     assert any(message in html_unescape(e) for e in errors), errors
     assert 'id="eval-summary"' not in page.text  # no number that looks valid
@@ -231,3 +232,170 @@ def test_form_reader_fills_defaults_and_keeps_lists() -> None:
         {"start": "2025-09", "lsoa": LUTON, "controls": "E01017466", "n_controls": "5"}
     )
     assert problems == ["name control LSOAs or ask for a number of them, not both"]
+
+
+# -- Aggregates only, place names and the form's lists (issue 10, items 6 and 14) -----------
+
+
+def test_the_aggregated_evaluation_holds_squares_and_no_location(web_env: WebEnv) -> None:
+    """What a role without street-level sight gets: counts per national-grid 500 m square,
+    through the small-number rule, adding up to the published totals."""
+    import numpy as np
+    import shapely
+
+    from harmwatch.evaluation.aggregates import SQUARE_M, aggregate
+    from harmwatch.outputs.suppression import Status
+
+    full = evaluate(
+        web_env.analytics_db,
+        EvaluateRequest(
+            start="2025-09",
+            lsoa=tuple(LUTON.split(",")),
+            crime_types=("Drugs",),
+            forces=("bedfordshire",),
+        ),
+    )
+    agg = aggregate(full)
+    assert agg.map_points == {} and full.map_points  # no coordinates left to draw
+    table = agg.squares.table
+    for row, kind in enumerate(("target", "buffer")):
+        total = full.counts[f"{kind}_before"] + full.counts[f"{kind}_after"]
+        assert int(table.cells[row].sum()) == total
+        assert table.shown_row_totals()[row] == total  # published as the headline says
+        hidden = [k for k in range(len(agg.squares)) if table.status[row, k] is not Status.SHOWN]
+        assert len(hidden) != 1  # one hidden square would be the total minus the rest
+    assert agg.squares.left_off == () and table.safe
+    # Each square counts the crimes whose point lies in it.
+    x, y = full.map_points["target"]
+    for k in range(len(agg.squares)):
+        x0, y0, x1, y1 = agg.squares.box(k)
+        inside = int(((x >= x0) & (x < x1) & (y >= y0) & (y < y1)).sum())
+        assert inside == int(table.cells[0, k])
+        assert x0 % SQUARE_M == 0 and y0 % SQUARE_M == 0  # the national grid, not a fitted one
+    # The LSOA target is drawn as the squares it covers, never its snap-point discs.
+    corners = np.asarray(shapely.get_coordinates(agg.drawn_target))
+    assert np.all(corners % SQUARE_M == 0)
+    assert agg.drawn_target.contains(full.target.geometry.buffer(-1))
+    # Figures unchanged; the control table's counts suppressed with their total published.
+    assert agg.counts == full.counts and agg.rate_ratio == full.rate_ratio
+    controls = agg.control_counts
+    assert int(controls.cells.sum()) == full.counts["controls_before"]
+    assert controls.shown_column_totals() == [full.counts["controls_before"]]
+    assert controls.safe
+
+
+def test_the_pcc_viewer_downloads_suppressed_control_counts(
+    clients: dict[str, SignedIn],
+) -> None:
+    pcc = clients["pcc-viewer"].client
+    text = pcc.get("/api/evaluate", params={**QUERY, "format": "csv", "table": "controls"}).text
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert rows and "pre_count" in rows[0]
+    hidden = [r for r in rows if r["pre_count"] in ("fewer than 5", "withheld")]
+    assert hidden and all(r["pre_mean"] == "" and r["distance"] == "" for r in hidden)
+    shown = [int(r["pre_count"]) for r in rows if r not in hidden]
+    assert all(v == 0 or v >= 5 for v in shown)
+    analyst = clients["analyst"].client
+    full = analyst.get("/api/evaluate", params={**QUERY, "format": "csv", "table": "controls"})
+    assert "pre_count" not in full.text.splitlines()[0]  # street-level roles: unchanged
+
+
+def test_the_evaluation_map_names_its_places(clients: dict[str, SignedIn]) -> None:
+    for role in ("analyst", "pcc-viewer"):
+        layers = clients[role].client.get("/api/evaluate", params={**QUERY, "format": "geojson"})
+        body = layers.json()
+        assert "GeoNames" in body["attribution"] and "CC BY 4.0" in body["attribution"]
+        places = [f for f in body["features"] if f["properties"]["kind"] == "place"]
+        assert "Luton" in {f["properties"]["name"] for f in places}, role
+        assert all("min_zoom" in f["properties"] for f in places)
+
+
+def test_the_places_route_serves_the_hotspot_map_labels(clients: dict[str, SignedIn]) -> None:
+    client = clients["analyst"].client
+    body = client.get("/api/places", params={"bbox": "-0.75,51.6,0.1,52.1"}).json()
+    assert body["type"] == "FeatureCollection" and "GeoNames" in body["attribution"]
+    names = {f["properties"]["name"] for f in body["features"]}
+    assert {"Luton", "Watford", "St Albans", "Stevenage"} <= names
+    default = client.get("/api/places").json()  # around the loaded forces
+    assert {"Bedford", "Cambridge", "Peterborough"} <= {
+        f["properties"]["name"] for f in default["features"]
+    }
+    bad = client.get("/api/places", params={"bbox": "1,2,3"})
+    assert bad.status_code == 422 and "four numbers" in bad.json()["detail"]
+    huge = client.get("/api/places", params={"bbox": "-40,0,40,80"})
+    assert huge.status_code == 422
+    assert clients["pcc-viewer"].client.get("/api/places").status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/evaluate", {**QUERY, "crime_type": "Vehicle crime"}),
+        ("/", {"crime_type": "Vehicle crime"}),
+        ("/hotspots", {"force": "bedfordshire", "crime_type": "Vehicle crime", "cell": "1000"}),
+    ],
+)
+def test_the_crime_type_list_opens_on_the_chosen_types(
+    clients: dict[str, SignedIn], path: str, params: dict[str, str]
+) -> None:
+    """A list box opens at its top: the chosen types are listed first, so they are seen."""
+    page = clients["analyst"].client.get(path, params=params).text
+    select = re.search(r'<select id="crime_type"[^>]*>(.*?)</select>', page, re.S)
+    assert select, path
+    options = re.findall(r"<option value=\"([^\"]*)\"( selected)?>", select.group(1))
+    assert options[0] == ("Vehicle crime", " selected"), options[:3]
+    rest = [value for value, chosen in options[1:]]
+    assert rest == sorted(rest) and "Vehicle crime" not in rest
+
+
+def test_the_data_tables_can_be_redrawn_after_an_upload(clients: dict[str, SignedIn]) -> None:
+    """upload.js replaces #data-tables with the same part of a fresh /data after a load."""
+    page = clients["admin"].client.get("/data")
+    if page.status_code != 200:
+        page = clients["analyst"].client.get("/data")
+    assert page.status_code == 200
+    assert page.text.count('id="data-tables"') == 1
+    tables = page.text.split('id="data-tables"', 1)[1]
+    assert "coverage-heading" in tables and "prov-heading" in tables
+    script = (Path(__file__).parents[2] / "src/harmwatch/web/static/js/upload.js").read_text()
+    assert 'getElementById("data-tables")' in script and "refreshTables" in script
+
+
+def test_a_breakdown_the_rule_cannot_protect_is_left_off_the_map(web_env: WebEnv) -> None:
+    """Six target crimes, five in one square and one in another: with the total published,
+    "withheld" (5 or more) and "fewer than 5" could only be 5 and 1, so the target's
+    squares are not mapped at all — and no square is listed for them."""
+    import dataclasses
+
+    import numpy as np
+
+    from harmwatch.evaluation.aggregates import aggregate
+    from harmwatch.web.evaluations import square_layers
+
+    full = evaluate(
+        web_env.analytics_db,
+        EvaluateRequest(
+            start="2025-09",
+            lsoa=tuple(LUTON.split(",")),
+            crime_types=("Drugs",),
+            forces=("bedfordshire",),
+        ),
+    )
+    x = np.array([510_100.0] * 5 + [512_600.0])  # two squares 2.5 km apart
+    y = np.full(6, 221_100.0)
+    small = dataclasses.replace(full, map_points={**full.map_points, "target": (x, y)})
+    agg = aggregate(small)
+    assert agg.squares.left_off == ("target",)
+    layer = square_layers(agg)
+    assert "target crimes" in layer["disclosure"]["left_off_map"][0]
+    squares = [f for f in layer["features"] if f["properties"]["kind"] == "square"]
+    assert squares and all("target" not in f["properties"] for f in squares)
+    # Squares are listed for buffer crimes and control LSOAs only: the square 2.5 km away that
+    # holds only the lone target crime is not listed at all.
+    sq = agg.squares
+    where = {(int(sq.ix[k]), int(sq.iy[k])): k for k in range(len(sq))}
+    lone = where[(512_600 // 500, 221_100 // 500)]
+    assert sq.count("target", lone) == 1 and sq.count("buffer", lone) == 0
+    buffered = {key for key, k in where.items() if sq.count("buffer", k) > 0}
+    control = set(zip(sq.control_ix.tolist(), sq.control_iy.tolist(), strict=True))
+    assert len(squares) == len(buffered | control)

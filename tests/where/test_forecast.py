@@ -24,6 +24,7 @@ MONTHS = [f"2024-{m:02d}" for m in range(1, 9)]
 HOT_ROW, HOT_COL = 5, 5
 PER_MONTH = 6  # crimes in the hotspot every month
 METHODS = ("last-1", "last-3", "kde", "prospective")
+ALL_METHODS = (*METHODS, "blend", "opencp", "last-all", "kde-all")
 
 
 def synthetic(noise: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -53,10 +54,12 @@ def evaluate(
     methods: tuple[str, ...] = METHODS,
     coverages: tuple[float, ...] = (0.01,),
     kde_bandwidth: float | None = None,
+    min_history: int = 3,
 ) -> pd.DataFrame:
     return rolling_forecast_evaluation(
-        x, y, m, MONTHS, GRID, MASK, methods, coverages, kde_bandwidth=kde_bandwidth
-    )
+        x, y, m, MONTHS, GRID, MASK, methods, coverages, kde_bandwidth=kde_bandwidth,
+        min_history=min_history,
+    )  # fmt: skip
 
 
 def test_persistent_hotspot_alone_is_found_with_hit_rate_one() -> None:
@@ -100,7 +103,7 @@ def test_forecast_never_sees_the_target_month() -> None:
     x = np.concatenate([x, burst_x])
     y = np.concatenate([y, burst_y])
     m = np.concatenate([m, np.full(20, len(MONTHS) - 1)])
-    out = evaluate(x, y, m, methods=METHODS, coverages=(0.01,))
+    out = evaluate(x, y, m, methods=ALL_METHODS, coverages=(0.01,))
     last = out[out["target_month"] == MONTHS[-1]]
     assert (last["hits"] == PER_MONTH).all()
     assert (last["total"] == PER_MONTH + 20).all()
@@ -173,7 +176,9 @@ def test_argument_checks() -> None:
     with pytest.raises(ValueError, match="how many months"):
         evaluate(x, y, m, methods=("last",))
     with pytest.raises(ValueError, match="min_history"):
-        evaluate(x, y, m, methods=("last-6",))
+        evaluate(x, y, m, methods=("last-1",), min_history=0)
+    with pytest.raises(ValueError, match="every earlier month"):
+        evaluate(x, y, m, methods=("blend-3",))
     with pytest.raises(ValueError, match="month_index"):
         evaluate(x, y, m + 1)
     with pytest.raises(ValueError, match="mask"):
@@ -184,7 +189,74 @@ def test_too_little_history_gives_an_empty_table() -> None:
     x, y, m = synthetic(noise=0)
     short = m < 3
     out = rolling_forecast_evaluation(
-        x[short], y[short], m[short], MONTHS[:3], GRID, MASK, methods=("last-1",)
+        x[short], y[short], m[short], MONTHS[:3], GRID, MASK, methods=("last-1",), min_history=3
     )
     assert out.empty and "hit_rate" in out.columns
     assert summarise_forecasts(out).empty
+
+
+def test_a_window_longer_than_the_history_uses_what_there_is() -> None:
+    # --min-history 1 with last-3 (issue 11: it was refused): month 2 is forecast from month
+    # 1 alone, month 3 from months 1-2, and the table says how many months each had.
+    x, y, m = synthetic(noise=2, seed=1)
+    out = evaluate(x, y, m, methods=("last-3", "last-all"), coverages=(0.05,), min_history=1)
+    assert sorted(out["target_month"].unique()) == MONTHS[1:]
+    three = out[out["method"] == "last-3"].set_index("target_month")
+    assert three["history_months"].tolist() == [1, 2, 3, 3, 3, 3, 3]
+    assert three.loc["2024-02", "detail"].startswith("1 of 3 months of history")
+    every = out[out["method"] == "last-all"].set_index("target_month")
+    assert every["history_months"].tolist() == [1, 2, 3, 4, 5, 6, 7]
+    assert every["history_events"].tolist() == [
+        len(MONTHS[:k]) * (PER_MONTH + 3) for k in range(1, 8)
+    ]
+
+
+def test_growing_window_counts_every_earlier_month() -> None:
+    from harmwatch.where.forecast import rolling_forecasts
+
+    x, y, m = synthetic(noise=3, seed=2)
+    res = rolling_forecasts(x, y, m, MONTHS, GRID, MASK, ("last-all",), (0.05,), min_history=1)
+    # The curve at 5 % equals the table's hits at 5 % (one rule for both).
+    curve = res.curve[np.isclose(res.curve["coverage"], 0.05)].set_index("target_month")
+    table = res.table.set_index("target_month")
+    np.testing.assert_allclose(curve["hits"], table["hits"])
+    assert (curve["total"] == table["total"]).all()
+
+
+def test_blend_and_kde_choose_on_earlier_months_only() -> None:
+    # The burst of the last month changes that month's scores, not the choice made for it:
+    # the choice (in ``detail``) and the forecast for every month are those made without it.
+    x, y, m = synthetic(noise=3, seed=3)
+    plain = evaluate(x, y, m, methods=("blend", "kde"), coverages=(0.05,), min_history=1)
+    burst = (np.full(30, 820.0), np.full(30, 120.0), np.full(30, len(MONTHS) - 1))
+    with_burst = evaluate(
+        np.r_[x, burst[0]], np.r_[y, burst[1]], np.r_[m, burst[2]].astype(int),
+        methods=("blend", "kde"), coverages=(0.05,), min_history=1,
+    )  # fmt: skip
+    assert (plain["detail"] == with_burst["detail"]).all()
+    first = plain[plain["target_month"] == MONTHS[1]]
+    assert first["detail"].str.contains("the default: no earlier month scored yet").all()
+    later = plain[plain["target_month"] == MONTHS[-1]]
+    assert later["detail"].str.contains("chosen on the 6 earlier month").all()
+
+
+def test_the_blends_running_sums_equal_the_formula() -> None:
+    from harmwatch.where.forecast import _BlendState
+    from harmwatch.where.kernels import blend
+
+    x, y, m = synthetic(noise=4, seed=5)
+    state = _BlendState(x, y, m, GRID, MASK)
+    t = 6
+    for month in range(t):
+        state.add_month(month)
+    grids = [GRID.counts(x[m == k], y[m == k]).astype(float) for k in range(t)]
+    ages = np.arange(t)[::-1]  # month t-1 is age 0
+    for (life, h), score in state.scores().items():
+        layers = [
+            np.array([g[MASK] for g in grids]),
+            np.array([blend.smooth(g, h, GRID.cell)[MASK] for g in grids]),
+            np.array([blend.smooth(g, blend.WIDE_M, GRID.cell)[MASK] for g in grids]),
+            np.array([blend.smooth(g, blend.BACKGROUND_M, GRID.cell)[MASK] for g in grids]),
+        ]
+        expected = blend.blend_score(*layers, blend.decay(ages, life))
+        np.testing.assert_allclose(score, expected, rtol=1e-12, atol=1e-15)

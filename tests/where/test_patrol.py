@@ -15,7 +15,13 @@ from harmwatch.spatial.grid import Grid
 from harmwatch.spatial.projection import to_wgs84
 from harmwatch.spatial.study_area import StudyArea, from_bbox
 from harmwatch.where.hotspots import HotspotResult, hotspots
-from harmwatch.where.patrol import ZONE_COLUMNS, check_budget, patrol_plan
+from harmwatch.where.patrol import (
+    ZONE_COLUMNS,
+    BudgetTooLargeError,
+    check_budget,
+    fitting_budget_km2,
+    patrol_plan,
+)
 
 # 6 x 6 cells of 100 m (0.01 km² each). The study area stops at y = 500, so the
 # top row (centres at y = 550) is outside it: 30 study-area cells of 36.
@@ -96,7 +102,8 @@ def test_top_four_cells_make_two_zones_by_hand() -> None:
     assert t["share_of_crime"] == pytest.approx(14 / 15)
     assert t["share_of_area"] == pytest.approx(4 / 30)
     assert t["pai"] == pytest.approx(7.0)
-    assert t["study_area_cells"] == 30 and t["crimes_in_study_area"] == 15
+    assert t["study_area_cells"] == 30 and t["crimes_in_cells"] == 15
+    assert t["crimes_in_study_area"] == 15  # inside the outline: the 7 at y = 550 are not
 
     geo = plan.geo
     assert geo.crs.to_epsg() == 27700
@@ -127,10 +134,36 @@ def test_area_budget_counts_whole_cells() -> None:
 
 
 def test_budget_beyond_the_cells_with_crime_is_capped() -> None:
-    plan = patrol_plan(make_result(), top_n=100)
+    plan = patrol_plan(make_result(), top_n=20)
     assert plan.totals["cells"] == 5  # the five study-area cells with a crime
     assert plan.totals["share_of_crime"] == pytest.approx(1.0)
     assert any("capped at the 5 cells" in n for n in plan.notes)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "said"),
+    [
+        ({"top_n": 30}, "a patrol budget of 30 cells is not smaller than the study area"),
+        ({"top_n": 100}, "a patrol budget of 100 cells"),
+        ({"area_km2": 0.3}, "a patrol budget of 0.3 km² (30 cells of 100 m)"),
+        ({"area_km2": 5.0}, "(500 cells of 100 m) is not smaller than the study area"),
+    ],
+)
+def test_a_budget_as_large_as_the_study_area_is_refused(kwargs: dict, said: str) -> None:
+    """Not capped: patrolling every one of the 30 study cells would pick out nothing."""
+    with pytest.raises(BudgetTooLargeError) as caught:
+        patrol_plan(make_result(), **kwargs)
+    message = str(caught.value)
+    assert said in message
+    assert "whose 30 cells cover 0.30 km²" in message and "e.g. 0.03 km², a tenth" in message
+    # One cell under the area is a plan (capped at the cells with crime, and said).
+    assert patrol_plan(make_result(), top_n=29).totals["cells"] == 5
+
+
+def test_fitting_budget_is_a_tenth_of_the_area_in_whole_cells() -> None:
+    assert fitting_budget_km2(30, 0.01) == pytest.approx(0.03)
+    assert fitting_budget_km2(290, 0.01) == pytest.approx(0.29)
+    assert fitting_budget_km2(5, 0.0625) == pytest.approx(0.0625)  # at least one cell
 
 
 def test_ties_are_broken_by_cell_id_and_said() -> None:
@@ -214,7 +247,13 @@ def test_herts_plan_invariants(herts_result: HotspotResult, score: str, connecti
     assert t["study_area_cells"] < result.grid.size
     assert z["share_of_area"].to_numpy() == pytest.approx(z["cells"] / result.mask.sum())
     assert t["study_area_cells_km2"] == pytest.approx(t["study_area_km2"], rel=0.01)
-    assert t["crimes_in_study_area"] == result.cells["n"].sum()
+    # Shares are of the crimes in the study cells; the outline holds those and the few in
+    # edge cells whose centre is outside it (one definition each, named apart).
+    assert t["crimes_in_cells"] == result.cells["n"].sum()
+    counts = result.area_counts()
+    assert t["crimes_in_study_area"] == counts.in_area
+    assert counts.in_area == int(result.study_area.contains(result.points.x, result.points.y).sum())
+    assert 0 <= counts.in_area - t["crimes_in_cells"] == counts.in_edge_cells
 
     # Zones are disjoint, add up to the plan, and hold exactly their cells.
     assert plan.cells["cell_id"].is_unique and len(plan.cells) == t["cells"]

@@ -56,6 +56,34 @@ def evaluate_command(
             name, f"{result.counts[f'{name}_before']:,}", f"{result.counts[f'{name}_after']:,}"
         )
     console.print(table)
+    figures = Table(title="Figures")
+    figures.add_column("")
+    figures.add_column("estimate", justify="right")
+    figures.add_column("95 % interval", justify="right")
+    figures.add_column("p", justify="right")
+    rr, did, wdd = result.rate_ratio, result.did, result.wdd
+    figures.add_row(
+        "rate ratio, after ÷ before", f"{rr.ratio:.2f}", f"{rr.ci_low:.2f}–{rr.ci_high:.2f}",
+        f"{rr.p_value:.3g}",
+    )  # fmt: skip
+    figures.add_row(
+        "difference-in-differences", f"{did.estimate:.2f}", f"{did.ci_low:.2f}–{did.ci_high:.2f}",
+        f"{did.p_value:.3g}",
+    )  # fmt: skip
+    if did.off_centre:
+        figures.add_row(
+            "  uncorrected (all controls alike)", f"{did.uncorrected_estimate:.2f}", "", ""
+        )
+    figures.add_row(
+        "net effect, WDD (crimes)" + ("" if result.buffer_catchment is None else " (target only)"),
+        f"{wdd.total:+.0f}",
+        f"{wdd.ci_low:+.0f} to {wdd.ci_high:+.0f}",
+        f"{wdd.p_value:.3g}",
+    )
+    figures.add_row(
+        "displacement, WDQ", "—" if result.wdq.value is None else f"{result.wdq.value:.2f}", "", ""
+    )
+    console.print(figures)
     console.print(result.summary, highlight=False)
     if written:
         console.print(f"wrote {written}")
@@ -68,10 +96,16 @@ def change_command(
     db: Path | None = DbOption,
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object for scripts."),
 ) -> None:
-    """Did it really change? Counts, % change and an exact rate-ratio test between two periods."""
+    """Did it really change? Counts, % change and an exact rate-ratio test between two periods.
+
+    With no --baseline: the same months a year earlier, or, where those are not loaded,
+    as many months just before the period (as the web panel does; the output says which).
+    """
     from harmwatch.evaluation.change import change
 
-    result = change(resolve_db(db, quiet=json_out), request)
+    # The library refuses a year-earlier baseline that is not loaded unless told it may
+    # fall back; the command line, like the web panel, falls back and says so.
+    result = change(resolve_db(db, quiet=json_out), request.replace(baseline_fallback=True))
     if json_out:
         print_json(result.to_dict())
         return

@@ -14,13 +14,22 @@ import numpy as np
 import typer
 from rich.table import Table
 
-from harmwatch.maps.charts import draw_forecast_chart
+from harmwatch.maps.charts import draw_coverage_curve, draw_forecast_chart
 from harmwatch.maps.results import draw_emerging_map, draw_hotspot_map
 from harmwatch.outputs.tables import format_from_path, write_table
+from harmwatch.sources.policeuk.forces import forces_text
 from harmwatch.where.hotspots import HotspotResult, hotspots
 from harmwatch.where.requests import EmergingHotspotsRequest, ForecastEvalRequest, HotspotsRequest
 
-from .common import DbOption, console, print_json, print_notes, resolve_db, user_errors
+from .common import (
+    DbOption,
+    console,
+    print_json,
+    print_lines,
+    print_notes,
+    resolve_db,
+    user_errors,
+)
 from .params import request_command
 
 CellTableOutOption = typer.Option(
@@ -37,7 +46,8 @@ def print_hotspot_summary(result: HotspotResult) -> None:
     table.add_column("")
     table.add_column("", justify="right")
     for key in ("method", "cells", "cell_size_m", "study_area_km2", "points_in_study_area",
-                "points_outside_study_area", "points_without_location", "hot_cells", "cold_cells"):  # fmt: skip
+                "points_outside_study_area", "points_in_cells", "points_without_location",
+                "hot_cells", "cold_cells"):  # fmt: skip
         if key in summary:
             value = summary[key]
             table.add_row(
@@ -45,11 +55,15 @@ def print_hotspot_summary(result: HotspotResult) -> None:
                 f"{value:,}" if isinstance(value, int | float) else str(value),
             )
     console.print(table)
+    print_lines("note", "cyan", [str(summary["cells_note"])])
     top = result.cells.sort_values("n", ascending=False).head(10)
     cols = [
         c for c in ("cell_id", "x", "y", "n", "kde", "gistar", "pvalue_adj", "class") if c in top
     ]
-    busiest = Table(title="Busiest cells (x, y: cell centre, BNG metres)")
+    busiest = Table(
+        title=f"The {len(top)} busiest of {len(result.cells):,} cells (x, y: cell centre, BNG "
+        "metres; --out writes them all)"
+    )
     for c in cols:
         busiest.add_column(c, justify="right")
     for _, row in top.iterrows():
@@ -100,20 +114,34 @@ def forecast_eval_command(
     db: Path | None = DbOption,
     out: Path | None = typer.Option(None, "--out", help="Write the month-by-month scores as CSV."),
     chart: Path | None = typer.Option(None, "--chart", help="Draw hit rate by month to this PNG."),
+    curve: Path | None = typer.Option(
+        None,
+        "--curve",
+        help="Draw hit rate by share of the area flagged, every method, to this PNG.",
+    ),
     json_out: bool = JsonOption,
 ) -> None:
     """Rolling next-month forecast evaluation: hit rate, PAI and PEI at 1 %, 5 % and 10 % of the area."""
     from harmwatch.where.forecast_eval import forecast_eval
 
     result = forecast_eval(resolve_db(db, quiet=json_out), request)
+    crimes = ", ".join(result.crime_types) or "all crime"
     if out:
         write_table(result.monthly, out, "csv")
+    if curve:
+        draw_coverage_curve(
+            result.coverage_curve(),
+            curve,
+            f"Share of next month's {crimes} found, by share of the area flagged: "
+            f"{forces_text(result.forces)} ({result.grid.cell:g} m cells; study area: "
+            f"{result.study_area.kind}; all months scored)",
+        )
     if chart:
-        crimes = ", ".join(result.crime_types) or "all crime"
         draw_forecast_chart(
             result.monthly,
             chart,
-            f"Next-month forecasts of {crimes} ({result.grid.cell:g} m cells; "
+            f"Next-month forecasts of {crimes}, {forces_text(result.forces)} "
+            f"({result.grid.cell:g} m cells; "
             f"study area: {result.study_area.kind}; each run of consecutive months on its own)",
         )
     if json_out:
@@ -149,14 +177,26 @@ def forecast_eval_command(
                 f"{row['mean_pei']:.2f}",
             )
         console.print(table)
-    best = result.best_methods()
-    console.print(
-        "Highest mean PAI: "
-        + "; ".join(f"{k:.0%} of area: {v}" for k, v in best.items())
-        + ". A method is only worth recommending if it beats last-1/last-3 here.",
-        highlight=False,
+    for lead in result.leaders().values():
+        console.print(lead.note[:1].upper() + lead.note[1:] + ".", highlight=False)
+    rec = result.recommendation()
+    console.print(f"Recommended for the coming month: {rec.method} ({rec.rule}).", highlight=False)
+    comparisons = Table(
+        title="The recommended choice, made each month on the months before it, against each "
+        "method (paired difference in hit rate, 95 % interval)"
     )
-    for path in (out, chart):
+    for col in ("against", "coverage", "months", "difference", "95 % interval"):
+        comparisons.add_column(col, justify="left" if col == "against" else "right")
+    for c in result.comparisons():
+        interval = "—" if c.months < 2 else f"{c.ci_low:+.3f} to {c.ci_high:+.3f}"
+        comparisons.add_row(
+            c.against, f"{100 * c.coverage:g} %", str(c.months), f"{c.difference:+.3f}", interval
+        )
+    console.print(comparisons)
+    console.print(
+        "A method is only worth recommending if it beats last-1/last-3 here.", highlight=False
+    )
+    for path in (out, chart, curve):
         if path:
             console.print(f"wrote {path}")
 

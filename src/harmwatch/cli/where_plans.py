@@ -17,7 +17,7 @@ from rich.table import Table
 from harmwatch.errors import InputError
 from harmwatch.maps.results import draw_patrol_map
 from harmwatch.outputs.tables import format_from_path, write_table
-from harmwatch.where.areas import AreaRanking, area_ranking
+from harmwatch.where.areas import SOURCE_PRESENT, AreaRanking, area_ranking
 from harmwatch.where.hotspots import HotspotResult
 from harmwatch.where.patrol import PatrolPlan, plan_patrols
 from harmwatch.where.requests import AreaRankingRequest, PatrolPlanRequest
@@ -32,9 +32,16 @@ def _pct(share: float) -> str:
 
 
 def print_area_ranking(ranking: AreaRanking, top: int) -> None:
-    print_lines("note", "cyan", ranking.notes)
+    print_lines("note", "cyan", [*ranking.notes, ranking.count_note])
     print_lines("caveat", "yellow", ranking.caveats)
-    table = Table(title=f"Top {min(top, len(ranking.table))} LSOAs by crimes")
+    if ranking.denominator_source == SOURCE_PRESENT:
+        # The library's caveat names no option; the command line says its own.
+        print_lines("hint", "cyan", ["give --lsoa-list FILE to count the zero-crime LSOAs"])
+    shown = min(top, len(ranking.table))
+    table = Table(
+        title=f"The {shown} LSOAs with most crimes, of {len(ranking.table):,} ranked"
+        + (" (--out writes them all)" if shown < len(ranking.table) else "")
+    )
     for column in ("rank", "lsoa_code", "lsoa_name", "n", "per month", "share", "cumulative"):
         table.add_column(column, justify="left" if column.startswith("lsoa") else "right")
     for row in ranking.table.head(max(top, 0)).itertuples(index=False):
@@ -104,7 +111,11 @@ def print_patrol_plan(result: HotspotResult, plan: PatrolPlan, shown: int = 15) 
     print_lines("default", "cyan", result.defaults_chosen)
     print_lines("note", "cyan", plan.notes)
     print_lines("warning", "yellow", result.warnings)
-    table = Table(title=f"Patrol zones (top {min(shown, len(plan.zones))} of {len(plan.zones)})")
+    cut = min(shown, len(plan.zones))
+    table = Table(
+        title=f"Patrol zones: the {cut} with most crimes, of {len(plan.zones)}"
+        + (" (--out writes them all)" if cut < len(plan.zones) else "")
+    )
     for column in ("zone", "cells", "km²", "crimes", "% crime", "% area", "PAI", "lon", "lat"):
         table.add_column(column, justify="right")
     table.add_column("main LSOAs")
@@ -127,7 +138,7 @@ def print_patrol_plan(result: HotspotResult, plan: PatrolPlan, shown: int = 15) 
         f"The plan's {t['zones']} zone(s), {t['area_km2']:g} km² "
         f"({t['cells']} cells of {result.grid.cell:g} m), cover "
         f"{100 * t['share_of_area']:.2f} % of the study area and hold "
-        f"{_pct(t['share_of_crime'])} of its {t['crimes_in_study_area']:,} crimes "
+        f"{_pct(t['share_of_crime'])} of the {t['crimes_in_cells']:,} crimes in its cells "
         f"(PAI {t['pai']:.1f}, in-sample). Study area: {plan.study_area}.",
         highlight=False,
     )

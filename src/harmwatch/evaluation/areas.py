@@ -48,6 +48,7 @@ from shapely.geometry.base import BaseGeometry
 from harmwatch.evaluation.requests import DEFAULT_BUFFER_M
 from harmwatch.query.filter import Filter
 from harmwatch.query.place import Place
+from harmwatch.sources.policeuk.forces import forces_text
 from harmwatch.spatial import boundaries
 from harmwatch.spatial.grid import Grid
 from harmwatch.spatial.study_area import for_forces
@@ -158,7 +159,7 @@ def resolve_target(place: Place, data: CrimeData) -> Target:
         if unknown:
             raise EvaluationError(
                 f"LSOA code(s) {', '.join(unknown)} have no street crimes loaded for "
-                f"{', '.join(data.forces)}; the target area is empty. Check the codes and their "
+                f"{forces_text(data.forces)}; the target area is empty. Check the codes and their "
                 "vintage (these files carry the LSOA geography current when they were downloaded)"
             )
         on_fp = isin(data.fp_code, codes)
@@ -199,8 +200,8 @@ def resolve_target(place: Place, data: CrimeData) -> Target:
         if bad:
             raise EvaluationError(
                 f"cell id(s) {', '.join(map(str, bad))} are not on the {cell:g} m grid of "
-                f"{', '.join(data.forces)} (ids run 0…{grid.size - 1}, as `harmwatch hotspots` "
-                "numbers them for the same --force and --cell)"
+                f"{forces_text(data.forces)} (ids run 0…{grid.size - 1}, as the hotspot cell "
+                "tables number them for the same forces and cell size)"
             )
         rows, cols = np.divmod(np.asarray(ids), grid.ncols)
         geometry = shapely.union_all(
@@ -245,6 +246,27 @@ def buffer_zone(target: Target, buffer_m: float) -> BaseGeometry:
     return target.geometry.buffer(buffer_m, quad_segs=8)
 
 
+def buffer_catchment(target: Target, zone: BaseGeometry, buffer_m: float) -> str | None:
+    """Why the buffer is no single catchment around the target, or None when it is one.
+
+    Displacement is read from one ring around one place: crime pushed out of the
+    target should show up just beyond it. When the target is several places far
+    enough apart that their rings do not touch (ten busy LSOAs in different
+    towns, say), the "buffer" is several separate rings, and a quotient of their
+    summed counts mixes places where crime may have moved with places it could
+    not have reached; no verdict on displacement can be read from it.
+    """
+    parts = list(getattr(zone, "geoms", [zone]))
+    if len(parts) <= 1:
+        return None
+    return (
+        f"the {buffer_m:g} m buffer is {len(parts)} separate rings around {len(parts)} parts of the "
+        f"target more than {2 * buffer_m:g} m apart, not one catchment around one place, so their "
+        "summed counts cannot show where crime moved; evaluate each place on its own for a "
+        "displacement verdict"
+    )
+
+
 def buffer_mask(target: Target, zone: BaseGeometry, data: CrimeData) -> np.ndarray:
     """Selected crimes in the buffer ring: within the zone and not target crimes."""
     return _contains(zone, data.x, data.y) & ~target.in_target
@@ -279,13 +301,13 @@ def candidate_lsoas(
     if districts:
         in_force = [c for c in all_codes if district_of(data.lsoa_names.get(c, "")) in districts]
         notes.append(
-            f"control pool: {len(in_force)} LSOAs of {force} named after its districts "
+            f"control pool: {len(in_force)} LSOAs of {forces_text([force])} named after its districts "
             f"({', '.join(sorted(districts))}); {len(all_codes) - len(in_force)} other LSOAs in "
             "its files left out"
         )
     else:
         in_force = all_codes
-        notes.append(f"control pool: all {len(in_force)} LSOAs in {force}'s files")
+        notes.append(f"control pool: all {len(in_force)} LSOAs in {forces_text([force])}'s files")
     candidates = [c for c in in_force if c not in touching]
     excluded = sorted(c for c in in_force if c in touching and c not in target.lsoa_codes)
     return candidates, excluded, notes
@@ -317,13 +339,22 @@ def match_controls(
     candidate_pre: pd.DataFrame,
     k: int | None = None,
     names: dict[str, str] | None = None,
+    candidate_post: pd.DataFrame | None = None,
 ) -> ControlChoice:
     """Controls from the candidates: all of them (``k=None``) or the ``k`` nearest.
 
     ``target_pre`` is the target's total monthly series before the start and
     ``candidate_pre`` one row per candidate LSOA with the same months as columns.
-    Candidates with no crime at all before the start are left out: a unit whose
-    counts are all zero carries no information in a count model.
+    Candidates with no crime at all in the months evaluated are left out: a unit
+    whose counts are all zero carries no information in a count model. With
+    ``candidate_post`` (the same rows, the months after the start) that means no
+    crime before *or after*; without it, none before. Keeping only the LSOAs with
+    a crime *before* the start would select the controls on their pre-period
+    counts: over a short pre-period the many LSOAs that happened to have one then
+    fall back afterwards, the controls as a whole seem to fall, and every target
+    seems to rise against them (issue 11: the busiest LSOAs' placebo evaluations
+    over 3–4 months before the start). Conditioning on the window's total, which
+    the count model does anyway, selects nothing.
 
     Nearest means nearest on standardised pre-period mean monthly count and OLS
     slope, the target's taken per target unit. It is offered, not the default:
@@ -341,7 +372,12 @@ def match_controls(
     per_unit = np.asarray(target_pre, dtype=float) / max(n_units, 1)
     t_mean, t_slope = float(per_unit.mean()), ols_slope(per_unit)
     values = candidate_pre.to_numpy(dtype=float)
-    keep = values.sum(axis=1) > 0
+    after = (
+        candidate_post.reindex(index=candidate_pre.index, fill_value=0).to_numpy(dtype=float)
+        if candidate_post is not None
+        else np.zeros((len(values), 0))
+    )
+    keep = (values.sum(axis=1) + after.sum(axis=1)) > 0
     values = values[keep]
     codes = candidate_pre.index[keep].astype(str).tolist()
     if not codes:
@@ -364,9 +400,9 @@ def match_controls(
         )
     else:
         method = (
-            f"all {len(codes)} LSOAs of the force with a crime before the start and none in the "
-            "target or buffer (no selection on the outcome, so no regression to the mean in "
-            "the controls)"
+            f"all {len(codes)} LSOAs of the force with a crime in the months evaluated and none in "
+            "the target or buffer (no selection on the outcome or on the pre-period, so no "
+            "regression to the mean in the controls)"
         )
     table = pd.DataFrame(
         {

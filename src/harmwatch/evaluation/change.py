@@ -27,11 +27,17 @@ from pathlib import Path
 from harmwatch.errors import InputError
 from harmwatch.evaluation.areas import EvaluationError, isin
 from harmwatch.evaluation.evaluate import DRUGS_CAVEAT, SMALL_COUNT, MonthsNotLoadedError
-from harmwatch.evaluation.rates import RateRatio, interval_text, pct_change, rate_ratio_exact
+from harmwatch.evaluation.rates import (
+    RateRatio,
+    interval_text,
+    p_text,
+    pct_change,
+    rate_ratio_exact,
+)
 from harmwatch.evaluation.requests import ChangeRequest
 from harmwatch.query.filter import Filter
 from harmwatch.query.params import Resolved
-from harmwatch.sources.policeuk.forces import force_slug
+from harmwatch.sources.policeuk.forces import force_slug, forces_text
 from harmwatch.storage.analytics import AnalyticsStore, StreetScope
 from harmwatch.timeline.months import (
     add_months,
@@ -39,6 +45,7 @@ from harmwatch.timeline.months import (
     count_text,
     month_range,
     parse_period,
+    run_label,
     runs_text,
     span_text,
 )
@@ -157,7 +164,9 @@ def resolve(
     period = request.period
     if period is None:
         period, why = latest_period(loaded)
-        chosen.append(why + (f" for every one of {', '.join(forces)}" if len(forces) > 1 else ""))
+        chosen.append(
+            why + (f" for every one of {forces_text(forces, most=50)}" if len(forces) > 1 else "")
+        )
     baseline = request.baseline
     if baseline is None:
         baseline, why = _default_baseline(period, loaded, request.baseline_fallback)
@@ -167,6 +176,41 @@ def resolve(
             f"the baseline {span_text(*baseline)} overlaps the period {span_text(*period)}"
         )
     return Resolved(request.replace(period=period, baseline=baseline), chosen)
+
+
+def _not_loaded(
+    store: AnalyticsStore,
+    label: str,
+    gap: Sequence[str],
+    forces: Sequence[str],
+    loaded: Sequence[str],
+) -> str:
+    """Why months cannot be compared: which forces lack which of them, by name.
+
+    Over many forces the gap is usually a few forces' missing files; naming all of
+    them (41 in the shared data) would hide the three that lack the month.
+    """
+    shown = runs_text(loaded) if loaded else "none"
+    if len(forces) == 1:
+        return (
+            f"{label} month(s) {runs_text(gap)} are not loaded for {forces[0]}; "
+            f"loaded months: {shown}"
+        )
+    lacking: dict[str, list[str]] = {}
+    for force in forces:
+        have = set(store.loaded_months([force]))
+        missing = [m for m in gap if m not in have]
+        if missing:
+            lacking[force] = missing
+    parts = [f"{force} lacks {runs_text(missing)}" for force, missing in lacking.items()]
+    others = len(forces) - len(lacking)
+    return (
+        f"{label} month(s) {runs_text(gap)} are not loaded for every force asked for: "
+        + "; ".join(parts)
+        + (f" (the other {others} force(s) have them)" if others else "")
+        + f". Months loaded for every one of the {len(forces)} forces: {shown}; leave out the "
+        "forces that lack the months, or choose other months"
+    )
 
 
 def change(db_path: str | Path, request: ChangeRequest) -> Change:
@@ -205,11 +249,7 @@ def change(db_path: str | Path, request: ChangeRequest) -> Change:
         for label, wanted in (("period", months), ("baseline", base_months)):
             gap = [m for m in wanted if m not in loaded]
             if gap:
-                every = " (for every one of them)" if len(forces) > 1 else ""
-                raise MonthsNotLoadedError(
-                    f"{label} month(s) {runs_text(gap)} are not loaded for {', '.join(forces)}; "
-                    f"loaded months{every}: {runs_text(loaded) if loaded else 'none'}"
-                )
+                raise MonthsNotLoadedError(_not_loaded(store, label, gap, forces, loaded))
         points = select_points(
             store,
             Filter(
@@ -248,7 +288,7 @@ def change(db_path: str | Path, request: ChangeRequest) -> Change:
                     "in the area and are left out"
                 )
         elif district is not None:
-            description = f"district {district} ({', '.join(forces)})"
+            description = f"district {district} ({forces_text(forces)})"
             rows = store.street_counts_by_month(
                 StreetScope(forces=scope.forces, crime_types=scope.crime_types, district=district)
             )
@@ -265,7 +305,7 @@ def change(db_path: str | Path, request: ChangeRequest) -> Change:
                 "crimes without an LSOA in these months cannot be placed and are left out"
             )
         else:
-            description = f"all of {', '.join(forces)}"
+            description = f"the area{'s' if len(forces) > 1 else ''} of {forces_text(forces)}"
             rows = store.street_counts_by_month(scope)
             a = sum(rows.get(m, 0) for m in months)
             b = sum(rows.get(m, 0) for m in base_months)
@@ -279,10 +319,10 @@ def change(db_path: str | Path, request: ChangeRequest) -> Change:
         change_text = f"{pct:+.0f} % per month"
     ratio_text = f"{rate.ratio:.2f}" if b else "undefined"
     sentence = (
-        f"{what} in {description}: {a} crimes in {span_text(first, last)} ({count_text(len(months))}) "
-        f"against {b} in {span_text(*baseline)} ({count_text(len(base_months))}), {change_text} (rate "
+        f"{what} in {description}: {a:,} crimes in {run_label(months)} ({count_text(len(months))}) "
+        f"against {b:,} in {run_label(base_months)} ({count_text(len(base_months))}), {change_text} (rate "
         f"ratio {ratio_text}, 95 % CI {interval_text(rate.ci_low, rate.ci_high)}, "
-        f"p = {rate.p_value:.3g}). "
+        f"{p_text(rate.p_value)}). "
         + (
             "A change this large is unlikely to be chance alone (p < 0.05)."
             if significant
@@ -301,8 +341,8 @@ def change(db_path: str | Path, request: ChangeRequest) -> Change:
             "the season"
         )
     caveats.append(
-        "a change between two periods says nothing about its cause; to evaluate an intervention "
-        "against control areas use `harmwatch evaluate`"
+        "a change between two periods says nothing about its cause; whether an intervention "
+        "caused it needs an evaluation against control areas"
     )
     if any(t.lower() == "drugs" for t in types):
         caveats.append(DRUGS_CAVEAT)

@@ -11,7 +11,10 @@ target area:
 - the difference-in-differences incidence-rate ratio against control areas, which
   takes the force-wide trend out (:mod:`harmwatch.evaluation.did`);
 - the weighted displacement quotient for the buffer ring around the target
-  (:mod:`harmwatch.evaluation.wdq`);
+  (:mod:`harmwatch.evaluation.wdq`) and the weighted displacement difference
+  with its standard error, z and interval, whose total is the net effect
+  (:mod:`harmwatch.evaluation.wdd`); a displacement verdict only when the buffer
+  is one catchment around one place (:func:`~harmwatch.evaluation.areas.buffer_catchment`);
 - the monthly series of target, buffer and controls for the chart;
 - a plain-English summary and the caveats that decide how far to trust it.
 
@@ -37,6 +40,7 @@ from harmwatch.evaluation.areas import (
     CrimeData,
     EvaluationError,
     Target,
+    buffer_catchment,
     buffer_mask,
     buffer_zone,
     candidate_lsoas,
@@ -48,18 +52,27 @@ from harmwatch.evaluation.areas import (
     target_force,
 )
 from harmwatch.evaluation.did import DidResult, UnitTotals, did_placebo_calibrated
-from harmwatch.evaluation.rates import RateRatio, interval_text, pct_change, rate_ratio_exact
+from harmwatch.evaluation.rates import (
+    RateRatio,
+    interval_text,
+    p_text,
+    pct_change,
+    rate_ratio_exact,
+)
 from harmwatch.evaluation.requests import DEFAULT_BUFFER_M, EvaluateRequest
+from harmwatch.evaluation.wdd import WDDResult, read_wdd, wdd_for_evaluation
 from harmwatch.evaluation.wdq import WDQResult, weighted_displacement_quotient
 from harmwatch.query.params import Resolved
+from harmwatch.sources.policeuk.forces import force_name
 from harmwatch.timeline.months import (
     add_months,
     consecutive_runs,
     count_text,
+    month_label,
     month_range,
     parse_month,
+    run_label,
     runs_text,
-    span_text,
 )
 
 MAX_PRE_MONTHS = 24
@@ -163,6 +176,8 @@ class Evaluation:
     rate_ratio: RateRatio  # target, after vs before, per month
     did: DidResult
     wdq: WDQResult
+    wdd: WDDResult
+    buffer_catchment: str | None  # why the buffer is no single catchment; None when it is one
     controls: ControlChoice
     excluded_controls: list[str]
     series: pd.DataFrame  # month, period, target, buffer, controls_total, controls_mean
@@ -205,6 +220,15 @@ class Evaluation:
             "pct_change": pct_change(rr.rate_a, rr.rate_b),
             "did": self.did.to_dict(),
             "wdq": self.wdq.to_dict(),
+            "wdd": {
+                **self.wdd.to_dict(),
+                "includes_buffer": self.buffer_catchment is None,
+                "reading": read_wdd(self.wdd, self.buffer_catchment is None),
+            },
+            "buffer_catchment": {
+                "coherent": self.buffer_catchment is None,
+                "note": self.buffer_catchment,
+            },
             "controls": {
                 "method": self.controls.method,
                 "count": len(self.controls.codes),
@@ -286,7 +310,9 @@ def evaluate_loaded(data: CrimeData, request: EvaluateRequest) -> Evaluation:
     notes += target.notes
     force = target_force(target, data)
     if not req.forces and len(data.forces) > 1:
-        defaults.append(f"force: {force} (recorded most of the target's crimes); controls from it")
+        defaults.append(
+            f"force: {force_name(force)} (recorded most of the target's crimes); controls from it"
+        )
     buffer_m, controls, n_controls = req.buffer_m, req.controls, req.n_controls
     zone = buffer_zone(target, buffer_m)
     in_buffer = buffer_mask(target, zone, data)
@@ -316,15 +342,17 @@ def evaluate_loaded(data: CrimeData, request: EvaluateRequest) -> Evaluation:
         )
     else:
         pool = data.lsoa_counts.reindex(index=candidates, columns=pre, fill_value=0)
+        after_pool = data.lsoa_counts.reindex(index=candidates, columns=post, fill_value=0)
         choice = match_controls(
-            target_series[:n_pre], len(target.units), pool, n_controls, data.lsoa_names
-        )
+            target_series[:n_pre], len(target.units), pool, n_controls, data.lsoa_names,
+            candidate_post=after_pool,
+        )  # fmt: skip
         defaults.append(f"controls: {choice.method}")
     if len(choice.codes) < MIN_CONTROLS:
         raise EvaluationError(
-            f"only {len(choice.codes)} usable control LSOA(s) (with crimes before the start and "
+            f"only {len(choice.codes)} usable control LSOA(s) (with crimes in these months and "
             f"none in the target or its {buffer_m:g} m buffer); at least {MIN_CONTROLS} are needed. "
-            "Try a smaller buffer, more crime types, or name controls with --controls"
+            "Try a smaller buffer, more crime types, or name the control LSOAs yourself"
         )
     control_matrix = data.lsoa_counts.reindex(
         index=choice.codes, columns=window, fill_value=0
@@ -360,6 +388,18 @@ def evaluate_loaded(data: CrimeData, request: EvaluateRequest) -> Evaluation:
         counts["controls_before"],
         counts["controls_after"],
     )
+    not_one_catchment = buffer_catchment(target, zone, buffer_m)
+    if not_one_catchment is not None:
+        wdq = wdq.withhold(not_one_catchment)
+    wdd = wdd_for_evaluation(
+        (counts["target_before"], counts["target_after"]),
+        None
+        if not_one_catchment is not None
+        else (counts["buffer_before"], counts["buffer_after"]),
+        (counts["controls_before"], counts["controls_after"]),
+        n_pre,
+        len(post),
+    )
     series = pd.DataFrame(
         {
             "month": window,
@@ -384,6 +424,14 @@ def evaluate_loaded(data: CrimeData, request: EvaluateRequest) -> Evaluation:
     }
     caveats = _caveats(data, target_series, pre, post, counts, rr, did, wdq)
     summary = _summary(target, data.crime_types, pre, post, counts, rr, did, wdq, len(choice.codes))
+    wdd_text = read_wdd(wdd, not_one_catchment is None)
+    summary += " " + wdd_text[:1].upper() + wdd_text[1:] + "."
+    if not_one_catchment is not None:
+        caveats.append(
+            "displacement: "
+            + not_one_catchment
+            + "; the weighted displacement difference is the target's alone"
+        )
     return Evaluation(
         target=target,
         force=force,
@@ -396,6 +444,8 @@ def evaluate_loaded(data: CrimeData, request: EvaluateRequest) -> Evaluation:
         rate_ratio=rr,
         did=did,
         wdq=wdq,
+        wdd=wdd,
+        buffer_catchment=not_one_catchment,
         controls=choice,
         excluded_controls=excluded,
         series=series,
@@ -520,7 +570,9 @@ def _caveats(
             "difference-in-differences is not: the control areas moved much the same way, so the "
             "change is not clearly the intervention's"
         )
-    if not wdq.interpretable:
+    if wdq.withheld is not None:
+        pass  # said once, with the weighted displacement difference, by the caller
+    elif not wdq.interpretable:
         caveats.append(wdq.reading)
     elif did.p_value >= ALPHA:
         caveats.append(
@@ -534,7 +586,7 @@ def _caveats(
 
 
 def _p(p: float) -> str:
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+    return p_text(p)
 
 
 def _summary(
@@ -554,8 +606,8 @@ def _summary(
     change_text = f"{change:+.0f} %" if change is not None else "from none"
     text = (
         f"In the target ({target.description}), {what} averaged {before:.1f} a month over the "
-        f"{count_text(len(pre))} before {post[0]} ({span_text(pre[0], pre[-1])}) and {after:.1f} "
-        f"a month over the {count_text(len(post))} {span_text(post[0], post[-1])}: {change_text} "
+        f"{count_text(len(pre))} before {month_label(post[0])} ({run_label(pre)}) and {after:.1f} "
+        f"a month over the {count_text(len(post))} {run_label(post)}: {change_text} "
         "(rate ratio "
         f"{rr.ratio:.2f}, 95 % CI {interval_text(rr.ci_low, rr.ci_high)}, {_p(rr.p_value)}). "
     )
@@ -569,6 +621,8 @@ def _summary(
         f"difference-in-differences rate ratio is {did.estimate:.2f} (95 % CI "
         f"{interval_text(did.ci_low, did.ci_high)}, {_p(did.p_value)}): {verdict}. "
     )
+    if did.off_centre:
+        text += did.off_centre[:1].upper() + did.off_centre[1:] + ". "
     text += f"Buffer: {counts['buffer_before']} crimes before, {counts['buffer_after']} after; "
     text += wdq.reading + "."
     return text

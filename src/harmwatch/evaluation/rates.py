@@ -141,3 +141,14 @@ def interval_text(low: float, high: float) -> str:
         return "∞" if math.isinf(value) else f"{value:.2f}"
 
     return f"{one(low)}–{one(high)}"
+
+
+def p_text(p: float) -> str:
+    """A p-value for a reader: 'p < 0.001' below that, else 'p = 0.042'.
+
+    Three decimals are all a count of crimes supports; '3.54e-18' reads as a
+    measurement and means no more than "far beyond chance".
+    """
+    if not math.isfinite(p):
+        return "p = —"
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"

@@ -28,8 +28,9 @@ import pandas as pd
 
 from harmwatch.evaluation.change import ALPHA
 from harmwatch.evaluation.rates import rate_ratio_exact
+from harmwatch.evaluation.recording import police_generated
 from harmwatch.evaluation.requests import TrendsRequest
-from harmwatch.sources.policeuk.forces import force_slug
+from harmwatch.sources.policeuk.forces import force_slug, forces_text
 from harmwatch.storage.analytics import AnalyticsStore, StreetScope
 from harmwatch.timeline.months import add_months
 from harmwatch.where.selection import SelectionError, resolve_district
@@ -81,6 +82,11 @@ class Comparison:
     def chance_year(self) -> bool:
         return self.p_year is not None and self.p_year >= ALPHA
 
+    @property
+    def police_generated(self) -> bool:
+        """A type police find rather than victims report: its direction is not good or bad news."""
+        return police_generated(self.crime_type)
+
 
 @dataclass
 class TrendResult:
@@ -124,6 +130,7 @@ class TrendResult:
                     if c.p_previous is None
                     else not c.chance_previous,
                     "distinguishable_year": None if c.p_year is None else not c.chance_year,
+                    "police_generated": c.police_generated,
                 }
                 for c in self.comparisons
             ],
@@ -198,7 +205,7 @@ def monthly_trends(db_path: str | Path, request: TrendsRequest | None = None) ->
                 )
             )
     if len(chosen) > 1:
-        notes.append(f"months counted only where all of {', '.join(chosen)} are loaded")
+        notes.append(f"months counted only where all of {forces_text(chosen, most=50)} are loaded")
     return TrendResult(
         forces=chosen,
         district=district,

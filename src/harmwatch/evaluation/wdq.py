@@ -23,9 +23,13 @@ sign rules invert. Then this module says so instead of returning a number.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 _ZERO = 1e-12
+# A WDQ within this of 0, 1 or −1 is read as the boundary itself: the quotient of two
+# differences of ratios carries rounding of about 1e-16 relative, never 1e-9.
+_BOUNDARY = 1e-9
 
 
 @dataclass(frozen=True)
@@ -40,15 +44,32 @@ class WDQResult:
     buffer_measure: float | None
     value: float | None  # None when not interpretable
     reading: str
+    # The quotient's figure when no verdict is given on it (the buffer is no catchment).
+    unread_value: float | None = None
+    withheld: str | None = None  # why no verdict is given, when it is not
 
     @property
     def interpretable(self) -> bool:
         return self.value is not None
 
+    def withhold(self, reason: str) -> WDQResult:
+        """The same counts with no verdict: ``reason`` says why (a buffer that is no catchment)."""
+        figure = self.value if self.value is not None else self.unread_value
+        shown = f" (the quotient of these counts is {figure:.2f})" if figure is not None else ""
+        return replace(
+            self,
+            value=None,
+            unread_value=figure,
+            withheld=reason,
+            reading=f"no displacement verdict: {reason}{shown}",
+        )
+
     def to_dict(self) -> dict[str, object]:
         return {
             "value": self.value,
             "reading": self.reading,
+            "unread_value": self.unread_value,
+            "verdict_withheld": self.withheld,
             "success_measure": self.success_measure,
             "buffer_displacement_measure": self.buffer_measure,
             "counts": {
@@ -63,9 +84,25 @@ class WDQResult:
 
 
 def read_wdq(value: float) -> str:
-    """The plain-English reading of a WDQ (Guerette 2009, appendix C)."""
-    if abs(value) < _ZERO:
+    """The plain-English reading of a WDQ (Guerette 2009, appendix C), boundaries included.
+
+    The boundaries are readings of their own: at exactly −1 the displacement into
+    the buffer equals the reduction in the target, so nothing is gained overall;
+    at exactly 1 the buffer improved as much as the target; at 0 it did neither.
+    "Exactly" allows for the rounding of the two ratios (:data:`_BOUNDARY`).
+    """
+    if abs(value) < _BOUNDARY:
         return "WDQ = 0: neither displacement nor diffusion of benefit into the buffer"
+    if abs(value - 1) < _BOUNDARY:
+        return (
+            "WDQ = 1: diffusion of benefit; the buffer improved exactly as much as the target "
+            "(relative to the controls)"
+        )
+    if abs(value + 1) < _BOUNDARY:
+        return (
+            "WDQ = -1: displacement into the buffer equal to the reduction in the target; the "
+            "gain was cancelled, with no net benefit (and no net harm)"
+        )
     if value > 1:
         return (
             f"WDQ {value:.2f} > 1: diffusion of benefit, and the buffer improved more than the "
@@ -76,14 +113,14 @@ def read_wdq(value: float) -> str:
             f"WDQ {value:.2f} between 0 and 1: diffusion of benefit; the buffer improved too, "
             "by less than the target"
         )
-    if value >= -1:
+    if value > -1:
         return (
             f"WDQ {value:.2f} between -1 and 0: displacement into the buffer, smaller than the "
             "reduction in the target; a net benefit remains"
         )
     return (
         f"WDQ {value:.2f} < -1: displacement into the buffer greater than the reduction in the "
-        "target; the gain was erased"
+        "target; the gain was erased and more"
     )
 
 
@@ -106,7 +143,7 @@ def weighted_displacement_quotient(
     )
     if any(v < 0 for v in values):
         raise ValueError("crime counts for the WDQ must not be negative")
-    counts = dict(
+    counts: dict[str, Any] = dict(
         target_before=float(target_before),
         target_after=float(target_after),
         buffer_before=float(buffer_before),

@@ -1,9 +1,11 @@
 """Static maps drawn with matplotlib: no tiles, nothing fetched, attribution on every map.
 
-Maps are north-up in British National Grid with axes in kilometres, a scale bar
-and a north arrow, so that a printed map stands on its own in a briefing or a
-court bundle. :func:`outline` and :func:`frame_in_km` are public because every
-static map of the project (the evaluation chart's too) draws and frames the same way.
+Maps are north-up in British National Grid with axes in kilometres, a scale bar,
+a north arrow and the names of towns and villages (GeoNames, through
+:mod:`harmwatch.spatial.places`, credited on the map), so that a printed map stands
+on its own in a briefing or a court bundle. :func:`outline`, :func:`frame_in_km` and
+:func:`draw_place_labels` are public because every static map of the project (the
+evaluation chart's too) draws and frames the same way.
 """
 
 from __future__ import annotations
@@ -15,14 +17,19 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display on servers; must precede pyplot
 
+import matplotlib.patheffects as path_effects
 import matplotlib.pyplot as plt
 import numpy as np
+import shapely
+import shapely.prepared
+from matplotlib.artist import Artist
 from matplotlib.colors import ListedColormap
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 from shapely.geometry.base import BaseGeometry
 
 from harmwatch.maps.charts import save_figure
+from harmwatch.spatial import places as gazetteer
 from harmwatch.spatial.grid import Grid
 
 CLASS_COLOURS = {"hot spot": "#c0392b", "not significant": "#ecf0f1", "cold spot": "#2e86c1"}
@@ -78,7 +85,10 @@ def _scale_bar(ax: plt.Axes, width_m: float) -> None:
     steps = [s * 10**e for e in range(1, 6) for s in (1, 2, 5)]
     length = max([s for s in steps if s <= target] or [steps[0]])
     bx, by = x0 + (x1 - x0) * 0.05, y0 + (y1 - y0) * 0.05
-    ax.plot([bx, bx + length], [by, by], color="black", linewidth=3, solid_capstyle="butt")
+    ax.plot(
+        [bx, bx + length], [by, by], color="black", linewidth=3, solid_capstyle="butt",
+        gid=_FURNITURE,
+    )  # fmt: skip
     label = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
     ax.text(bx + length / 2, by + (y1 - y0) * 0.015, label, ha="center", va="bottom", fontsize=8)
 
@@ -153,6 +163,7 @@ def draw_grid_map(
         outline(ax, zone, color="#1f3a93", linewidth=1.6)
     outline(ax, area, color="black", linewidth=1.0)
     frame_in_km(ax, area.bounds, pad_share=0.03)
+    draw_place_labels(ax, area=area)
     ax.set_title(title + (f"\n{subtitle}" if subtitle else ""), fontsize=11)
     return save_figure(fig, path)
 
@@ -179,3 +190,114 @@ def frame_in_km(
     ax.set_ylabel("Northing (km, British National Grid)", fontsize=label_size)
     _scale_bar(ax, xmax - xmin)
     _north_arrow(ax)
+
+
+MAX_PLACE_LABELS = 60
+# Outside the study area only towns this large are named: enough to say where the map is.
+OUTSIDE_POPULATION = 50_000
+AREA_MARGIN_M = 1_000.0
+_FURNITURE = "map-furniture"  # gid of drawn parts (scale bar) that labels keep clear of
+# Where a name may sit beside its place's dot: offset in points and alignment.
+_LABEL_SIDES = (
+    (2.5, 2.5, "left", "bottom"),
+    (-2.5, 2.5, "right", "bottom"),
+    (2.5, -2.5, "left", "top"),
+    (-2.5, -2.5, "right", "top"),
+)
+
+
+def draw_place_labels(
+    ax: plt.Axes,
+    fontsize: float = 7.5,
+    avoid: Sequence[Artist] = (),
+    area: BaseGeometry | None = None,
+) -> int:
+    """Name the towns and villages inside ``ax``'s frame (BNG metres); return how many.
+
+    Call after the frame is set. Which places depends on how much ground the map
+    covers (:func:`harmwatch.spatial.places.static_threshold`: towns on a county map,
+    villages on a town's); outside ``area`` (the study area, when given) only places
+    of :data:`OUTSIDE_POPULATION` or more, for orientation. They are placed largest
+    first, beside their dot on whichever corner is free; a label that would overlap
+    one already placed, the map's text, legend, scale bar or north arrow, or any of
+    ``avoid`` (the map's own figures) is left out, so a crowded map keeps its larger
+    places and its numbers. The GeoNames credit goes in the top-left corner.
+    """
+    x0, x1 = sorted(ax.get_xlim())
+    y0, y1 = sorted(ax.get_ylim())
+    threshold = gazetteer.static_threshold(min(x1 - x0, y1 - y0))
+    candidates = gazetteer.places_within(x0, y0, x1, y1, threshold)
+    if area is not None and not area.is_empty:
+        near = shapely.prepared.prep(area.buffer(AREA_MARGIN_M))
+        candidates = [
+            p
+            for p in candidates
+            if p.population >= OUTSIDE_POPULATION or near.contains(shapely.Point(p.x, p.y))
+        ]
+    if not candidates:
+        return 0
+    halo = [path_effects.withStroke(linewidth=2.2, foreground="white")]
+    credit = ax.text(
+        0.01, 0.99, gazetteer.ATTRIBUTION, transform=ax.transAxes, ha="left", va="top",
+        fontsize=5.5, color="#555555", zorder=7, path_effects=halo,
+    )  # fmt: skip
+    ax.apply_aspect()  # measure where the labels will be, at the frame's final shape
+    renderer = ax.figure.canvas.get_renderer()  # type: ignore[attr-defined]
+    frame = ax.get_window_extent(renderer)
+    furniture: list[Artist] = [
+        *ax.texts,
+        *(line for line in ax.lines if line.get_gid() == _FURNITURE),
+    ]
+    legend = ax.get_legend()
+    if legend is not None:
+        furniture.append(legend)
+    taken: list[tuple[float, float, float, float]] = []
+    for artist in [*furniture, *avoid]:
+        box = artist.get_window_extent(renderer)
+        taken.append((box.x0, box.y0, box.x1, box.y1))
+    drawn = 0
+    for place in candidates:
+        if drawn >= MAX_PLACE_LABELS:
+            break
+        big = place.population >= gazetteer.TOWN
+        placed = None
+        for dx, dy, ha, va in _LABEL_SIDES:  # north-east first, then the other corners
+            text = ax.annotate(
+                place.name,
+                (place.x, place.y),
+                xytext=(dx, dy),
+                textcoords="offset points",
+                ha=ha,
+                va=va,
+                fontsize=fontsize if big else fontsize - 1,
+                fontweight="bold" if big else "normal",
+                color="#1b2733",
+                zorder=6,
+                path_effects=halo,
+                annotation_clip=True,
+            )
+            box = text.get_window_extent(renderer)
+            pad = 2.0
+            extent = (box.x0 - pad, box.y0 - pad, box.x1 + pad, box.y1 + pad)
+            inside = (
+                frame.x0 <= box.x0
+                and box.x1 <= frame.x1
+                and frame.y0 <= box.y0
+                and box.y1 <= frame.y1
+            )
+            if inside and not any(_overlap(extent, other) for other in taken):
+                placed = extent
+                break
+            text.remove()
+        if placed is None:
+            continue
+        taken.append(placed)
+        ax.plot([place.x], [place.y], marker="o", markersize=2.2, color="#1b2733", zorder=6)
+        drawn += 1
+    if not drawn:
+        credit.remove()
+    return drawn
+
+
+def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]

@@ -2,7 +2,8 @@
 
 Shared by the command line (``--map``) and the web app's downloads, so a map
 saved from either is the same picture. Drawing only: every value comes from the
-analysis result handed in.
+analysis result handed in. Titles name forces as they write their names and
+periods as their runs of consecutive months (a gap is never drawn over).
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ import numpy as np
 from shapely.geometry.base import BaseGeometry
 
 from harmwatch.maps.render import EMERGING_COLOURS, draw_grid_map
+from harmwatch.sources.policeuk.forces import forces_text
 from harmwatch.spatial.boundaries import force_districts
+from harmwatch.timeline.months import periods_text
 from harmwatch.where.emerging_hotspots import EmergingHotspots
 from harmwatch.where.hotspots import HotspotResult
 from harmwatch.where.patrol import PatrolPlan
@@ -23,9 +26,7 @@ def draw_hotspot_map(result: HotspotResult, path: Path) -> Path:
     """Gi* classes, or the KDE/count surface, over the study area with its districts."""
     flt = result.points.filter
     what = ", ".join(flt.crime_types) or "all crime"
-    months = result.points.months
-    period = f"{months[0]} to {months[-1]}" if months else ""
-    title = f"{what}: {', '.join(result.points.forces)}, {period}"
+    title = f"{what}: {forces_text(result.points.forces)}, {periods_text(result.points.months)}"
     districts = district_outlines(result.points.forces)
     grid = result.grid
     mask = result.mask
@@ -64,7 +65,7 @@ def draw_emerging_map(result: EmergingHotspots, path: Path) -> Path:
     classes[result.cells["cell_id"].to_numpy()] = result.cells["category"].to_numpy()
     return draw_grid_map(
         path, grid, np.zeros(grid.shape), result.mask,
-        title=f"Emerging hot spots: {result.months[0]} to {result.months[-1]}",
+        title=f"Emerging hot spots: {forces_text(result.forces)}, {periods_text(result.months)}",
         legend_label="category (Mann–Kendall trend on monthly Gi*)",
         area=result.study_area.geometry, classes=classes.reshape(grid.shape),
         class_colours=EMERGING_COLOURS, districts=district_outlines(result.forces),
@@ -80,8 +81,7 @@ def draw_patrol_map(result: HotspotResult, plan: PatrolPlan, path: Path) -> Path
     values[result.cells["cell_id"].to_numpy()] = result.cells[score].to_numpy()
     flt = result.points.filter
     what = ", ".join(flt.crime_types) or "all crime"
-    months = result.points.months
-    period = f"{months[0]} to {months[-1]}" if months else ""
+    period = periods_text(result.points.months)
     districts = district_outlines(result.points.forces)
     totals = plan.totals
     label = {
@@ -91,7 +91,7 @@ def draw_patrol_map(result: HotspotResult, plan: PatrolPlan, path: Path) -> Path
     }[score]
     return draw_grid_map(
         path, grid, values.reshape(grid.shape), result.mask,
-        title=f"Patrol plan: {what}, {', '.join(result.points.forces)}, {period}",
+        title=f"Patrol plan: {what}, {forces_text(result.points.forces)}, {period}",
         legend_label=label, area=result.study_area.geometry, districts=districts,
         zones=list(plan.geo.geometry),
         subtitle=(

@@ -3,7 +3,9 @@
 GeoJSON is written in WGS84 longitude/latitude as RFC 7946 requires (web maps
 and QGIS read it directly); GeoPackage keeps British National Grid metres.
 Every format keeps the cell centre in BNG as ``x`` and ``y``. A file name or
-format the writer cannot use is an :class:`~harmwatch.errors.InputError`.
+format the writer cannot use is an :class:`~harmwatch.errors.InputError`. Files are
+written under a temporary name and renamed; a GeoJSON's layer name (its ``name``
+member, what QGIS shows) is the final file's stem.
 """
 
 from __future__ import annotations
@@ -76,7 +78,9 @@ def write_table(
                 raise ValueError("a cell size is needed to draw cells as polygons")
             frame = _json_safe(frame)
             if fmt == "geojson":
-                frame.to_crs("EPSG:4326").to_file(tmp, driver="GeoJSON")
+                # The layer is named after the final file, not the temporary one written
+                # first: the name is stored in the file and is what QGIS shows.
+                frame.to_crs("EPSG:4326").to_file(tmp, driver="GeoJSON", layer=path.stem)
             else:
                 frame.to_file(tmp, driver="GPKG", layer=layer)
         tmp.replace(path)

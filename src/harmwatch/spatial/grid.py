@@ -142,10 +142,20 @@ def round_cell_size(raw: float) -> float:
 
 
 def default_cell_size(
-    xmin: float, ymin: float, xmax: float, ymax: float, cells_on_short_side: int = 50
+    xmin: float,
+    ymin: float,
+    xmax: float,
+    ymax: float,
+    cells_on_short_side: int = 50,
+    minimum: float | None = None,
 ) -> float:
-    """A cell size giving about ``cells_on_short_side`` cells on the shorter side."""
+    """A cell size giving about ``cells_on_short_side`` cells on the shorter side.
+
+    ``minimum`` floors it: a small area would otherwise get cells finer than the
+    data's locations are precise (the caller knows the data, and says why).
+    """
     short = min(xmax - xmin, ymax - ymin)
     if short <= 0:
         raise GridError("study area has no extent; cannot choose a cell size")
-    return round_cell_size(short / cells_on_short_side)
+    size = round_cell_size(short / cells_on_short_side)
+    return max(size, float(minimum)) if minimum is not None else size

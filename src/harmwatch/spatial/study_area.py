@@ -17,6 +17,7 @@ from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
 
 from harmwatch.errors import InputError
+from harmwatch.sources.policeuk.forces import forces_text
 
 from . import boundaries
 from .grid import Grid
@@ -78,22 +79,22 @@ def for_forces(force_slugs: list[str]) -> StudyArea:
         used_pfa.append(slug)
     if not parts:
         raise boundaries.BoundaryError(
-            f"no districts or force-area boundary are bundled for {', '.join(force_slugs)}; "
-            "pass --boundary FILE or --bbox"
+            f"no districts or force-area boundary are bundled for {forces_text(force_slugs)}; "
+            "give a boundary (or a box) as the study area"
         )
     geometry = shapely.union_all(parts)
-    label = ", ".join(force_slugs) if len(force_slugs) <= 5 else f"{len(force_slugs)} forces"
+    label = forces_text(force_slugs)
     if names:
         listed = ", ".join(names) if len(names) <= 12 else f"{', '.join(names[:12])}, …"
         text = f"{label}: {len(names)} districts ({listed}) from {boundaries.LAD_SOURCE}"
         kind = "force districts"
         if used_pfa:
-            text += f"; force area boundary for {', '.join(used_pfa)} ({boundaries.PFA_SOURCE})"
+            text += f"; force area boundary for {forces_text(used_pfa, most=50)} ({boundaries.PFA_SOURCE})"
     else:
         text = f"{label}: force area boundary ({boundaries.PFA_SOURCE})"
         kind = "force area"
     if without:
-        text += f"; no boundary for {', '.join(without)}, left out"
+        text += f"; no boundary for {forces_text(without, most=50)}, left out"
     return StudyArea(geometry, kind, text, tuple(names))
 
 

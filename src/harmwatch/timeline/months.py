@@ -6,6 +6,11 @@ treating two runs as one series silently joins, say, 2019-02 to 2021-01.
 
 A month a user typed that is not one is an :class:`~harmwatch.errors.InputError`
 (a ``ValueError`` too), so every front shows it as bad input.
+
+Describing a period to a reader follows the same rule: months are described as
+their runs (:func:`periods_text`: "14 months in 2 runs: Mar 2024–Apr 2024 and
+Jan 2025–Dec 2025"), never as "first to last", which would claim the months in a
+gap. Every page, chart title and map title that names a period uses it.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from harmwatch.errors import InputError
 
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def parse_month(text: str) -> tuple[int, int]:
@@ -106,3 +112,44 @@ def months_text(months: Sequence[str]) -> str:
     return ",".join(
         f"{run[0]}:{run[-1]}" if len(run) > 1 else run[0] for run in consecutive_runs(months)
     )
+
+
+def month_label(text: str) -> str:
+    """'2025-03' -> 'Mar 2025', as a reader writes a month."""
+    year, month = parse_month(text)
+    return f"{MONTH_ABBR[month - 1]} {year}"
+
+
+def run_label(run: Sequence[str]) -> str:
+    """One run of consecutive months: 'Mar 2024–Apr 2024', or 'Dec 2025' for one month."""
+    first, last = month_label(run[0]), month_label(run[-1])
+    return first if first == last else f"{first}–{last}"
+
+
+def periods_text(months: Iterable[str]) -> str:
+    """Months for a reader, as their runs: never "first to last" across a gap.
+
+    '12 months: Jan 2025–Dec 2025'; '14 months in 2 runs: Mar 2024–Apr 2024 and
+    Jan 2025–Dec 2025'; '1 month: Dec 2025'; 'no months'.
+    """
+    runs = consecutive_runs(months)
+    if not runs:
+        return "no months"
+    n = sum(len(run) for run in runs)
+    labels = [run_label(run) for run in runs]
+    if len(labels) == 1:
+        return f"{count_text(n)}: {labels[0]}"
+    listed = ", ".join(labels[:-1]) + f" and {labels[-1]}"
+    return f"{count_text(n)} in {len(runs)} runs: {listed}"
+
+
+def calendar_span(months: Iterable[str]) -> list[str]:
+    """Every calendar month from the first to the last of ``months``, gaps included.
+
+    A chart's time axis: a month not loaded keeps its place on the axis, so a gap
+    shows as a gap and the lines break there instead of joining across it.
+    """
+    numbers = sorted({month_number(m) for m in months})
+    if not numbers:
+        return []
+    return [month_text(n) for n in range(numbers[0], numbers[-1] + 1)]

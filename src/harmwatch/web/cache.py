@@ -20,6 +20,7 @@ rather than stale.
 
 from __future__ import annotations
 
+import contextvars
 import fcntl
 import os
 import threading
@@ -28,6 +29,8 @@ from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
+
+from starlette.concurrency import run_in_threadpool
 
 T = TypeVar("T")
 
@@ -141,6 +144,35 @@ def store_version(db_path: Path, generation: int = 0) -> tuple[Any, ...]:
     return tuple(parts)
 
 
+class CacheMiss(Exception):
+    """Raised inside :func:`cached_first`'s first try: the answer needs computing."""
+
+
+_CACHED_ONLY: contextvars.ContextVar[bool] = contextvars.ContextVar("cached_only", default=False)
+
+
+async def cached_first(answer: Callable[[], T]) -> T:
+    """``answer()`` on the event loop if every result it needs is cached, else in a thread.
+
+    A map layer asked for again is a few dictionary lookups: handing it to a worker
+    thread costs more than answering it (under load, the hand-over was most of the
+    request's time). So the handler is first run here with the cache forbidden to
+    compute; the first result it lacks raises :class:`CacheMiss`, and the handler is
+    run again, from the start, in a worker thread, where computing is allowed. The
+    handler must therefore do nothing before its cached calls that cannot be done
+    twice (adding facts to the request's log entry is fine: the second run sets the
+    same ones).
+    """
+    token = _CACHED_ONLY.set(True)
+    try:
+        return answer()
+    except CacheMiss:
+        pass
+    finally:
+        _CACHED_ONLY.reset(token)
+    return await run_in_threadpool(answer)
+
+
 class ResultCache:
     """A thread-safe LRU of computed results with one computation per key at a time.
 
@@ -159,12 +191,16 @@ class ResultCache:
 
     def get_or_compute(self, key: Hashable, compute: Callable[[], T]) -> T:
         if self.maxsize <= 0:
+            if _CACHED_ONLY.get():
+                raise CacheMiss(key)
             return compute()
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
                 self.hits += 1
                 return self._items[key]
+            if _CACHED_ONLY.get():
+                raise CacheMiss(key)
             gate = self._inflight.setdefault(key, threading.Lock())
         with gate:
             with self._lock:

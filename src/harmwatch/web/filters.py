@@ -1,7 +1,12 @@
 """Jinja filters: how numbers, shares, months and changes read on the pages.
 
 In one place so every page writes "no data" (a month not loaded) the same way and
-never as 0, and percentages carry the same precision everywhere.
+never as 0, and percentages carry the same precision everywhere. A change is
+never told by colour alone: it carries an arrow and its sign, and for a
+police-generated crime type (:mod:`harmwatch.evaluation.recording`) it is not
+coloured at all, since its fall may mean less searching, not less crime. Periods
+read as their runs of consecutive months (:func:`periods`), as the library
+words them.
 """
 
 from __future__ import annotations
@@ -9,9 +14,11 @@ from __future__ import annotations
 import math
 from pathlib import PurePath
 
+from harmwatch.evaluation.rates import p_text
+from harmwatch.evaluation.recording import police_generated
 from harmwatch.sources.policeuk.forces import force_name as _force_name
-
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+from harmwatch.sources.policeuk.forces import forces_text
+from harmwatch.timeline.months import month_label, periods_text
 
 
 def num(value: object) -> str:
@@ -48,17 +55,24 @@ def count_or_nodata(value: int | None) -> str:
 
 
 def change(rate: float | None, base: int | None) -> str:
-    """'+12.5 %' against a loaded month; 'no data' when it is not loaded; 'from 0' when it was 0."""
+    """'↑ +12.5 %' against a loaded month; 'no data' when it is not loaded; 'from 0' when it was 0.
+
+    The arrow and the sign say the direction, so it is never told by colour alone.
+    """
     if base is None:
         return "no data"
     if rate is None:
         return "from 0"
-    return f"{100 * rate:+.1f} %"
+    arrow = "↑" if rate > 0 else "↓" if rate < 0 else "→"
+    return f"{arrow} {100 * rate:+.1f} %"
 
 
-def change_class(rate: float | None) -> str:
+def change_class(rate: float | None, crime_type: str | None = None) -> str:
+    """Red for a rise, green for a fall; neutral (no colour) for a police-generated type."""
     if rate is None:
         return "chg-none"
+    if crime_type is not None and police_generated(crime_type):
+        return "chg-neutral" if rate else "chg-flat"
     return "chg-up" if rate > 0 else "chg-down" if rate < 0 else "chg-flat"
 
 
@@ -66,7 +80,20 @@ def month_name(month: str | None) -> str:
     """'2025-12' -> 'Dec 2025'."""
     if not month or len(month) != 7:
         return month or "—"
-    return f"{_MONTHS[int(month[5:]) - 1]} {month[:4]}"
+    try:
+        return month_label(month)
+    except ValueError:
+        return month
+
+
+def periods(months: object) -> str:
+    """'14 months in 2 runs: Mar 2024–Apr 2024 and Jan 2025–Dec 2025'."""
+    return periods_text([str(m) for m in months])  # type: ignore[attr-defined]
+
+
+def forces(slugs: object) -> str:
+    """Forces as they write their names."""
+    return forces_text([str(s) for s in slugs], most=50)  # type: ignore[attr-defined]
 
 
 def force_name(slug: str) -> str:
@@ -91,14 +118,12 @@ def ratio(value: object) -> str:
 
 
 def pvalue(value: object) -> str:
-    """'p < 0.001' or 'p = 0.042': a p-value is never printed as zero."""
+    """'p < 0.001' or 'p = 0.042': a p-value is never printed as zero (the library's wording)."""
     try:
         number = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return "p = —"
-    if not math.isfinite(number):
-        return "p = —"
-    return "p < 0.001" if number < 0.001 else f"p = {number:.3f}"
+    return p_text(number)
 
 
 FILTERS = {
@@ -110,6 +135,8 @@ FILTERS = {
     "change": change,
     "change_class": change_class,
     "month_name": month_name,
+    "periods": periods,
+    "forces": forces,
     "force_name": force_name,
     "basename": basename,
 }

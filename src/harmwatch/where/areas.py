@@ -8,6 +8,16 @@ look *less* concentrated than it is (the top 5 % of a smaller list is fewer
 LSOAs, and a Gini coefficient without its zeros is lower). This module takes the
 LSOA list of the study area when the caller has one and says plainly when it
 does not.
+
+The crimes ranked are the located crimes carrying an LSOA of the study area,
+wherever their map point lies: an LSOA belongs to the area as a whole, and its
+crimes' snapped points can fall a few metres across a generalised boundary. That
+count differs a little from the crimes inside the study area's outline that the
+hotspot panels count; :attr:`AreaRanking.count_note` says by how much and why,
+so two panels of one page never disagree without saying so.
+
+Texts here are read on the command line and on the web, so they name no option
+of either; a front adds its own hint (the command line's LSOA-list option).
 """
 
 from __future__ import annotations
@@ -64,6 +74,44 @@ class AreaRanking:
     crime_types: list[str] = field(default_factory=list)
     caveats: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Against the study area's outline (None without a study area): ranked crimes whose
+    # point lies outside it, and crimes inside it that are not ranked (no LSOA, or an
+    # LSOA of elsewhere).
+    ranked_outside_outline: int | None = None
+    inside_outline_not_ranked: int | None = None
+
+    @property
+    def crimes_inside_outline(self) -> int | None:
+        """The located crimes inside the study area's outline, as the hotspot panels count them."""
+        if self.ranked_outside_outline is None or self.inside_outline_not_ranked is None:
+            return None
+        return self.crimes_ranked - self.ranked_outside_outline + self.inside_outline_not_ranked
+
+    @property
+    def count_note(self) -> str:
+        """What the crimes ranked are, and how they relate to the crimes inside the outline."""
+        text = (
+            f"{self.crimes_ranked:,} crimes ranked: the located crimes carrying an LSOA of the "
+            "study area, wherever their map point lies"
+        )
+        inside = self.crimes_inside_outline
+        if inside is None or (inside == self.crimes_ranked and not self.ranked_outside_outline):
+            return text
+        out, extra = self.ranked_outside_outline or 0, self.inside_outline_not_ranked or 0
+        if inside == self.crimes_ranked:
+            relation = f"the same number as the {inside:,} inside the study area's outline"
+        else:
+            relation = (
+                f"{abs(self.crimes_ranked - inside):,} "
+                f"{'more' if self.crimes_ranked > inside else 'fewer'} than the {inside:,} "
+                "inside the study area's outline"
+            )
+        lie = "lies" if out == 1 else "lie"
+        carry = "crime inside it carries" if extra == 1 else "crimes inside it carry"
+        return (
+            f"{text}; {relation}, because {out:,} of them {lie} just outside the generalised "
+            f"outline and {extra:,} {carry} no LSOA or an LSOA of elsewhere"
+        )
 
     def summary(self, top: int = 20) -> dict[str, object]:
         """A JSON-ready digest: the figures, the caveats and the ``top`` LSOAs."""
@@ -80,6 +128,9 @@ class AreaRanking:
             "rows_without_lsoa": self.rows_without_lsoa,
             "rows_outside_study_area": self.rows_outside_study_area,
             "lsoas_outside_study_area": self.lsoas_outside_study_area,
+            "ranked_outside_outline": self.ranked_outside_outline,
+            "inside_outline_not_ranked": self.inside_outline_not_ranked,
+            "count_note": self.count_note,
             "concentration": self.concentration,
             "gini": round(self.gini, 4),
             "caveats": self.caveats,
@@ -248,6 +299,12 @@ def rank_lsoas(
         )
 
     ranked = per_code[in_scope][["lsoa_name", "district", "n"]].copy()
+    ranked_outside: int | None = None
+    inside_not_ranked: int | None = None
+    if study_area is not None:
+        point_ranked = has_lsoa & np.isin(codes, ranked.index.to_numpy(dtype=str))
+        ranked_outside = int((point_ranked & ~inside).sum())
+        inside_not_ranked = int((inside & ~point_ranked).sum())
     universe = _universe(all_lsoa_codes)
     if universe is None:
         source = SOURCE_PRESENT
@@ -255,8 +312,8 @@ def rank_lsoas(
             "zero-crime LSOAs are not known: police.uk lists only LSOAs with at least one "
             f"crime, so percentages of LSOAs are of the {len(ranked):,} LSOAs with a crime. "
             "The study area has more LSOAs than that, so the top-x % figures and the Gini "
-            "coefficient UNDERSTATE how concentrated crime is; give the study area's LSOA "
-            "list (--lsoa-list) to count the zero-crime LSOAs"
+            "coefficient UNDERSTATE how concentrated crime is; a list of the study area's "
+            "LSOAs would count the zero-crime ones"
         )
     else:
         source = SOURCE_LIST
@@ -334,8 +391,8 @@ def rank_lsoas(
         }
     if denominator < 100:
         caveats.append(
-            f"only {denominator} LSOAs: 'top 1 %' and similar round to whole LSOAs; "
-            "see lsoa_share for the share each figure really covers"
+            f"only {denominator} LSOAs: 'top 1 %' and similar round to whole LSOAs, so each "
+            "figure says how many LSOAs it really covers"
         )
 
     vintage_set = {str(v) for v in vintages} if vintages is not None else set()
@@ -362,6 +419,8 @@ def rank_lsoas(
         crime_types=list(points.filter.crime_types),
         caveats=caveats,
         notes=notes,
+        ranked_outside_outline=ranked_outside,
+        inside_outline_not_ranked=inside_not_ranked,
     )
 
 

@@ -76,7 +76,7 @@ def emerging_hotspots(db_path: str | Path, request: EmergingHotspotsRequest) -> 
         latest = runs[-1]
         defaults.append(
             f"months: the latest run of consecutive months, {latest[0]}…{latest[-1]} "
-            f"(the data have {len(runs)} separate runs; choose another with --months)"
+            f"(the data have {len(runs)} separate runs; ask for another run's months to use it)"
         )
     months = runs[-1]
     if len(months) < MIN_STEPS_ARCGIS:

@@ -8,6 +8,7 @@ table with one row per cell of the study area, empty cells included.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,12 +16,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from harmwatch.errors import InputError
 from harmwatch.query.filter import Filter, Points
-from harmwatch.query.params import ParamError, Resolved
+from harmwatch.query.params import ParamError, Problem, Resolved, ref
 from harmwatch.spatial.grid import Grid
 from harmwatch.spatial.study_area import StudyArea
 from harmwatch.where.kernels.gistar import gistar
+from harmwatch.where.kernels.gistar_permutation import gistar_permutation, permutations_needed
 from harmwatch.where.kernels.kde import (
     bandwidth_smaller_than_cell,
     default_bandwidth,
@@ -29,11 +30,18 @@ from harmwatch.where.kernels.kde import (
 )
 from harmwatch.where.kernels.multiple_testing import adjust_pvalues
 from harmwatch.where.requests import METHODS, P_ADJUST, HotspotsRequest, band_problems
-from harmwatch.where.workspace import Workspace, outside_warning, prepare, resolve_study_area
+from harmwatch.where.workspace import (
+    AreaCounts,
+    Workspace,
+    outside_warning,
+    prepare,
+    resolve_study_area,
+)
 
 __all__ = [
     "METHODS",
     "P_ADJUST",
+    "AreaCounts",
     "HotspotResult",
     "HotspotsRequest",
     "hotspots",
@@ -57,9 +65,27 @@ class HotspotResult:
     parameters: dict[str, object]
     defaults_chosen: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    inside: np.ndarray | None = None  # per point: inside the study area (computed if not given)
+
+    def area_counts(self) -> AreaCounts:
+        """The run's crimes as every panel counts them (:class:`AreaCounts`)."""
+        inside = self.inside
+        if inside is None:
+            inside = self.study_area.contains(self.points.x, self.points.y)
+            self.inside = inside
+        located = len(self.points)
+        in_area = int(inside.sum())
+        return AreaCounts(
+            located=located,
+            without_location=self.points.n_without_location,
+            in_area=in_area,
+            outside_area=located - in_area,
+            in_cells=int(self.cells["n"].sum()),
+            cell_size=self.grid.cell,
+        )
 
     def summary(self) -> dict[str, object]:
-        n_in = int(self.cells["n"].sum())
+        counts = self.area_counts()
         out: dict[str, object] = {
             "method": self.method,
             "study_area": self.study_area.description,
@@ -67,10 +93,8 @@ class HotspotResult:
             "study_area_km2": round(self.study_area.area_km2, 3),
             "cells": len(self.cells),
             "cell_size_m": self.grid.cell,
-            "points_selected": len(self.points),
-            "points_in_study_area": n_in,
-            "points_outside_study_area": len(self.points) - n_in,
-            "points_without_location": self.points.n_without_location,
+            **counts.to_dict(),
+            "cells_note": counts.cells_note(),
             "months": self.points.months,
             "forces": self.points.forces,
             "crime_types": list(self.points.filter.crime_types),
@@ -82,6 +106,51 @@ class HotspotResult:
             out["hot_cells"] = int((self.cells["class"] == "hot spot").sum())
             out["cold_cells"] = int((self.cells["class"] == "cold spot").sum())
         return out
+
+
+PERMUTATION_SEED = 1992  # fixed: the same data and draws always give the same p-values
+
+
+def permutation_notes(p: np.ndarray, permutations: int, p_adjust: str, alpha: float) -> list[str]:
+    """What the permutation floor allows the multiple-testing step to find, said plainly.
+
+    Two-sided permutation p-values are at least ``2/(P + 1)``. Holm can call a cell
+    significant only if that is at most α/m; Benjamini–Hochberg only if at least
+    ``2m / (α (P + 1))`` cells reach the floor. When the draws are too few for
+    that, no cell can be a hot or cold spot whatever the data, and the reader must
+    be told so rather than shown an empty map as a finding.
+    """
+    m = int(p.size)
+    if m == 0 or p_adjust == "none":
+        return []
+    floor = min(1.0, 2.0 / (permutations + 1))
+    needed = permutations_needed(m, alpha, p_adjust)
+    if permutations >= needed:
+        return []
+    at_floor = int(np.sum(p <= floor * (1 + 1e-12)))
+    method = "Holm" if p_adjust == "holm" else "FDR (Benjamini–Hochberg)"
+    if p_adjust == "holm":
+        return [
+            f"with {permutations:,} permutations no p-value can be below {floor:.2g}, and the "
+            f"Holm adjustment over {m:,} cells calls a cell significant only below "
+            f"{alpha / m:.2g}: no cell can be a hot or cold spot whatever the data. Use at least "
+            f"{needed:,} permutations, or the normal approximation"
+        ]
+    required = math.ceil(2 * m / (alpha * (permutations + 1)))
+    if at_floor >= required:
+        return [
+            f"with {permutations:,} permutations no p-value can be below {floor:.2g}; the {method} "
+            f"step over {m:,} cells can call cells significant only because {at_floor:,} of them "
+            f"reach that floor (at least {required:,} must): cells beyond it cannot be told apart. "
+            f"{needed:,} permutations would let a single cell be called"
+        ]
+    return [
+        f"with {permutations:,} permutations no p-value can be below {floor:.2g}, and the {method} "
+        f"step over {m:,} cells can call any cell significant only if at least {required:,} cells "
+        f"reach that floor; {at_floor:,} do, so no cell can be a hot or cold spot however strong "
+        f"the clustering. Use at least {needed:,} permutations for a single cell to be callable, "
+        "or the normal approximation"
+    ]
 
 
 def resolve(request: HotspotsRequest, ws: Workspace) -> Resolved[HotspotsRequest]:
@@ -99,8 +168,14 @@ def resolve(request: HotspotsRequest, ws: Workspace) -> Resolved[HotspotsRequest
         x, y = ws.points.x[ws.inside], ws.points.y[ws.inside]
         if bandwidth is None:
             if len(x) < 2:
-                raise InputError(
-                    "at least two points are needed to choose a KDE bandwidth; give --bandwidth"
+                raise ParamError(
+                    [
+                        Problem(
+                            "bandwidth",
+                            f"at least two crimes are needed to choose a KDE bandwidth; give a "
+                            f"{ref('bandwidth')} or choose counts",
+                        )
+                    ]
                 )
             base, rule = default_bandwidth(x, y, cell)
             adjust = request.bandwidth_adjust
@@ -173,8 +248,8 @@ def hotspots(db_path: str | Path, request: HotspotsRequest | Filter, **older: An
         if bandwidth > LARGE_BANDWIDTH_CELLS * cell:
             warnings.append(
                 f"bandwidth {bandwidth:,.0f} m spans {bandwidth / cell:,.0f} cells: the density is smooth "
-                "at this scale and hides street-level detail; give --bandwidth (a few hundred metres "
-                "to a few km) to see it"
+                "at this scale and hides street-level detail, which a bandwidth of a few hundred "
+                "metres to a few km would show"
             )
         if bandwidth_smaller_than_cell(bandwidth, cell):
             warnings.append(
@@ -189,6 +264,24 @@ def hotspots(db_path: str | Path, request: HotspotsRequest | Filter, **older: An
     if method == "gistar":
         band = float(req.distance_band or cell * np.sqrt(2))
         z, p = gistar(counts.astype(float), mask, cell, band)
+        if req.permutations:
+            perm = gistar_permutation(
+                counts.astype(float), mask, cell, band, req.permutations, seed=PERMUTATION_SEED
+            )
+            p = np.full(mask.shape, np.nan)
+            p[mask] = perm.p_two_sided
+            p[mask & np.isnan(z)] = np.nan  # undefined where the z is (no variation)
+            tested = int(np.isfinite(p).sum())
+            notes = permutation_notes(p[np.isfinite(p)], req.permutations, req.p_adjust, req.alpha)
+            defaults.append(
+                f"p-values by conditional permutation: {req.permutations:,} draws (seed "
+                f"{PERMUTATION_SEED}) of each cell's neighbours from the other {tested - 1:,} "
+                "cells, two-sided, instead of the normal approximation"
+            )
+            warnings.extend(notes)
+            parameters.update(
+                {"permutations": req.permutations, "permutation_seed": PERMUTATION_SEED}
+            )
         p_adj = adjust_pvalues(p, req.p_adjust)
         table["gistar"] = z.ravel()[flat_mask]
         table["pvalue"] = p.ravel()[flat_mask]
@@ -210,4 +303,5 @@ def hotspots(db_path: str | Path, request: HotspotsRequest | Filter, **older: An
         parameters=parameters,
         defaults_chosen=defaults,
         warnings=warnings,
+        inside=ws.inside,
     )

@@ -8,6 +8,12 @@ is mostly land the force does not police), and the PAI-like ratio is in-sample �
 the cells are chosen and scored on the same crimes — so it describes the past
 period and is not a forecast of how a patrol would do next month.
 
+A budget as large as the study area is refused, not capped: a plan that patrols
+every cell picks out nothing, and its "100 % of the crimes in 100 % of the area"
+would read as a finding. (A budget larger than the cells with any crime is still
+capped at those cells, and a note says so: that plan does pick out places.)
+:func:`fitting_budget_km2` gives a front a budget that fits a small study area.
+
 :func:`plan_patrols` is the verb (a hotspot run, then the plan, from one
 :class:`~harmwatch.where.requests.PatrolPlanRequest`); :func:`patrol_plan` draws
 a plan over a hotspot run already made, as the web app's map does.
@@ -32,8 +38,10 @@ from harmwatch.where.hotspots import HotspotResult, hotspots
 from harmwatch.where.requests import SCORE_METHOD, SCORES, PatrolPlanRequest
 
 __all__ = [
+    "FITTING_SHARE",
     "SCORES",
     "SCORE_METHOD",
+    "BudgetTooLargeError",
     "PatrolPlan",
     "PatrolPlanRequest",
     "patrol_plan",
@@ -79,6 +87,20 @@ class PatrolPlan:
             "notes": self.notes,
             "zones": records,
         }
+
+
+class BudgetTooLargeError(InputError):
+    """A patrol budget that covers the whole study area: there would be nothing to choose."""
+
+
+# A front's fallback budget for a study area smaller than its usual one: a tenth of it.
+FITTING_SHARE = 0.1
+
+
+def fitting_budget_km2(study_cells: int, cell_km2: float, share: float = FITTING_SHARE) -> float:
+    """About ``share`` of the study area's cells as an area budget (whole cells, at least one)."""
+    cells = max(1, math.floor(study_cells * share))
+    return round(cells * cell_km2, 6)
 
 
 def check_budget(top_n: int | None, area_km2: float | None) -> None:
@@ -161,6 +183,19 @@ def patrol_plan(
     else:
         assert top_n is not None  # the request holds exactly one budget
         wanted = int(top_n)
+    if wanted >= study_cells:
+        study_km2 = study_cells * cell_km2
+        asked = (
+            f"{area_km2:g} km² ({wanted:,} cells of {grid.cell:g} m)"
+            if area_km2 is not None
+            else f"{wanted:,} cells"
+        )
+        raise BudgetTooLargeError(
+            f"a patrol budget of {asked} is not smaller than the study area, whose "
+            f"{study_cells:,} cells cover {study_km2:,.2f} km²: a plan that patrols all of it picks "
+            f"out nothing. Give a budget under {study_km2:,.2f} km² ({study_cells:,} cells), e.g. "
+            f"{fitting_budget_km2(study_cells, cell_km2):g} km², a tenth of the area"
+        )
 
     values = cells[score].to_numpy(dtype=float)
     eligible = cells[np.isfinite(values) & (values > 0)]
@@ -252,7 +287,10 @@ def patrol_plan(
         "share_of_crime": share_crime,
         "share_of_area": share_area,
         "pai": share_crime / share_area,
-        "crimes_in_study_area": crimes_total,
+        # Two counts, named apart (see where.workspace.AreaCounts): the shares are of the
+        # crimes in the study cells; the outline holds a few more, in edge cells.
+        "crimes_in_cells": crimes_total,
+        "crimes_in_study_area": result.area_counts().in_area,
         "study_area_cells": study_cells,
         "study_area_cells_km2": round(study_cells * cell_km2, 6),
         "study_area_km2": round(result.study_area.area_km2, 6),

@@ -35,6 +35,8 @@ ROOM = Room(
         ("GET", "/api/areas"): RouteRule(_H, "api", audit=_SEARCH),
         ("GET", "/api/patrol"): RouteRule(_H, "api", audit=_SEARCH),
         ("GET", "/api/study-area"): RouteRule(_H, "api", audit=_SEARCH),
+        # The hotspot map's place-name labels (GeoNames); the evaluation map carries its own.
+        ("GET", "/api/places"): RouteRule(_H, "api"),
         ("GET", "/api/boundaries"): RouteRule(_H, "api"),
         ("POST", "/api/boundaries"): RouteRule(_H, "api", audit=AuditAction.COLLECTION),
         ("GET", "/api/boundaries/{boundary_id}"): RouteRule(_H, "api"),

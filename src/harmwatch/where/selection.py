@@ -14,9 +14,9 @@ from collections.abc import Sequence
 
 from harmwatch.errors import InputError
 from harmwatch.query.filter import Filter, Points
-from harmwatch.sources.policeuk.forces import force_slug
+from harmwatch.sources.policeuk.forces import force_slug, forces_text
 from harmwatch.storage.analytics import AnalyticsStore, StreetScope
-from harmwatch.timeline.months import runs_text
+from harmwatch.timeline.months import periods_text, runs_text
 
 
 class SelectionError(InputError):
@@ -47,7 +47,7 @@ def resolve_district(store: AnalyticsStore, forces: Sequence[str], district: str
             difflib.get_close_matches(district.strip(), list(counts), n=2, cutoff=0.6)
         )
         raise SelectionError(
-            f"no crimes in district {district!r} for {', '.join(forces)}."
+            f"no crimes in district {district!r} for {forces_text(forces)}."
             + (f" Did you mean {' or '.join(repr(g) for g in guess)}?" if guess else "")
             + f" Districts: {', '.join(main)}"
             + (
@@ -64,7 +64,7 @@ def select_points(store: AnalyticsStore, flt: Filter) -> Points:
     notes: list[str] = []
     loaded_forces = store.street_forces()
     if not loaded_forces:
-        raise SelectionError("no street crimes are loaded; run `harmwatch ingest PATH` first")
+        raise SelectionError("no street crimes are loaded; load police.uk street files first")
     forces = tuple(force_slug(f) for f in flt.forces)
     unknown = [f for f in forces if f not in loaded_forces]
     if unknown:
@@ -72,7 +72,7 @@ def select_points(store: AnalyticsStore, flt: Filter) -> Points:
             f"no street crimes loaded for force(s) {', '.join(unknown)}; loaded: {', '.join(loaded_forces)}"
         )
     if not forces:
-        notes.append(f"forces: all loaded ({', '.join(loaded_forces)})")
+        notes.append(f"forces: all loaded ({forces_text(loaded_forces, most=50)})")
     types: tuple[str, ...] = ()
     if not flt.all_crime_types:
         known = store.street_crime_types(forces or None)
@@ -97,7 +97,7 @@ def select_points(store: AnalyticsStore, flt: Filter) -> Points:
         months = sorted(flt.months)
     else:
         months = available
-        notes.append(f"months: all loaded ({runs_text(available)})")
+        notes.append(f"months: all loaded ({periods_text(available)})")
     scope = StreetScope(forces=scope.forces, crime_types=scope.crime_types, months=tuple(months))
     rows = store.street_points(scope)
     return Points(

@@ -6,6 +6,20 @@ place means a default (the study area, the cell size) is chosen, and reported,
 the same way everywhere, and an out-of-area point is counted and named the same
 way. The study area is the request's :class:`~harmwatch.query.place.Place`: a
 boundary, a box, or by default the forces' districts.
+
+Counting crimes "in the study area" has two honest answers, and every panel must
+use the same one for the same words (:class:`AreaCounts`): the located crimes
+inside the study area's outline (the same whatever the cell size), and the
+crimes in the grid's study cells, the cells whose centre lies inside the outline
+(what every cell figure counts: hot spots, shares of crime, patrol plans). They
+differ by the crimes in edge cells cut by the outline, and a note says by how
+many.
+
+The automatic cell size is never finer than :data:`LOCATION_PRECISION_M`:
+police.uk moves every crime to the nearest of a fixed set of anonymised map
+points (the centre of a street or a public place with enough addresses around
+it), so its locations are only good to about that distance, and finer cells draw
+those points rather than places.
 """
 
 from __future__ import annotations
@@ -25,6 +39,58 @@ from harmwatch.storage.analytics import AnalyticsStore
 from harmwatch.where.requests import GridRequest
 from harmwatch.where.selection import select_points
 
+# Police.uk locations are anonymised map points, one per street or public place with
+# enough addresses around it: in towns they lie roughly 100–200 m apart. Cells finer
+# than this split nothing the data can tell apart; a user may still ask for them.
+LOCATION_PRECISION_M = 100.0
+
+
+@dataclass(frozen=True)
+class AreaCounts:
+    """The selected crimes as every panel counts them: one definition for each name.
+
+    ``in_area + outside_area == located``; ``in_cells <= in_area`` (a crime inside
+    the outline that lies in an edge cell whose centre is outside it is in no
+    cell); crimes without a location are in none of the others.
+    """
+
+    located: int  # located crimes the filter chose
+    without_location: int  # chosen crimes with no map point: in no count below
+    in_area: int  # located crimes inside the study area's outline
+    outside_area: int  # located crimes outside it
+    in_cells: int  # crimes in the grid's study cells (cells whose centre is inside)
+    cell_size: float
+
+    @property
+    def in_edge_cells(self) -> int:
+        """Crimes inside the outline that no study cell counts (edge cells left out)."""
+        return self.in_area - self.in_cells
+
+    def cells_note(self) -> str:
+        """Why the cells' total differs from the study area's (said even when it does not)."""
+        if self.in_edge_cells == 0:
+            return (
+                f"the grid's study cells (the {self.cell_size:g} m cells whose centre lies inside "
+                f"the study area) hold all {self.in_area:,} crimes inside it"
+            )
+        return (
+            f"the grid's study cells (the {self.cell_size:g} m cells whose centre lies inside "
+            f"the study area) hold {self.in_cells:,} of the {self.in_area:,} crimes inside it: "
+            f"{self.in_edge_cells:,} lie in edge cells whose centre is outside, which are left "
+            "out, so the total changes a little with the cell size. Every cell figure (hot "
+            f"spots, shares of crime, patrol plans) counts the {self.in_cells:,}"
+        )
+
+    def to_dict(self) -> dict[str, int | float]:
+        return {
+            "points_selected": self.located,
+            "points_without_location": self.without_location,
+            "points_in_study_area": self.in_area,
+            "points_outside_study_area": self.outside_area,
+            "points_in_cells": self.in_cells,
+            "points_in_edge_cells_left_out": self.in_edge_cells,
+        }
+
 
 @dataclass
 class Workspace:
@@ -35,6 +101,21 @@ class Workspace:
     inside: np.ndarray  # per point: inside the study area
     defaults_chosen: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+
+
+def choose_cell_size(study: StudyArea) -> tuple[float, str]:
+    """The automatic cell size for a study area, and the sentence saying how it was chosen."""
+    wanted = default_cell_size(*study.bounds)
+    cell = default_cell_size(*study.bounds, minimum=LOCATION_PRECISION_M)
+    if cell > wanted:
+        return cell, (
+            f"cell size: {cell:g} m, not the {wanted:g} m that would give about 50 cells across "
+            "the shorter side of this small study area: police.uk moves each crime to the nearest "
+            "of a set of anonymised map points (a street's or a public place's centre), so its "
+            f"locations are good to about {LOCATION_PRECISION_M:g} m and finer cells would show "
+            "those points, not places"
+        )
+    return cell, f"cell size: {cell:g} m (about 50 cells across the shorter side of the study area)"
 
 
 def resolve_study_area(place: Place, points: Points) -> StudyArea:
@@ -80,10 +161,8 @@ def prepare(db_path: str | Path, request: GridRequest) -> Workspace:
         defaults.append(f"study area: {study.description}")
     cell = request.cell
     if cell is None:
-        cell = default_cell_size(*study.bounds)
-        defaults.append(
-            f"cell size: {cell:g} m (about 50 cells across the shorter side of the study area)"
-        )
+        cell, why = choose_cell_size(study)
+        defaults.append(why)
     grid = Grid.covering(*study.bounds, cell)
     mask = study.mask(grid)
     if mask.sum() < 3:

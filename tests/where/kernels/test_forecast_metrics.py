@@ -160,3 +160,19 @@ def test_bad_inputs_are_refused() -> None:
         evaluate_forecast(PREDICTED, -ACTUAL)
     with pytest.raises(ValueError, match="1-D"):
         evaluate_forecast(PREDICTED.reshape(4, 5), ACTUAL)
+
+
+def test_hit_curve_equals_evaluate_forecast_at_every_level_ties_included() -> None:
+    from harmwatch.where.kernels.forecast_metrics import hit_curve
+
+    rng = np.random.default_rng(12)
+    predicted = rng.integers(0, 4, 500).astype(float)  # heavy ties at every cut
+    actual = rng.poisson(0.7, 500).astype(float)
+    levels = [0.002, 0.01, 0.05, 0.1, 0.25, 0.5, 0.999, 1.0]
+    curve = hit_curve(predicted, actual, levels)
+    expected = [s.hits for s in evaluate_forecast(predicted, actual, levels)]
+    np.testing.assert_allclose(curve, expected, rtol=1e-12)
+    assert curve[-1] == actual.sum()
+    # Every cell tied: the curve is the random-flagging line, hits = k/n of the crimes.
+    flat = hit_curve(np.zeros(500), actual, [0.1, 0.5])
+    np.testing.assert_allclose(flat, [50 / 500 * actual.sum(), 250 / 500 * actual.sum()])

@@ -8,7 +8,12 @@ import numpy as np
 import pytest
 
 from harmwatch.spatial.grid import Grid
-from harmwatch.where.kernels.prospective import prospective_risk, rings_within
+from harmwatch.where.kernels.prospective import (
+    opencp_ages,
+    opencp_risk,
+    prospective_risk,
+    rings_within,
+)
 
 # 5 x 5 cells of 100 m; row 0 is the southern row.
 GRID = Grid(0.0, 0.0, 100.0, 5, 5)
@@ -154,3 +159,67 @@ def test_bad_inputs_are_refused() -> None:
         prospective_risk(GRID, x, y, np.array([0, 1]))
     with pytest.raises(ValueError, match="mask"):
         prospective_risk(GRID, x, y, np.array([0]), mask=np.ones((2, 2), dtype=bool))
+
+
+# -- open_cp's defaults ----------------------------------------------------------------
+
+
+def _opencp_loop(
+    grid: Grid, x: np.ndarray, y: np.ndarray, months: list[str], target: str
+) -> np.ndarray:
+    """open_cp's ``ProspectiveHotSpot.predict`` transcribed (QuantCrimAtLeeds/PredictCode,
+    open_cp/prohotspot.py): ``ClassicWeight`` (space_bandwidth = 400/50 = 8 cells,
+    time_bandwidth = 8 units, weight 1/((1+dd)(1+dt)) with both strictly below the
+    bandwidths), ``DistanceDiagonalsSame`` and ``time_deltas = floor((predict_time -
+    timestamps) / time_unit)``, with each crime timestamped at the middle of its month, a
+    30-day unit, and the prediction made at the first instant of the target month."""
+    unit = np.timedelta64(30 * 24 * 3600, "s")
+    stamps = []
+    for month in months:
+        start = np.datetime64(f"{month}-01T00:00:00", "s")
+        end = (np.datetime64(month, "M") + np.timedelta64(1, "M")).astype("datetime64[s]")
+        stamps.append(start + (end - start) / 2)
+    predict = np.datetime64(f"{target}-01T00:00:00", "s")
+    dt = np.floor((predict - np.array(stamps)) / unit)
+    gx = np.floor((x - grid.x0) / grid.cell)
+    gy = np.floor((y - grid.y0) / grid.cell)
+    out = np.empty(grid.shape)
+    for row in range(grid.nrows):
+        for col in range(grid.ncols):
+            dd = np.max(np.vstack((np.abs(gx - col), np.abs(gy - row))), axis=0)
+            mask = (dt < 8) & (dd < 8)
+            out[row, col] = np.sum(1 / ((1 + dd) * (1 + dt)) * mask)
+    return out
+
+
+def test_opencp_ages_are_whole_30_day_units_from_the_middle_of_the_month() -> None:
+    # Target 2019-02 (predicted at 1 Feb 00:00). January's middle is 16 Jan 12:00, 15.5 days
+    # before: age 0. June 2018 (30 days) is dated 16 Jun 00:00, 230 days before 1 Feb: 7.67,
+    # age 7, the last that counts. May 2018 (31 days), 16 May 12:00, 260.5 days: age 8.
+    # February 2018 (28 days), 15 Feb 00:00, 351 days: age 11.
+    ages = opencp_ages(np.array(["2019-01", "2018-06", "2018-05", "2018-02"]), "2019-02")
+    assert ages.tolist() == [0, 7, 8, 11]
+    with pytest.raises(ValueError, match="not before"):
+        opencp_ages(np.array(["2019-02"]), "2019-02")
+
+
+def test_opencp_risk_equals_open_cps_own_loop() -> None:
+    grid = Grid(0.0, 0.0, 250.0, 30, 24)
+    rng = np.random.default_rng(7)
+    months = [f"2018-{m:02d}" for m in range(3, 13)] + ["2019-01"]
+    xs, ys, ms = [], [], []
+    for i, month in enumerate(months):
+        n = 4 + i
+        xs += rng.uniform(-500, 30 * 250 + 500, n).tolist()  # some just outside the grid
+        ys += rng.uniform(-500, 24 * 250 + 500, n).tolist()
+        ms += [month] * n
+    x, y = np.array(xs), np.array(ys)
+    got = opencp_risk(grid, x, y, np.array(ms), "2019-02")
+    want = _opencp_loop(grid, x, y, ms, "2019-02")
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    # The weight reaches 7 rings, never the 8th: a lone event's footprint is 15 x 15 cells.
+    lone = opencp_risk(
+        grid, np.array([3875.0]), np.array([3125.0]), np.array(["2019-01"]), "2019-02"
+    )
+    assert (lone > 0).sum() == 15 * 15 and lone.max() == 1.0
+    assert lone[12, 15 + 7] == pytest.approx(1 / 8) and lone[12, 15 + 8] == 0

@@ -1,8 +1,14 @@
-"""The police forces that publish on data.police.uk, by the slug their file names use."""
+"""The police forces that publish on data.police.uk, by the slug their file names use.
+
+Slugs are identifiers (file names, ``--force`` values, URLs); a reader is shown
+the force's own name (:func:`force_name`, :func:`forces_text`) on pages, in
+summaries and in map and chart titles.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 # slug -> name as it appears in the files' "Falls within" column.
 FORCES: dict[str, str] = {
@@ -82,3 +88,12 @@ def force_slug(name_or_slug: str) -> str:
 
 def force_name(slug: str) -> str:
     return FORCES.get(slug, slug.replace("-", " ").title())
+
+
+def forces_text(slugs: Iterable[str], most: int = 5) -> str:
+    """Forces for a reader, as they write their names: 'Bedfordshire Police, Hertfordshire
+    Constabulary'; more than ``most`` as a count ('7 forces'), as a title has room for."""
+    names = [force_name(s) for s in dict.fromkeys(slugs)]
+    if len(names) > most:
+        return f"{len(names)} forces"
+    return ", ".join(names)

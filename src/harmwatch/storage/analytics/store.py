@@ -172,7 +172,7 @@ class AnalyticsStore:
             return cls(con, path, read_only=False)
         if not path.exists():
             raise StoreMissingError(
-                f"{path}: no analytics database here yet; load data with `harmwatch ingest`"
+                f"{path}: no analytics database here yet; load police.uk files first (the Data page, or `harmwatch ingest`)"
             )
         for attempt in range(2):
             con = _connect_read_only(path)

@@ -1,7 +1,10 @@
 """The "did it work" room's page and API: evaluations (``/evaluate``) and period change.
 
 The page is a plain GET form, so an evaluation has a URL an analyst can send to
-a colleague or paste into a report, and a bad value is named beside the form.
+a colleague or paste into a report, and a bad value is named beside the form. A
+refused evaluation (a bad value, or data that cannot answer) is answered 422, as
+the API answers the same mistake, so the access log records it as refused; the
+page still shows the form with the reason, and no figures.
 Both are read into the same request (:class:`~harmwatch.evaluation.requests.EvaluateRequest`,
 :class:`~harmwatch.evaluation.requests.ChangeRequest`), whose specs give the API its
 names, types and bounds (for scripts, the OpenAPI document and the fuzzer); the
@@ -68,7 +71,7 @@ def evaluate_page(request: Request) -> HTMLResponse:
     result: Evaluation | None = None
     if query is not None and meta["forces"]:
         try:
-            result = Evaluations(analyses).evaluate(query)
+            result = Evaluations.for_viewer(request, analyses).evaluate(query)
         except UserError as exc:
             errors.append(str(exc))
     params = request_links(query, analyses.boundaries) if query is not None else {}
@@ -86,6 +89,7 @@ def evaluate_page(request: Request) -> HTMLResponse:
     return render(
         request,
         "evaluate.html",
+        status_code=422 if errors else 200,
         title="Did it work?",
         meta=meta,
         form=form,
@@ -125,7 +129,7 @@ def evaluate_api(
     ] = "series",
 ) -> Response:
     """Before/after rate ratio, difference-in-differences against controls, and the WDQ."""
-    evaluations = Evaluations(context(request).analyses)
+    evaluations = Evaluations.for_viewer(request, context(request).analyses)
     result = evaluations.evaluate(query)
     _log(request, result)
     if format == "json":

@@ -3,11 +3,18 @@
 Each page handler reads its form into the verb's request (:func:`..forms.read_form`),
 calls the cached library analyses, and hands plain values to a template. A filter
 that matches nothing, or a bad value, is shown beside the form (with the library's
-own message) so the user can correct it; it is never a dead-end error page. The API
-takes the same names with types and bounds, generated from the same request
-(:func:`..forms.api_request`); ``?format=`` picks the representation (``json`` for
-scripts and the page scripts, ``csv`` / ``geojson`` / ``png`` / ``svg`` to download,
-each logged as a disclosure).
+own message) so the user can correct it; it is never a dead-end error page. But it
+is a refused search, as the API's 422 is for the same mistake: the page answers
+422 too (the access log records the outcome from the status: ``refused``), and
+shows no figures computed with a default in place of what was typed (the form is
+read strictly; the page says so). The API takes the same names with types and
+bounds, generated from the same request (:func:`..forms.api_request`); ``?format=``
+picks the representation (``json`` for scripts and the page scripts, ``csv`` /
+``geojson`` / ``png`` / ``svg`` to download, each logged as a disclosure).
+
+Counts on the hotspot page come from the library once (``AreaCounts``, the LSOA
+ranking's ``count_note``), so every panel says the same number for the same
+words, and a table that shows only its first rows says so.
 """
 
 from __future__ import annotations
@@ -22,11 +29,13 @@ from starlette.datastructures import QueryParams, UploadFile
 
 from harmwatch.errors import UserError
 from harmwatch.evaluation.change import Change
+from harmwatch.evaluation.rates import p_text
+from harmwatch.evaluation.recording import neutral_direction_note
 from harmwatch.evaluation.requests import ChangeRequest, TrendsRequest
 from harmwatch.kernel.actions import AuditAction
 from harmwatch.kernel.refs import RecordRef
 from harmwatch.query.params import WEB, convert
-from harmwatch.where.patrol import PatrolPlan
+from harmwatch.where.patrol import PatrolPlan, fitting_budget_km2
 from harmwatch.where.requests import (
     AreaRankingRequest,
     ForecastEvalRequest,
@@ -36,6 +45,7 @@ from harmwatch.where.requests import (
 
 from .. import charts
 from ..analysis import Analyses, trends_title
+from ..cache import cached_first
 from ..deps import audit_details, context, current_user, outside, render
 from ..filters import ratio
 from ..forms import api_request, form_view, links, read_form, stem_for
@@ -55,6 +65,15 @@ Forecast = Annotated[ForecastEvalRequest, Depends(api_request(ForecastEvalReques
 Trends = Annotated[TrendsRequest, Depends(api_request(TrendsRequest))]
 
 CELL_CHOICES = (100, 200, 250, 500, 1000, 2000, 5000)
+# A page answers 422 when it refused what was asked (the API's status for the same
+# mistake); the access log derives "refused" from it.
+REFUSED = 422
+NOT_RUN = (
+    "Nothing was computed: the search could not be run as asked. Correct the value above "
+    "and run it again (no figures are shown with a default in place of what was typed)."
+)
+LSOAS_SHOWN = 20
+ZONES_SHOWN = 15
 # The hotspot page's form field for the patrol plan's ``area_km2``: beside the map's own
 # fields it is named for what it is (the API, which plans alone, calls it area_km2).
 PATROL_BUDGET_FIELD = "patrol_km2"
@@ -76,10 +95,13 @@ def _change_row(result: Change, query: dict[str, Any]) -> dict[str, Any]:
     }
     return {
         "result": result,
-        "pct": "—" if pct is None else f"{pct:+.1f} %",
+        # An arrow as well as the sign: the direction is never told by colour alone.
+        "pct": "—"
+        if pct is None
+        else f"{'↑' if pct > 0 else '↓' if pct < 0 else '→'} {pct:+.1f} %",
         "ratio": ratio(rate.ratio),
         "ci": f"{ratio(rate.ci_low)}–{ratio(rate.ci_high)}",
-        "p": "< 0.001" if rate.p_value < 0.001 else f"{rate.p_value:.3f}",
+        "p": p_text(rate.p_value).removeprefix("p ").removeprefix("= "),
         "qs": _qs(link),
     }
 
@@ -147,23 +169,35 @@ def overview(request: Request) -> HTMLResponse:
     params = request.query_params
     force = (params.get("force") or "").strip()
     district = (params.get("district") or "").strip() or None
-    shown = [t for t in params.getlist("crime_type") if t.strip()] or ["Drugs"]
-    error = ""
+    query, errors = read_form(TrendsRequest, params, strict=True)
+    shown = (
+        list(query.crime_types)
+        if query is not None
+        else [t for t in params.getlist("crime_type") if t.strip()] or ["Drugs"]
+    )
+    unknown = [t for t in shown if meta["crime_types"] and t not in meta["crime_types"]]
+    if unknown:
+        errors.append(
+            f"crime type(s) {', '.join(repr(t) for t in unknown)} are not in the data; choose "
+            f"from: {', '.join(meta['crime_types'])}"
+        )
     trend = None
     chart = ""
+    chart_table: tuple[list[str], list[tuple[str, list[int | None]]]] = ([], [])
     rows: list[dict[str, Any]] = []
     panel: dict[str, Any] | None = None
-    if meta["forces"]:
+    if meta["forces"] and query is not None and not errors:
         try:
-            trend = analyses.trends(
-                TrendsRequest(forces=(force,) if force else (), district=district)
-            )
+            trend = analyses.trends(query)
         except UserError as exc:
-            error = str(exc)
+            errors.append(str(exc))
+    absent: list[str] = []
     if trend is not None:
         present = set(trend.table["crime_type"])
+        absent = [t for t in shown if t not in present]
         series = [(t, trend.series(t)) for t in shown if t in present]
         chart = charts.line_chart_svg(series, title=trends_title(trend))
+        chart_table = charts.chart_table(series)
         for comp in sorted(trend.comparisons, key=lambda c: -c.latest):
             rows.append(
                 {
@@ -175,10 +209,12 @@ def overview(request: Request) -> HTMLResponse:
             )
         panel = _change_panel(analyses, params, force, district, shown)
         audit_details(request, months=len(trend.months), crime_types=len(rows))
-    query = {"force": force, "district": district or "", "crime_type": shown}
+    refused = bool(errors) or bool(panel and panel["errors"])
+    link = {"force": force, "district": district or "", "crime_type": shown}
     return render(
         request,
         "overview.html",
+        status_code=REFUSED if refused else 200,
         title="Overview",
         meta=meta,
         force=force,
@@ -186,23 +222,42 @@ def overview(request: Request) -> HTMLResponse:
         shown=shown,
         trend=trend,
         chart=chart,
+        chart_table=chart_table,
         rows=rows,
-        error=error,
-        qs=_qs(query),
+        errors=errors,
+        not_run=NOT_RUN if errors and meta["forces"] else "",
+        absent=absent,
+        neutral_note=neutral_direction_note(r["comp"].crime_type for r in rows),
+        qs=_qs(link),
         panel=panel,
         period=(params.get("period") or "").strip(),
         baseline=(params.get("baseline") or "").strip(),
     )
 
 
-def _patrol_budget(params: QueryParams, errors: list[str]) -> float:
-    """The page's patrol budget (``patrol_km2``), checked as the API's ``area_km2`` is."""
+def _patrol_budget(params: QueryParams, errors: list[str]) -> float | None:
+    """The budget typed in the page's ``patrol_km2`` (checked as the API's ``area_km2`` is),
+    or None when the field is empty; a bad value is listed in ``errors`` (None returned)."""
     values, problems = convert(
         PatrolPlanRequest, {"area_km2": params.get(PATROL_BUDGET_FIELD)}, WEB
     )
     errors += [p.render(PatrolPlanRequest.names(WEB)) for p in problems]
-    default = PatrolPlanRequest.spec("area_km2").default(WEB)
-    return float(values.get("area_km2", default))
+    value = values.get("area_km2")
+    return float(value) if value is not None else None
+
+
+def _default_budget(result: Any) -> tuple[float, str]:
+    """The web's usual budget, or a tenth of a study area smaller than it, and why."""
+    usual = float(PatrolPlanRequest.spec("area_km2").default(WEB))
+    cells = len(result.cells)
+    cell_km2 = result.grid.cell_area_km2
+    if usual / cell_km2 + 1e-9 < cells:
+        return usual, f"budget: {usual:g} km², the default"
+    fitted = max(fitting_budget_km2(cells, cell_km2), 0.01)
+    return fitted, (
+        f"budget: {fitted:g} km², a tenth of the study area's {cells * cell_km2:,.2f} km² of "
+        f"cells, because the default {usual:g} km² is not smaller than the whole area"
+    )
 
 
 @pages.get("/hotspots", response_class=HTMLResponse)
@@ -211,24 +266,37 @@ def hotspot_map(request: Request) -> HTMLResponse:
     analyses = context(request).analyses
     meta = analyses.meta()
     store = analyses.boundaries
-    query, errors = read_form(HotspotsRequest, request.query_params, store)
-    km2 = _patrol_budget(request.query_params, errors)
+    params_in = request.query_params
+    # Strict: a bad value leaves no request, so no figure is computed from a default
+    # the user did not ask for.
+    query, errors = read_form(HotspotsRequest, params_in, store, strict=True)
+    budget_errors: list[str] = []
+    typed_km2 = _patrol_budget(params_in, budget_errors)
+    errors += budget_errors
     result = ranking = None
     plan: PatrolPlan | None = None
     plan_error = ""
+    budget_note = ""
+    km2 = typed_km2 or float(PatrolPlanRequest.spec("area_km2").default(WEB))
     if meta["forces"] and query is not None:
         try:
             result = analyses.hotspots(query)
             ranking = analyses.areas(AreaRankingRequest.narrowed(query))
         except UserError as exc:
             errors.append(str(exc))
-        if result is not None:
+        if result is not None and budget_errors:
+            plan_error = "No patrol plan: the patrol budget above could not be read."
+        elif result is not None:
+            if typed_km2 is None:
+                km2, budget_note = _default_budget(result)
             try:
                 plan = analyses.patrol(
                     PatrolPlanRequest.narrowed(query, method=query.method, area_km2=km2)
                 )
             except UserError as exc:
                 plan_error = str(exc)
+                if typed_km2 is not None:  # a budget the user asked for was refused
+                    errors.append(plan_error)
     params = links(query, store) if query is not None else {}
     summary = analyses.hotspot_summary(query) if result is not None and query is not None else {}
     if result is not None:
@@ -239,10 +307,14 @@ def hotspot_map(request: Request) -> HTMLResponse:
             points=summary.get("points_in_study_area"),
         )
     shown = form_view(query, HotspotsRequest, store)
+    if query is None:  # refill the form as typed, not with the defaults
+        shown.months = params_in.get("months", "")
+    zones_url = f"/api/patrol?{_qs(params, format='geojson', area_km2=f'{km2:g}')}"
     layers = {
         "cells": f"/api/hotspots?{_qs(params, format='geojson', cells='map')}",
         "area": f"/api/study-area?{_qs(params)}",
-        "zones": f"/api/patrol?{_qs(params, format='geojson', area_km2=f'{km2:g}')}",
+        # No plan, no layer: the map leaves an empty address out.
+        "zones": zones_url if plan is not None else "",
         "boundary": f"/api/boundaries/{shown.boundary}" if shown.boundary else "",
     }
     downloads = [
@@ -250,26 +322,44 @@ def hotspot_map(request: Request) -> HTMLResponse:
         ("Cells (GeoJSON)", f"/api/hotspots?{_qs(params, format='geojson')}"),
         ("Map (PNG)", f"/api/hotspots?{_qs(params, format='png')}"),
         ("LSOA ranking (CSV)", f"/api/areas?{_qs(params, format='csv')}"),
-        ("Patrol zones (GeoJSON)", layers["zones"]),
-        ("Patrol zones (CSV)", f"/api/patrol?{_qs(params, format='csv', area_km2=f'{km2:g}')}"),
-        ("Patrol map (PNG)", f"/api/patrol?{_qs(params, format='png', area_km2=f'{km2:g}')}"),
-        ("Run summary (JSON)", f"/api/hotspots?{_qs(params, cells='none')}"),
     ]
+    if plan is not None:
+        downloads += [
+            ("Patrol zones (GeoJSON)", zones_url),
+            (
+                "Patrol zones (CSV)",
+                f"/api/patrol?{_qs(params, format='csv', area_km2=f'{km2:g}')}",
+            ),
+            ("Patrol map (PNG)", f"/api/patrol?{_qs(params, format='png', area_km2=f'{km2:g}')}"),
+        ]
+    downloads.append(("Run summary (JSON)", f"/api/hotspots?{_qs(params, cells='none')}"))
+    ranking_csv = f"/api/areas?{_qs(params, format='csv')}"
+    zones_csv = f"/api/patrol?{_qs(params, format='csv', area_km2=f'{km2:g}')}"
     return render(
         request,
         "hotspots.html",
+        status_code=REFUSED if errors else 200,
         title="Hotspot map",
         meta=meta,
         query=shown,
         errors=errors,
+        not_run=NOT_RUN if errors and result is None and meta["forces"] else "",
         result=result,
         summary=summary,
         ranking=ranking,
-        top=ranking.table.head(20).to_dict(orient="records") if ranking is not None else [],
+        top=ranking.table.head(LSOAS_SHOWN).to_dict(orient="records")
+        if ranking is not None
+        else [],
+        lsoas_ranked=len(ranking.table) if ranking is not None else 0,
+        ranking_csv=ranking_csv,
         plan=plan,
-        zones=plan.zones.head(15).to_dict(orient="records") if plan is not None else [],
+        zones=plan.zones.head(ZONES_SHOWN).to_dict(orient="records") if plan is not None else [],
+        zones_total=len(plan.zones) if plan is not None else 0,
+        zones_csv=zones_csv,
         plan_error=plan_error,
+        budget_note=budget_note,
         km2=km2,
+        km2_field=params_in.get(PATROL_BUDGET_FIELD, "") if typed_km2 is None else f"{km2:g}",
         layers=layers if result is not None else None,
         downloads=downloads if result is not None else [],
         boundaries=store.list(),
@@ -283,7 +373,7 @@ def forecast(request: Request) -> HTMLResponse:
     analyses = context(request).analyses
     meta = analyses.meta()
     store = analyses.boundaries
-    query, errors = read_form(ForecastEvalRequest, request.query_params, store)
+    query, errors = read_form(ForecastEvalRequest, request.query_params, store, strict=True)
     evaluation = None
     if meta["forces"] and query is not None:
         try:
@@ -291,32 +381,49 @@ def forecast(request: Request) -> HTMLResponse:
         except UserError as exc:
             errors.append(str(exc))
     tables: list[dict[str, Any]] = []
-    best: dict[float, str] = {}
+    recommendation = None
+    comparisons: list[Any] = []
     if evaluation is not None:
-        best = evaluation.best_methods()
+        leaders = evaluation.leaders()
         for coverage, group in evaluation.summary.groupby("coverage"):
+            lead = leaders[float(coverage)]
+            # Marked only where the months can tell: one clear leader, or those jointly
+            # highest when some other method is clearly below; none when all are alike.
+            marked = set(lead.methods) if len(lead.methods) < len(group) else set()
             tables.append(
                 {
                     "coverage": float(coverage),
-                    "best": best.get(float(coverage)),
+                    "leaders": lead,
+                    "marked": marked,
+                    "tag": "highest PAI" if lead.clear else "jointly highest",
                     "rows": group.sort_values("mean_pai", ascending=False).to_dict(
                         orient="records"
                     ),
                 }
             )
         audit_details(request, months_scored=int(evaluation.summary["months_scored"].max()))
+        recommendation = evaluation.recommendation()
+        comparisons = evaluation.comparisons()
     params = links(query, store) if query is not None else {}
+    shown = form_view(query, ForecastEvalRequest, store)
+    if query is None:
+        shown.months = request.query_params.get("months", "")
     return render(
         request,
         "forecast.html",
+        status_code=REFUSED if errors else 200,
         title="Forecast check",
         meta=meta,
-        query=form_view(query, ForecastEvalRequest, store),
+        query=shown,
         errors=errors,
+        not_run=NOT_RUN if errors and evaluation is None and meta["forces"] else "",
         evaluation=evaluation,
         tables=tables,
+        recommendation=recommendation,
+        comparisons=comparisons,
         csv_url=f"/api/forecast-eval?{_qs(params, format='csv')}",
         json_url=f"/api/forecast-eval?{_qs(params)}",
+        curve_url=f"/api/forecast-eval?{_qs(params, format='png')}",
         cell_choices=CELL_CHOICES,
     )
 
@@ -345,7 +452,7 @@ def trends(
 
 
 @api.get("/hotspots", tags=["hotspots"], responses=FILE_RESPONSES)
-def hotspot_cells(
+async def hotspot_cells(
     request: Request,
     query: Hotspots,
     format: Annotated[
@@ -357,6 +464,11 @@ def hotspot_cells(
     ] = "all",
 ) -> Response:
     """Hotspot cells (counts, KDE, Gi* with adjusted p-values and class) over the study area."""
+    # A layer asked for again is answered on the event loop; a new one in a thread.
+    return await cached_first(lambda: _hotspot_cells(request, query, format, cells))
+
+
+def _hotspot_cells(request: Request, query: HotspotsRequest, format: str, cells: str) -> Response:
     analyses = context(request).analyses
     summary = analyses.hotspot_summary(query)
     audit_details(request, cells=summary["cells"], hot_cells=summary.get("hot_cells"))
@@ -372,10 +484,14 @@ def hotspot_cells(
 
 
 @api.get("/study-area", tags=["hotspots"])
-def study_area(request: Request, query: Hotspots) -> Response:
+async def study_area(request: Request, query: Hotspots) -> Response:
     """The run's study-area outline and district outlines (WGS84 GeoJSON) for drawing."""
-    data = context(request).analyses.study_area_geojson(query)
-    return map_layer(request, data, ("study-area", query))
+
+    def answer() -> Response:
+        data = context(request).analyses.study_area_geojson(query)
+        return map_layer(request, data, ("study-area", query))
+
+    return await cached_first(answer)
 
 
 @api.get("/areas", tags=["hotspots"], responses=FILE_RESPONSES)
@@ -411,13 +527,39 @@ def patrol(
 def forecast_evaluation(
     request: Request,
     query: Forecast,
-    format: Annotated[Literal["json", "csv"], Query(description=FORMAT_DOC)] = "json",
+    format: Annotated[Literal["json", "csv", "png"], Query(description=FORMAT_DOC)] = "json",
 ) -> Response:
-    """Rolling next-month forecast evaluation: hit rate, PAI and PEI per method and coverage."""
+    """Rolling next-month forecast evaluation: hit rate, PAI and PEI per method and coverage.
+
+    ``png`` is the hit-rate-by-area curve of every method (and of the recommended choice).
+    """
     analyses = context(request).analyses
     if format == "csv":
         return file_response(analyses.forecast_csv(query), "csv", stem_for("forecast", query))
+    if format == "png":
+        return file_response(
+            _forecast_curve_png(analyses.forecast(query)), "png", stem_for("forecast-curve", query)
+        )
     return json_response(analyses.forecast(query).to_dict())
+
+
+def _forecast_curve_png(evaluation: Any) -> bytes:
+    """The curve chart of a forecast evaluation, drawn to a temporary file and read back."""
+    import tempfile
+    from pathlib import Path as FilePath
+
+    from harmwatch.maps.charts import draw_coverage_curve
+    from harmwatch.sources.policeuk.forces import forces_text
+
+    crimes = ", ".join(evaluation.crime_types) or "all crime"
+    with tempfile.TemporaryDirectory() as folder:
+        path = draw_coverage_curve(
+            evaluation.coverage_curve(),
+            FilePath(folder) / "curve.png",
+            f"Share of next month's {crimes} found, by share of the area flagged: "
+            f"{forces_text(evaluation.forces)} ({evaluation.grid.cell:g} m cells)",
+        )
+        return path.read_bytes()
 
 
 # -- study-area boundaries ----------------------------------------------------------
@@ -524,3 +666,29 @@ def delete_boundary(request: Request, boundary_id: BoundaryId) -> dict[str, Any]
     ):
         boundaries.delete(boundary_id)
     return {"deleted": found.id}
+
+
+# -- Place names for the maps (issue 10, item 14): one handler, kept together ---------------
+
+
+@api.get("/places", tags=["maps"])
+def place_names(
+    request: Request,
+    bbox: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="west,south,east,north in WGS84 degrees (at most 12° a side); "
+            "default: around the loaded forces' areas",
+        ),
+    ] = None,
+) -> Response:
+    """Town and village names for the maps' labels: GeoNames places (CC BY 4.0) as GeoJSON
+    points with name, population and the zoom from which each is labelled."""
+    from harmwatch.spatial import places as gazetteer
+
+    if bbox:
+        selected = gazetteer.places_in_lonlat(*gazetteer.parse_box(bbox))
+    else:
+        selected = gazetteer.places_near_forces(context(request).analyses.meta()["forces"])
+    return Response(json_bytes(gazetteer.label_layer(selected)), media_type="application/geo+json")

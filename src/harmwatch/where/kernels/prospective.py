@@ -169,3 +169,80 @@ def prospective_risk(
     if mask is not None:
         risk[~mask] = np.nan
     return risk
+
+
+# -- open_cp's defaults ------------------------------------------------------------------
+#
+# open_cp (QuantCrimAtLeeds/PredictCode, ``open_cp.prohotspot``) is the published
+# Python implementation of prospective hotspotting, and the tool other forecasts are
+# compared with. It is not on the package index, so its defaults are re-implemented
+# here from its source: ``ClassicWeight`` with ``space_bandwidth = 400 / 50 = 8`` grid
+# cells and ``time_bandwidth = 8`` time units, weight 1/((1 + d)(1 + t)) and zero when
+# d >= 8 or t >= 8 (strict); ``DistanceDiagonalsSame``, the Chebyshev distance in
+# cells between the event's cell and the cell scored; and
+# ``ProspectiveHotSpot.predict``, where an event's age is the time from it to the
+# prediction, divided by the time unit and rounded down. open_cp counts in weeks of
+# timestamped events; police.uk gives only the month, so each crime is dated to the
+# middle of its month and the unit is 30 days (issue 11), and the forecast for a
+# month is made at its first instant from every earlier crime (a growing window:
+# the weight itself drops crimes 8 or more units old).
+
+OPENCP_SPACE_BANDWIDTH = 8  # cells: weight 0 at Chebyshev distance >= 8
+OPENCP_TIME_BANDWIDTH = 8  # time units: weight 0 at age >= 8
+OPENCP_UNIT_DAYS = 30.0
+
+
+def _month_start_day(month: str) -> int:
+    """Days from 1970-01-01 to the first day of a 'YYYY-MM' month."""
+    return int(np.datetime64(f"{month}-01", "D").astype(np.int64))
+
+
+def opencp_ages(event_months: np.ndarray, target_month: str) -> np.ndarray:
+    """Each crime's age in 30-day units at the start of ``target_month``, open_cp's way.
+
+    A crime of month m is dated to the middle of m, ``start(m) + days(m) / 2``
+    (15 days for February in a common year, 15.5 for a 31-day month), and its age
+    is ``floor((start(target) − middle(m)) / 30 days)``. So the month just before
+    the target is age 0, the one before that age 1, and the eighth month before
+    age 7, the last that counts. Months in or after the target are refused.
+    """
+    months = np.asarray(event_months).astype(str)
+    unique, inverse = np.unique(months, return_inverse=True)
+    target = _month_start_day(target_month)
+    ages = np.empty(len(unique), dtype=np.float64)
+    for i, month in enumerate(unique.tolist()):
+        start = _month_start_day(month)
+        following = np.datetime64(f"{month}-01", "M") + np.timedelta64(1, "M")
+        days = int(following.astype("datetime64[D]").astype(np.int64)) - start
+        elapsed = target - (start + days / 2)
+        if elapsed <= 0:
+            raise ValueError(f"crimes of {month} are not before {target_month}")
+        ages[i] = math.floor(elapsed / OPENCP_UNIT_DAYS)
+    return ages[inverse.ravel()]
+
+
+def opencp_risk(
+    grid: Grid,
+    x: np.ndarray,
+    y: np.ndarray,
+    event_months: np.ndarray,
+    target_month: str,
+) -> np.ndarray:
+    """open_cp's default prospective-hotspot risk of every cell for ``target_month``.
+
+    Equal to open_cp's ``ProspectiveHotSpot(region, grid_size=cell,
+    time_unit=30 days).predict(start, start)`` with its default weight and
+    distance, the region's origin at the grid's, and crimes dated to the middle of
+    their months (see :func:`opencp_ages`): ``prospective_risk`` with 7 rings
+    (``d < 8``) and ages below 8. The tests check it against a transcription of
+    open_cp's own loop over cells and events.
+    """
+    ages = opencp_ages(event_months, target_month)
+    return prospective_risk(
+        grid,
+        x,
+        y,
+        ages,
+        bandwidth_m=(OPENCP_SPACE_BANDWIDTH - 1) * grid.cell,
+        window=OPENCP_TIME_BANDWIDTH,
+    )

@@ -1,11 +1,14 @@
-/* The hotspot map: grid cells, Gi* classes, study area, districts, patrol zones and a user's
- * boundary, drawn as vector layers on a plain background. No tiles and no third-party requests:
+/* The hotspot map: grid cells, Gi* classes, study area, districts, patrol zones, a user's
+ * boundary and place names (GeoNames, through places.js), drawn as vector layers on a plain
+ * background. No tiles and no third-party requests:
  * every layer comes from this app's API. Loaded as a file (the CSP forbids inline scripts). */
 (function () {
   "use strict";
 
   var HOT = "#c0392b";
   var COLD = "#2e86c1";
+  var HOT_EDGE = "#5a0d05";
+  var COLD_EDGE = "#0b2f4a";
   var NOT_SIGNIFICANT = "#c9d1d9";
   var RAMP = ["#fee8c8", "#fdbb84", "#fc8d59", "#e34a33", "#b30000"];
   var ZONE = "#12326b";
@@ -108,13 +111,14 @@
     map.attributionControl.setPrefix(false);
     map.attributionControl.addAttribution(
       "Crimes: data.police.uk, OGL v3.0 · Boundaries: ONS, OGL v3.0, © Crown copyright 2024"
-    );
+    ); // place names add their own credit (GeoNames, CC BY 4.0) when drawn
     L.control.scale({ imperial: false }).addTo(map);
 
     var requests = [
       getJSON(node.dataset.area),
       getJSON(node.dataset.cells),
-      getJSON(node.dataset.zones).catch(function () { return null; }),
+      // No plan (a budget that could not be used): no layer, and no request for one.
+      node.dataset.zones ? getJSON(node.dataset.zones).catch(function () { return null; }) : Promise.resolve(null),
       node.dataset.boundary ? getJSON(node.dataset.boundary) : Promise.resolve(null),
     ];
     return Promise.all(requests).then(function (layers) {
@@ -134,13 +138,15 @@
         style: function (f) {
           var p = f.properties;
           if (method === "gistar") {
+            // Hot and cold are told apart by their outline (solid, dashed) as well as
+            // colour, so the map reads in greyscale and for colour-blind readers.
             if (p["class"] === "hot spot") {
               counts.hot++;
-              return { stroke: false, fillColor: HOT, fillOpacity: 0.85, className: "hw-cell hw-hot" };
+              return { stroke: true, color: HOT_EDGE, weight: 1.5, fillColor: HOT, fillOpacity: 0.85, className: "hw-cell hw-hot" };
             }
             if (p["class"] === "cold spot") {
               counts.cold++;
-              return { stroke: false, fillColor: COLD, fillOpacity: 0.75, className: "hw-cell hw-cold" };
+              return { stroke: true, color: COLD_EDGE, weight: 1.5, dashArray: "3 2", fillColor: COLD, fillOpacity: 0.75, className: "hw-cell hw-cold" };
             }
             return { stroke: false, fillColor: NOT_SIGNIFICANT, fillOpacity: 0.7, className: "hw-cell hw-ns" };
           }
@@ -181,12 +187,31 @@
           style: { color: BOUNDARY, weight: 2, dashArray: "6 4", fill: false, className: "hw-boundary" },
         }).addTo(map);
       }
-      L.control.layers(null, overlays, { collapsed: true, position: "topright" }).addTo(map);
+      var control = L.control.layers(null, overlays, { collapsed: true, position: "topright" }).addTo(map);
       legendControl(method, breaks, counts).addTo(map);
       map.fitBounds(studyFill.getBounds(), { padding: [12, 12] });
       node.dataset.hotCells = String(counts.hot);
       node.dataset.ready = "1";
+      return placeNames(map, studyFill.getBounds(), control).then(function () {
+        node.dataset.places = "1";
+      });
     });
+  }
+
+  // Town and village names (GeoNames) around the study area, from this app's gazetteer route.
+  // A map without them is still a map: a failure leaves the labels off, not the page broken.
+  function placeNames(map, bounds, control) {
+    if (!window.HarmwatchPlaces || !bounds.isValid()) return Promise.resolve();
+    var box = bounds.pad(0.15);
+    var bbox = [box.getWest(), box.getSouth(), box.getEast(), box.getNorth()].map(function (v) {
+      return v.toFixed(4);
+    }).join(",");
+    return getJSON("/api/places?bbox=" + encodeURIComponent(bbox))
+      .then(function (layer) {
+        var places = window.HarmwatchPlaces.addTo(map, layer.features);
+        if (places) control.addOverlay(places, "Towns and villages");
+      })
+      .catch(function () { return null; });
   }
 
   function showError(node, error) {

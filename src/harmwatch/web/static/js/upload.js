@@ -1,6 +1,7 @@
 /* The data page's upload: XHR so the browser reports upload progress, then the load's result
- * (or every problem as file:line: field: reason) shown in place. Without JavaScript the same
- * form posts to /data/upload and the page comes back with the result. */
+ * (or every problem as file:line: field: reason) shown in place, and the page's tables redrawn
+ * to include the load. Without JavaScript the same form posts to /data/upload and the page
+ * comes back with the result and its tables. */
 (function () {
   "use strict";
 
@@ -51,10 +52,36 @@
       });
       table.appendChild(body);
       box.appendChild(table);
-      var again = el("a", null, "Refresh the tables below");
-      again.href = "/data";
-      box.appendChild(again);
     }
+  }
+
+  // After a load, the page's own tables (coverage, provenance, rejects) are redrawn from a fresh
+  // copy of this page, so they never show the data as they were before the upload.
+  function refreshTables(status) {
+    var current = document.getElementById("data-tables");
+    if (!current) return Promise.resolve();
+    return fetch("/data", { credentials: "same-origin", headers: { Accept: "text/html" } })
+      .then(function (response) {
+        if (!response.ok) throw new Error(response.status + " " + response.statusText);
+        return response.text();
+      })
+      .then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("data-tables");
+        if (!fresh) throw new Error("no tables in the page");
+        current.replaceChildren.apply(
+          current,
+          Array.prototype.map.call(fresh.childNodes, function (n) { return document.importNode(n, true); })
+        );
+        current.dataset.refreshed = String(Date.now());
+        status.textContent = "Done. The tables below include this load.";
+      })
+      .catch(function () {
+        status.textContent = "Done. Reload the page to see this load in the tables below.";
+      });
+  }
+
+  function loadedSomething(result) {
+    return result.ok || (result.files || []).some(function (f) { return f.rows_loaded > 0; });
   }
 
   document.addEventListener("DOMContentLoaded", function () {
@@ -101,8 +128,9 @@
         if (result.detail && result.summary === undefined) {
           result = { ok: false, summary: String(result.detail) };
         }
-        status.textContent = result.ok ? "Done." : "Refused.";
+        status.textContent = result.ok ? "Done. Updating the tables below…" : "Refused.";
         showResult(box, result);
+        if (loadedSomething(result)) refreshTables(status);
       });
       xhr.addEventListener("error", function () {
         button.disabled = false;
