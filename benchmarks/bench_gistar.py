@@ -43,37 +43,47 @@ STREET_FILES = "/work/shared/data/police-uk/*/*-hertfordshire-street.csv.gz"
 FORCE_AREAS = "/work/shared/data/boundaries/police-force-areas-2020.geojson"
 
 
+def hertfordshire_crimes(cell: float) -> tuple[np.ndarray, np.ndarray, str] | None:
+    """Hertfordshire's police.uk street crimes counted on ``cell`` m cells, the mask of
+    cells inside the force-area boundary, and a description; None without the files."""
+    files = sorted(glob.glob(STREET_FILES))
+    if not files or not Path(FORCE_AREAS).exists():
+        return None
+    import pandas as pd
+    import shapely
+
+    from harmwatch.spatial.projection import to_bng
+
+    with open(FORCE_AREAS, encoding="utf-8") as fh:
+        features = json.load(fh)["features"]
+    herts = next(f for f in features if f["properties"]["PFA20NM"] == "Hertfordshire")
+    area = shapely.transform(
+        shapely.geometry.shape(herts["geometry"]),
+        lambda c: np.column_stack(to_bng(c[:, 0], c[:, 1])),
+    )
+    grid = Grid.covering(*area.bounds, cell)
+    cx, cy = grid.centres()
+    mask = shapely.contains_xy(area, cx, cy).reshape(grid.shape)
+    cols = ["Longitude", "Latitude"]
+    df = pd.concat([pd.read_csv(f, usecols=cols) for f in files], ignore_index=True).dropna()
+    x, y = to_bng(df["Longitude"].to_numpy(), df["Latitude"].to_numpy())
+    counts = grid.counts(x, y).astype(np.float64)
+    return (
+        counts,
+        mask,
+        (
+            f"police.uk Hertfordshire street crimes ({len(files)} months, "
+            f"{int(counts[mask].sum()):,} in the force area) on {cell:g} m cells, "
+            "mask = force-area boundary"
+        ),
+    )
+
+
 def load_problem(seed: int = 1992) -> tuple[np.ndarray, np.ndarray, str]:
     """Counts per cell, the study-area mask, and a description of the data."""
-    files = sorted(glob.glob(STREET_FILES))
-    if files and Path(FORCE_AREAS).exists():
-        import pandas as pd
-        import shapely
-
-        from harmwatch.spatial.projection import to_bng
-
-        with open(FORCE_AREAS, encoding="utf-8") as fh:
-            features = json.load(fh)["features"]
-        herts = next(f for f in features if f["properties"]["PFA20NM"] == "Hertfordshire")
-        area = shapely.transform(
-            shapely.geometry.shape(herts["geometry"]),
-            lambda c: np.column_stack(to_bng(c[:, 0], c[:, 1])),
-        )
-        grid = Grid.covering(*area.bounds, CELL)
-        cx, cy = grid.centres()
-        mask = shapely.contains_xy(area, cx, cy).reshape(grid.shape)
-
-        cols = ["Longitude", "Latitude"]
-        df = pd.concat([pd.read_csv(f, usecols=cols) for f in files], ignore_index=True)
-        df = df.dropna()
-        x, y = to_bng(df["Longitude"].to_numpy(), df["Latitude"].to_numpy())
-        counts = grid.counts(x, y).astype(np.float64)
-        src = (
-            f"police.uk Hertfordshire street crimes ({len(files)} months, "
-            f"{int(counts[mask].sum()):,} in the force area) on {CELL:g} m cells, "
-            "mask = force-area boundary"
-        )
-        return counts, mask, src
+    real = hertfordshire_crimes(CELL)
+    if real is not None:
+        return real
 
     rng = np.random.default_rng(seed)
     nrows, ncols = 500, 600

@@ -39,8 +39,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_gistar import FORCE_AREAS, STREET_FILES
-from harmwatch.spatial.grid import Grid
+from bench_gistar import hertfordshire_crimes
 from harmwatch.where.kernels.gistar_permutation import gistar_permutation
 
 CELL = 80.0
@@ -48,39 +47,9 @@ SEED = 20240101
 
 
 def load_problem() -> tuple[np.ndarray, np.ndarray, str]:
-    import glob
-
-    files = sorted(glob.glob(STREET_FILES))
-    if files and Path(FORCE_AREAS).exists():
-        import pandas as pd
-        import shapely
-
-        from harmwatch.spatial.projection import to_bng
-
-        with open(FORCE_AREAS, encoding="utf-8") as fh:
-            features = json.load(fh)["features"]
-        herts = next(f for f in features if f["properties"]["PFA20NM"] == "Hertfordshire")
-        area = shapely.transform(
-            shapely.geometry.shape(herts["geometry"]),
-            lambda c: np.column_stack(to_bng(c[:, 0], c[:, 1])),
-        )
-        grid = Grid.covering(*area.bounds, CELL)
-        cx, cy = grid.centres()
-        mask = shapely.contains_xy(area, cx, cy).reshape(grid.shape)
-        df = pd.concat(
-            [pd.read_csv(f, usecols=["Longitude", "Latitude"]) for f in files], ignore_index=True
-        ).dropna()
-        x, y = to_bng(df["Longitude"].to_numpy(), df["Latitude"].to_numpy())
-        counts = grid.counts(x, y).astype(np.float64)
-        return (
-            counts,
-            mask,
-            (
-                f"police.uk Hertfordshire street crimes ({len(files)} months, "
-                f"{int(counts[mask].sum()):,} in the force area) on {CELL:g} m cells, "
-                "mask = force-area boundary"
-            ),
-        )
+    real = hertfordshire_crimes(CELL)
+    if real is not None:
+        return real
     rng = np.random.default_rng(1)
     counts = rng.poisson(np.exp(rng.normal(-2.5, 1.5, (500, 500)))).astype(np.float64)
     return counts, np.ones((500, 500), bool), "synthetic Poisson counts (files not found)"

@@ -39,16 +39,22 @@ def herts_drugs_grid() -> tuple[np.ndarray, np.ndarray, float]:
     return counts, mask, cell
 
 
-def _esda_gistar(values: np.ndarray, mask: np.ndarray, cell: float, band: float) -> np.ndarray:
-    """esda's Gi* z with neighbours found by brute-force distances between centres."""
-    esda = pytest.importorskip("esda")
+def brute_force_weights(mask: np.ndarray, cell: float, band: float):  # type: ignore[no-untyped-def]
+    """libpysal weights of the mask's cells from brute-force distances between centres,
+    and each cell's number of neighbours (itself not counted)."""
     libpysal = pytest.importorskip("libpysal")
     rows, cols = np.nonzero(mask)
     xy = np.column_stack([cols, rows]) * cell + cell / 2
     within = cdist(xy, xy) <= band * (1 + 1e-9)
     np.fill_diagonal(within, False)
     neighbours = {i: np.flatnonzero(within[i]).tolist() for i in range(len(rows))}
-    w = libpysal.weights.W(neighbours, silence_warnings=True)
+    return libpysal.weights.W(neighbours, silence_warnings=True), within.sum(axis=1)
+
+
+def _esda_gistar(values: np.ndarray, mask: np.ndarray, cell: float, band: float) -> np.ndarray:
+    """esda's Gi* z with neighbours found by brute-force distances between centres."""
+    esda = pytest.importorskip("esda")
+    w, _ = brute_force_weights(mask, cell, band)
     g = esda.G_Local(values[mask], w, transform="B", star=True, permutations=0)
     return np.asarray(g.Zs)
 

@@ -13,23 +13,16 @@ import warnings
 import numpy as np
 import pytest
 from scipy.spatial.distance import cdist
-from test_gistar import herts_drugs_grid  # noqa: F401  (the real-data fixture)
+from test_gistar import (
+    brute_force_weights,
+    herts_drugs_grid,  # noqa: F401  (the real-data fixture)
+)
 
 from harmwatch.where.kernels.gistar_permutation import (
     draw_positions,
     gistar_permutation,
     permutations_needed,
 )
-
-
-def _weights(mask: np.ndarray, cell: float, band: float):  # type: ignore[no-untyped-def]
-    libpysal = pytest.importorskip("libpysal")
-    rows, cols = np.nonzero(mask)
-    xy = np.column_stack([cols, rows]) * cell + cell / 2
-    within = cdist(xy, xy) <= band * (1 + 1e-9)
-    np.fill_diagonal(within, False)
-    neighbours = {i: np.flatnonzero(within[i]).tolist() for i in range(len(rows))}
-    return libpysal.weights.W(neighbours, silence_warnings=True), within.sum(axis=1)
 
 
 @pytest.mark.filterwarnings("ignore:The weights matrix is not fully connected")
@@ -40,7 +33,7 @@ def test_equals_esda_p_sim_with_esda_draws(herts_drugs_grid, band_cells) -> None
 
     counts, mask, cell = herts_drugs_grid
     band = cell * math.sqrt(2) if band_cells is None else band_cells * cell
-    w, cards = _weights(mask, cell, band)
+    w, cards = brute_force_weights(mask, cell, band)
     permutations, seed = 999, 20240101
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # esda's note on 'alternative'
@@ -59,7 +52,7 @@ def test_equals_esda_p_sim_with_esda_draws(herts_drugs_grid, band_cells) -> None
 def _loop(values: np.ndarray, mask: np.ndarray, cell: float, band: float, draws: np.ndarray):
     """esda's conditional randomisation written out cell by cell (its crand, transcribed)."""
     x = values[mask].astype(float)
-    _, cards = _weights(mask, cell, band)
+    _, cards = brute_force_weights(mask, cell, band)
     rows, cols = np.nonzero(mask)
     xy = np.column_stack([cols, rows]) * cell + cell / 2
     within = cdist(xy, xy) <= band * (1 + 1e-9)
