@@ -79,6 +79,31 @@ ZONES_SHOWN = 15
 PATROL_BUDGET_FIELD = "patrol_km2"
 
 
+def _analysis_page(
+    request: Request,
+    template: str,
+    title: str,
+    meta: dict[str, Any],
+    query: object,
+    errors: list[str],
+    *,
+    ran: bool,
+    **values: Any,
+) -> HTMLResponse:
+    """An analysis page: 422 when the search was refused, saying nothing was computed."""
+    return render(
+        request,
+        template,
+        status_code=REFUSED if errors else 200,
+        title=title,
+        meta=meta,
+        query=query,
+        errors=errors,
+        not_run=NOT_RUN if errors and not ran and meta["forces"] else "",
+        **values,
+    )
+
+
 def _unique(lines: list[str]) -> list[str]:
     return list(dict.fromkeys(lines))
 
@@ -335,15 +360,14 @@ def hotspot_map(request: Request) -> HTMLResponse:
     downloads.append(("Run summary (JSON)", f"/api/hotspots?{_qs(params, cells='none')}"))
     ranking_csv = f"/api/areas?{_qs(params, format='csv')}"
     zones_csv = f"/api/patrol?{_qs(params, format='csv', area_km2=f'{km2:g}')}"
-    return render(
+    return _analysis_page(
         request,
         "hotspots.html",
-        status_code=REFUSED if errors else 200,
-        title="Hotspot map",
-        meta=meta,
-        query=shown,
-        errors=errors,
-        not_run=NOT_RUN if errors and result is None and meta["forces"] else "",
+        "Hotspot map",
+        meta,
+        shown,
+        errors,
+        ran=result is not None,
         result=result,
         summary=summary,
         ranking=ranking,
@@ -408,15 +432,14 @@ def forecast(request: Request) -> HTMLResponse:
     shown = form_view(query, ForecastEvalRequest, store)
     if query is None:
         shown.months = request.query_params.get("months", "")
-    return render(
+    return _analysis_page(
         request,
         "forecast.html",
-        status_code=REFUSED if errors else 200,
-        title="Forecast check",
-        meta=meta,
-        query=shown,
-        errors=errors,
-        not_run=NOT_RUN if errors and evaluation is None and meta["forces"] else "",
+        "Forecast check",
+        meta,
+        shown,
+        errors,
+        ran=evaluation is not None,
         evaluation=evaluation,
         tables=tables,
         recommendation=recommendation,
