@@ -39,7 +39,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -51,6 +50,10 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_web_load import free_port, wait_ready  # noqa: E402
+
 PASSWORD = "bench-analyst-password-1"
 ANALYSTS = 5
 CLIENTS = 50
@@ -103,12 +106,6 @@ class Result:
     hey_cpu_share: float
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def cpu_seconds(pids: list[int]) -> float:
     """User + system CPU of the processes and their children (uvicorn's workers)."""
     total = 0.0
@@ -128,18 +125,6 @@ def cpu_seconds(pids: list[int]) -> float:
             continue
         pending += [int(c) for c in children]
     return total
-
-
-def wait_ready(base: str, timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError(f"server at {base} did not start")
 
 
 def sign_in(base: str, username: str) -> str:
@@ -237,7 +222,7 @@ def measure(label: str, src: Path, workers: int, duration: float, scratch: Path)
     server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_ready(base)
+        wait_ready(base, timeout=90.0)
         cookies: list[str | None] = [sign_in(base, f"analyst{i}") for i in range(ANALYSTS)]
         with httpx.Client(
             base_url=base, timeout=120, cookies={"hw_session": str(cookies[0])}

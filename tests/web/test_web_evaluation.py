@@ -19,7 +19,7 @@ import pytest
 from test_web_security import log_entries
 from webhelpers import SignedIn, WebEnv
 
-from harmwatch.evaluation.evaluate import evaluate
+from harmwatch.evaluation.evaluate import Evaluation, evaluate
 from harmwatch.evaluation.requests import EvaluateRequest
 from harmwatch.web.evaluations import read_evaluation_form
 
@@ -28,8 +28,9 @@ QUERY = {"lsoa": LUTON, "start": "2025-09", "force": "bedfordshire", "crime_type
 
 
 @pytest.fixture(scope="module")
-def direct(web_env: WebEnv) -> dict[str, object]:
-    result = evaluate(
+def luton(web_env: WebEnv) -> Evaluation:
+    """The library's evaluation of QUERY, as the web's routes should give it."""
+    return evaluate(
         web_env.analytics_db,
         EvaluateRequest(
             start="2025-09",
@@ -38,7 +39,11 @@ def direct(web_env: WebEnv) -> dict[str, object]:
             forces=("bedfordshire",),
         ),
     )
-    return result.to_dict()
+
+
+@pytest.fixture(scope="module")
+def direct(luton: Evaluation) -> dict[str, object]:
+    return luton.to_dict()
 
 
 def test_api_json_is_the_library_result(
@@ -237,7 +242,7 @@ def test_form_reader_fills_defaults_and_keeps_lists() -> None:
 # -- Aggregates only, place names and the form's lists (issue 10, items 6 and 14) -----------
 
 
-def test_the_aggregated_evaluation_holds_squares_and_no_location(web_env: WebEnv) -> None:
+def test_the_aggregated_evaluation_holds_squares_and_no_location(luton: Evaluation) -> None:
     """What a role without street-level sight gets: counts per national-grid 500 m square,
     through the small-number rule, adding up to the published totals."""
     import numpy as np
@@ -246,15 +251,7 @@ def test_the_aggregated_evaluation_holds_squares_and_no_location(web_env: WebEnv
     from harmwatch.evaluation.aggregates import SQUARE_M, aggregate
     from harmwatch.outputs.suppression import Status
 
-    full = evaluate(
-        web_env.analytics_db,
-        EvaluateRequest(
-            start="2025-09",
-            lsoa=tuple(LUTON.split(",")),
-            crime_types=("Drugs",),
-            forces=("bedfordshire",),
-        ),
-    )
+    full = luton
     agg = aggregate(full)
     assert agg.map_points == {} and full.map_points  # no coordinates left to draw
     table = agg.squares.table
@@ -361,7 +358,7 @@ def test_the_data_tables_can_be_redrawn_after_an_upload(clients: dict[str, Signe
     assert 'getElementById("data-tables")' in script and "refreshTables" in script
 
 
-def test_a_breakdown_the_rule_cannot_protect_is_left_off_the_map(web_env: WebEnv) -> None:
+def test_a_breakdown_the_rule_cannot_protect_is_left_off_the_map(luton: Evaluation) -> None:
     """Six target crimes, five in one square and one in another: with the total published,
     "withheld" (5 or more) and "fewer than 5" could only be 5 and 1, so the target's
     squares are not mapped at all — and no square is listed for them."""
@@ -372,15 +369,7 @@ def test_a_breakdown_the_rule_cannot_protect_is_left_off_the_map(web_env: WebEnv
     from harmwatch.evaluation.aggregates import aggregate
     from harmwatch.web.evaluations import square_layers
 
-    full = evaluate(
-        web_env.analytics_db,
-        EvaluateRequest(
-            start="2025-09",
-            lsoa=tuple(LUTON.split(",")),
-            crime_types=("Drugs",),
-            forces=("bedfordshire",),
-        ),
-    )
+    full = luton
     x = np.array([510_100.0] * 5 + [512_600.0])  # two squares 2.5 km apart
     y = np.full(6, 221_100.0)
     small = dataclasses.replace(full, map_points={**full.map_points, "target": (x, y)})

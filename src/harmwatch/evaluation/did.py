@@ -441,7 +441,8 @@ def placebo_stand_ins(
       control that was as busy before falls back as far.
 
     So the ``pool`` controls nearest in (log total, log before) are drawn from.
-    Each alone was tried on real data (scripts/placebo_calibration.py): matched
+    Each alone was tried on real data (scripts/placebo_calibration.py; the
+    rejected variants in development runs of it, their code not kept): matched
     on the total only, the busiest LSOAs were called significant with no effect
     in 13.9 % of 360 draws; on the crimes before only, random targets in 22 % of
     150; on both, with the 50 nearest, 3.9 % of 720 busiest draws and 6.7 % of
@@ -455,9 +456,10 @@ def placebo_stand_ins(
     Sums of several smaller areas were tried as stand-ins and rejected: each
     part's own change averages out in the sum, so a composite varies less than
     one real area does, and on simulated areas the 95 % intervals then covered
-    the truth only 85 % of the time (90 % with single areas). Shifting each
-    stand-in along the controls' trend of change with size was tried too and
-    doubled the false positives. When fewer than :data:`MIN_SIMILAR` controls are
+    the truth only 85 % of the time (90 % with single areas; 60 seeds of the
+    simulation in tests/evaluation/test_eval_did.py, a development run). Shifting
+    each stand-in along the controls' trend of change with size was tried too
+    and doubled the false positives (13.9 → 26.4 % on the busiest targets). When fewer than :data:`MIN_SIMILAR` controls are
     within a factor of :data:`SIZE_FACTOR` on both counts the notes say there is
     no good match.
     """

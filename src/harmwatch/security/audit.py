@@ -275,22 +275,8 @@ def append_entry(
         prev_hash=last_hash,
     )
     entry.entry_hash = compute_entry_hash(entry, key.secret)
-    conn.execute(
-        _INSERT_ENTRY,
-        {
-            "id": entry.id,
-            "at": entry.at,
-            "actor": entry.actor,
-            "action": entry.action,
-            "target": entry.target,
-            "outcome": entry.outcome,
-            "details": entry.details_json,
-            "justification": entry.justification,
-            "client": entry.client,
-            "prev_hash": entry.prev_hash,
-            "entry_hash": entry.entry_hash,
-        },
-    )
+    # entry_dict's values, except ``at``: the column takes the datetime, not its text.
+    conn.execute(_INSERT_ENTRY, {**entry_dict(entry), "at": entry.at})
     conn.execute(_MOVE_HEAD, {"new_id": entry.id, "new_hash": entry.entry_hash})
     # The returned entry is not in the session: it is what was written, for the caller
     # to read (its id and hashes), not an object to change.
