@@ -10,6 +10,7 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from _postgres import (  # noqa: F401  (fixtures: records databases on SQLite and PostgreSQL)
     fast_hashing,
@@ -23,6 +24,11 @@ SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 POLICE_UK = SHARED / "police-uk"
 # The sample bundled with the package (what `harmwatch demo` loads).
 SAMPLE = Path(str(resources.files("harmwatch") / "sample_data" / "police-uk"))
+
+# Property tests draw the same examples on every run, and nothing is replayed from a local
+# example database: a test must not pass or fail by chance, nor differ between two clones.
+settings.register_profile("harmwatch", derandomize=True, database=None)
+settings.load_profile("harmwatch")
 
 
 def herts_2021_street() -> list[Path]:

@@ -152,7 +152,29 @@ def check(result: SuppressedTable, *, totals_fixed: bool) -> None:
         lo, hi = possible_values(result, k)
         assert hi > lo, f"{k} can only be {lo}"
     if not totals_fixed:
-        assert result.safe, result.exposed
+        # With totals free the rule withholds more until a figure is safe; a figure is given
+        # up (exposed) only when nothing is left to withhold in any line through it.
+        for k in result.exposed:
+            for m in lines_through(result, k):
+                published = known[m] != (0.0, np.inf)
+                assert not published or truth[m] == 0 or known[m][0] != known[m][1], (k, m)
+
+
+def lines_through(result: SuppressedTable, key: tuple[str, int, int]) -> list:
+    """The figures of every row and column of the bordered table that ``key`` lies in."""
+    rows, cols = result.cells.shape
+    kind, i, j = key
+    row_line = lambda r: [("cell", r, c) for c in range(cols)] + [("row", r, -1)]  # noqa: E731
+    col_line = lambda c: [("cell", r, c) for r in range(rows)] + [("column", -1, c)]  # noqa: E731
+    row_totals = [("row", r, -1) for r in range(rows)] + [("grand", -1, -1)]
+    col_totals = [("column", -1, c) for c in range(cols)] + [("grand", -1, -1)]
+    if kind == "cell":
+        return row_line(i) + col_line(j)
+    if kind == "row":
+        return row_line(i) + row_totals
+    if kind == "column":
+        return col_line(j) + col_totals
+    return row_totals + col_totals
 
 
 counts = st.one_of(st.integers(0, 4), st.integers(0, 12), st.integers(0, 60))
@@ -187,6 +209,16 @@ def test_no_suppressed_count_can_be_recovered(
 def test_a_list_with_its_total(values: list[int], fixed: bool) -> None:
     result = suppress_counts(values, total_fixed=fixed)
     check(result, totals_fixed=fixed)
+
+
+def test_small_parts_of_a_small_total_cannot_be_protected_and_say_so() -> None:
+    """Four 1s and their total 4 ("fewer than 5"): four counts of at least 1 adding to at
+    most 4 can only be 1 each, and no count is left to withhold, so the rule gives them up
+    and the caller must not publish the breakdown (found by hypothesis)."""
+    result = suppress_counts([1, 1, 1, 1])
+    assert not result.safe
+    assert set(result.exposed) == {("cell", i, 0) for i in range(4)} | {("column", -1, 0)}
+    check(result, totals_fixed=False)
 
 
 def test_one_small_cell_and_a_shown_total_hides_the_next_smallest() -> None:
