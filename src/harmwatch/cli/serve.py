@@ -99,8 +99,12 @@ def _demo_setup(db: Path | None, url: str | None) -> tuple[Path, str]:
             table.add_row(role.value, role.value, f"(kept: {exc})")
             continue
         table.add_row(role.value, role.value, password)
+    from harmwatch.intelligence import demo as intelligence_demo
+
+    intelligence_demo.seed(engine, DEMO_FORCE, DEMO_UNITS[0])
     engine.dispose()
     console.print(table)
+    console.print(f"Intelligence: {intelligence_demo.SYNTHETIC_NOTE}", highlight=False)
     return db_path, url
 
 

@@ -38,6 +38,7 @@ INSTALLED_ROOMS: tuple[str, ...] = (
     "harmwatch.sources.room",
     "harmwatch.where.room",
     "harmwatch.evaluation.room",
+    "harmwatch.intelligence.room",
     "harmwatch.information.room",
     "harmwatch.admin.room",
 )

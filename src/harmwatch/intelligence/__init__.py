@@ -1,0 +1,1 @@
+"""Who: graded intelligence, entities, links and link analysis (the intelligence room)."""

@@ -1,0 +1,104 @@
+"""Offers an officer decides on: merge suggestions from entity resolution, and the entities a
+report's text mentions. Nothing here changes a record; each offer is a consultation, logged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from harmwatch.kernel import policy
+from harmwatch.kernel.actions import AuditAction
+from harmwatch.kernel.justification import resolve
+from harmwatch.kernel.principal import Principal
+from harmwatch.kernel.reads import MAX_REFS_LOGGED
+from harmwatch.kernel.refs import RecordRef
+from harmwatch.kernel.work import unit_of_work
+
+from . import mentions, resolution
+from .models import EntityMerge, IntelligenceEntity
+from .reports import read as read_report
+
+
+def _candidate(e: IntelligenceEntity) -> resolution.Candidate:
+    names: tuple[str, ...] = ()
+    if e.entity_kind == "person":
+        names = (e.label, *(str(a) for a in e.attributes.get("aliases", [])))
+    kind = e.entity_kind if e.entity_kind in resolution.KINDS else "other"
+    return resolution.Candidate(
+        id=str(e.ref),
+        kind=kind,
+        names=names,
+        date_of_birth=e.date_of_birth,
+        key=None if e.entity_kind == "person" else e.match_key,
+        label=e.label,
+    )
+
+
+def merge_suggestions(
+    engine: Engine, by: Principal, *, justification: str | None, client: str = ""
+) -> list[dict[str, Any]]:
+    """Pairs of visible entities that may be one, best first, less those already decided."""
+    with unit_of_work(
+        engine, by, AuditAction.CONSULTATION, RecordRef("intelligence-suggestions", "*"),
+        client=client,
+    ) as work:
+        work.justify(resolve(by, justification, what="merge suggestions"))
+        visible = list(
+            work.db.scalars(
+                policy.scope(
+                    by,
+                    select(IntelligenceEntity).where(IntelligenceEntity.merged_into.is_(None)),
+                    IntelligenceEntity,
+                )
+            )
+        )
+        ids = {e.id for e in visible}
+        decided = {
+            frozenset((f"intelligence-entity:{m.kept}", f"intelligence-entity:{m.merged}"))
+            for m in work.db.scalars(select(EntityMerge).where(EntityMerge.undone_at.is_(None)))
+            if m.kept in ids and m.merged in ids
+        }
+        candidates = [_candidate(e) for e in visible if e.entity_kind in resolution.KINDS]
+        labels = {str(e.ref): e.label for e in visible}
+        out = [
+            {
+                "a": s.a, "b": s.b, "a_label": labels[s.a], "b_label": labels[s.b],
+                "score": round(s.score, 3), "evidence": list(s.evidence),
+            }
+            for s in resolution.suggest(candidates)
+            if frozenset((s.a, s.b)) not in decided
+        ]
+        refs = sorted({x for s in out for x in (s["a"], s["b"])})
+        work.details.update({"rows": len(out), "records": refs[:MAX_REFS_LOGGED]})
+        return out
+
+
+def mentions_in_report(
+    engine: Engine, by: Principal, report_id: int, *, justification: str | None, client: str = ""
+) -> list[dict[str, Any]]:
+    """What the report's text (as this reader sees it) names: offered, never added."""
+    report = read_report(engine, by, report_id, justification=justification, client=client)
+    with unit_of_work(
+        engine, by, AuditAction.CONSULTATION, RecordRef("intelligence-mentions", str(report_id)),
+        client=client, justification=resolve(by, justification, what="mentions in a report"),
+    ) as work:
+        known = list(
+            work.db.scalars(
+                policy.scope(
+                    by,
+                    select(IntelligenceEntity).where(IntelligenceEntity.merged_into.is_(None)),
+                    IntelligenceEntity,
+                )
+            )
+        )
+        by_key = {(e.entity_kind, e.match_key): str(e.ref) for e in known}
+        found = mentions.find_mentions(report.text, known=[(str(e.ref), e.label) for e in known])
+        out = []
+        for m in found:
+            known_id = m.known_id or by_key.get((m.kind, m.key or ""))
+            out.append({"kind": m.kind, "text": m.text, "start": m.start, "end": m.end,
+                        "key": m.key, "known": known_id})
+        work.details.update({"rows": len(out), "records": sorted({o["known"] for o in out if o["known"]})})
+        return out
