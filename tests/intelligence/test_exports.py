@@ -485,6 +485,23 @@ def test_a_chart_without_c_reports_has_no_condition_line_but_the_handling_statem
     assert b"HC-2025-0002" not in raw
 
 
+def test_an_entity_recorded_as_c_has_its_banner_among_the_conditions_in_every_format() -> None:
+    # The service gives a C entity its banner as the "handling" attribute; a header
+    # that listed only the reports' conditions would look complete without it.
+    banner = "Handling code C: share only on these conditions: Herts Constabulary only"
+    chart = make_chart(with_c=False)
+    person = replace(chart.nodes[0], attributes={**chart.nodes[0].attributes, "handling": banner})
+    chart = replace(chart, nodes=(person, *chart.nodes[1:]))
+    entry = f"Jordan Reece (person:1): {banner}"
+    for fmt in FORMATS:
+        content = export(chart, fmt)[0]
+        if fmt == "graphml":  # numbered graph data, not a heading and lines
+            assert nx.read_graphml(io.BytesIO(content)).graph["condition_1"] == entry
+            continue
+        texts = _condition_texts(fmt, content)
+        assert any(f"{CONDITIONS_HEADING}\n- {entry}" in text for text in texts), fmt
+
+
 # --- by name ----------------------------------------------------------------------------------
 
 

@@ -10,6 +10,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect, select, text
 
+from harmwatch.kernel.rooms import installed_rooms
 from harmwatch.storage import records
 from harmwatch.storage.models import GENESIS_HASH, AuditChainHead, Base, User
 from harmwatch.storage.records import (
@@ -31,6 +32,10 @@ TABLES = {
     "operator_keys",
     "record_shares",
     "alembic_version",
+    "intel_reports",
+    "intel_entities",
+    "intel_links",
+    "intel_link_sources",
 }
 
 
@@ -102,7 +107,7 @@ def test_upgrade_creates_the_schema_and_is_idempotent(records_url: str) -> None:
     with session_scope(engine) as db:
         head = db.scalars(select(AuditChainHead)).all()
         assert [(h.id, h.last_id, h.last_hash) for h in head] == [(1, 0, GENESIS_HASH)]
-        assert db.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
+        assert db.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0004"
     engine.dispose()
 
 
@@ -127,6 +132,8 @@ def test_concurrent_upgrades_of_a_fresh_database_do_not_collide(records_url: str
 
 
 def test_hand_written_migration_matches_the_orm_models(records_engine: Engine) -> None:
+    # Every room's record models join Base.metadata when its room is imported.
+    installed_rooms()
     with records_engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         diffs = compare_metadata(context, Base.metadata)
@@ -227,7 +234,7 @@ def test_a_database_of_the_previous_release_upgrades_in_place(records_url: str) 
             )
     upgrade(engine)
     with session_scope(engine) as db:
-        assert db.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
+        assert db.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0004"
         user = accounts.authenticate(db, "olivia", "a long enough password")
         assert (user.force, accounts.user_units(user)) == ("", frozenset())
         accounts.set_units(db, "olivia", "hertfordshire", ["dacorum-cid"])

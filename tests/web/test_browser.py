@@ -326,6 +326,7 @@ PAGES = {
     "/hotspots": "/hotspots?force=hertfordshire&crime_type=Drugs&cell=500&method=gistar",
     "/forecast": "/forecast?force=hertfordshire&cell=1000",
     "/evaluate": "/evaluate?lsoa=E01033803,E01033804&start=2025-09&force=bedfordshire&crime_type=Drugs",
+    "/intelligence": "/intelligence",
     "/data": "/data",
     "/admin/audit": "/admin/audit",
     "/admin/users": "/admin/users",

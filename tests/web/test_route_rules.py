@@ -22,7 +22,13 @@ GUARDED = sorted(
     ((method, path, rule) for (method, path), rule in ROUTE_RULES.items() if not rule.public),
     key=lambda item: (item[1], item[0]),
 )
-PATH_VALUES = {"username": "analyst", "boundary_id": "0123456789abcdef"}
+PATH_VALUES = {
+    "username": "analyst",
+    "boundary_id": "0123456789abcdef",
+    "report_id": "1",
+    "entity_id": "1",
+    "merge_id": "1",
+}
 
 
 def _url(path: str) -> str:

@@ -30,33 +30,103 @@ SYNTHETIC_NOTE = "FICTIONAL demonstration data: no real person, number, address 
 
 _REPORTS = [
     # reference, scheme, source, information, handling, conditions, text, reported, nim, restricted
-    ("HC-DEMO-0001", "3x5x2", "2", "B", "P", None,
-     "FICTIONAL. Jay (fictional) seen dealing cannabis and crack near the bus station, Hemel "
-     "Hempstead; uses 07700 900101.", date(2025, 1, 14), 1, False),
-    ("HC-DEMO-0002", "3x5x2", "2", "C", "P", None,
-     "FICTIONAL. Jay (fictional) associates with a youth known as Kez (fictional), aged 16, "
-     "who carries a second phone.", date(2025, 2, 3), 1, False),
-    ("HC-DEMO-0003", "3x5x2", "1", "B", "C",
-     "Not to be disclosed outside Hertfordshire Constabulary without DI approval (source protection)",
-     "FICTIONAL. Kez (fictional) holds the TONY line, number 07700 900202; bulk texts sent "
-     "to users across Dacorum.", date(2025, 2, 20), 2, False),
-    ("HC-DEMO-0004", "3x5x2", "3", "C", "P", None,
-     "FICTIONAL. The TONY line is said to be controlled from London by Marcus (fictional), "
-     "phone 07700 900303.", date(2025, 3, 2), 2, False),
-    ("HC-DEMO-0005", "5x5x5", "B", "2", "3", None,
-     "FICTIONAL legacy report (5x5x5). Marcus (fictional) is a member of the Fictional "
-     "Street Crew OCG.", date(2015, 6, 1), 3, False),
-    ("HC-DEMO-0006", "3x5x2", "1", "A", "P", None,
-     "FICTIONAL. Runners for TONY use Flat 3, Example House, HP2 4AA, home of Sam "
-     "(fictional), a vulnerable adult: possible cuckooing.", date(2025, 3, 18), 1, True),
-    ("HC-DEMO-0007", "3x5x2", "2", "B", "P", None,
-     "FICTIONAL. Lee (fictional) of the Fictional Street Crew runs the BLUE line on "
-     "07700 900404; vehicle XX19 DEM seen at handovers.", date(2025, 4, 9), 2, False),
+    (
+        "HC-DEMO-0001",
+        "3x5x2",
+        "2",
+        "B",
+        "P",
+        None,
+        "FICTIONAL. Jay (fictional) seen dealing cannabis and crack near the bus station, Hemel "
+        "Hempstead; uses 07700 900101.",
+        date(2025, 1, 14),
+        1,
+        False,
+    ),
+    (
+        "HC-DEMO-0002",
+        "3x5x2",
+        "2",
+        "C",
+        "P",
+        None,
+        "FICTIONAL. Jay (fictional) associates with a youth known as Kez (fictional), aged 16, "
+        "who carries a second phone.",
+        date(2025, 2, 3),
+        1,
+        False,
+    ),
+    (
+        "HC-DEMO-0003",
+        "3x5x2",
+        "1",
+        "B",
+        "C",
+        "Not to be disclosed outside Hertfordshire Constabulary without DI approval (source protection)",
+        "FICTIONAL. Kez (fictional) holds the TONY line, number 07700 900202; bulk texts sent "
+        "to users across Dacorum.",
+        date(2025, 2, 20),
+        2,
+        False,
+    ),
+    (
+        "HC-DEMO-0004",
+        "3x5x2",
+        "3",
+        "C",
+        "P",
+        None,
+        "FICTIONAL. The TONY line is said to be controlled from London by Marcus (fictional), "
+        "phone 07700 900303.",
+        date(2025, 3, 2),
+        2,
+        False,
+    ),
+    (
+        "HC-DEMO-0005",
+        "5x5x5",
+        "B",
+        "2",
+        "3",
+        None,
+        "FICTIONAL legacy report (5x5x5). Marcus (fictional) is a member of the Fictional "
+        "Street Crew OCG.",
+        date(2015, 6, 1),
+        3,
+        False,
+    ),
+    (
+        "HC-DEMO-0006",
+        "3x5x2",
+        "1",
+        "A",
+        "P",
+        None,
+        "FICTIONAL. Runners for TONY use Flat 3, Example House, HP2 4AA, home of Sam "
+        "(fictional), a vulnerable adult: possible cuckooing.",
+        date(2025, 3, 18),
+        1,
+        True,
+    ),
+    (
+        "HC-DEMO-0007",
+        "3x5x2",
+        "2",
+        "B",
+        "P",
+        None,
+        "FICTIONAL. Lee (fictional) of the Fictional Street Crew runs the BLUE line on "
+        "07700 900404; vehicle XX19 DEM seen at handovers.",
+        date(2025, 4, 9),
+        2,
+        False,
+    ),
 ]
 
 _ENTITIES = {
-    "jay": EntityDraft("person", "Jay Fictional", aliases=("J-Dog (fictional)",),
-                       date_of_birth=date(2001, 5, 9)),
+    "jay": EntityDraft(
+        "person", "Jay Fictional", aliases=("J-Dog (fictional)",), date_of_birth=date(2001, 5, 9)
+    ),
     "kez": EntityDraft("person", "Kez Fictional", date_of_birth=date(2009, 1, 15)),
     "marcus": EntityDraft("person", "Marcus Fictional", date_of_birth=date(1994, 11, 2)),
     "lee": EntityDraft("person", "Lee Fictional", date_of_birth=date(1997, 1, 21)),
@@ -66,7 +136,9 @@ _ENTITIES = {
     "marcus-phone": EntityDraft("phone", value="+44 7700 900303"),
     "blue-number": EntityDraft("phone", value="447700900404"),
     "handset": EntityDraft("handset", value="490154203237518"),
-    "flat": EntityDraft("address", value="HP2 4AA", address_lines="Flat 3, Example House (fictional)"),
+    "flat": EntityDraft(
+        "address", value="HP2 4AA", address_lines="Flat 3, Example House (fictional)"
+    ),
     "vehicle": EntityDraft("vehicle", value="XX19 DEM"),
     "ocg": EntityDraft("ocg", value="Fictional Street Crew", threat_tier="2"),
     "tony": EntityDraft("county-line", value="TONY line (fictional)"),
@@ -92,7 +164,9 @@ _LINKS = [
 ]
 
 
-def seed(engine: Engine, force: str, unit: str, username: str = "intelligence-officer") -> dict[str, int]:
+def seed(
+    engine: Engine, force: str, unit: str, username: str = "intelligence-officer"
+) -> dict[str, int]:
     """Record the demo set as the demo's intelligence officer; ids by the names above."""
     officer = Principal(username, Role.INTELLIGENCE_OFFICER, force, frozenset({unit}), "system")
     report_ids: dict[str, int] = {}
@@ -114,11 +188,23 @@ def seed(engine: Engine, force: str, unit: str, username: str = "intelligence-of
             ),
             client="demo set-up",
         )
-    ids = {name: create_entity(engine, officer, draft, client="demo set-up")
-           for name, draft in _ENTITIES.items()}
+    ids = {
+        name: create_entity(engine, officer, draft, client="demo set-up")
+        for name, draft in _ENTITIES.items()
+    }
     for a, b, kind, strength, refs, start, end in _LINKS:
-        create_link(engine, officer, ids[a], ids[b], kind, strength,
-                    [report_ids[r] for r in refs], start=start, end=end, client="demo set-up")
+        create_link(
+            engine,
+            officer,
+            ids[a],
+            ids[b],
+            kind,
+            strength,
+            [report_ids[r] for r in refs],
+            start=start,
+            end=end,
+            client="demo set-up",
+        )
     return {**ids, **{k: v for k, v in report_ids.items()}}
 
 

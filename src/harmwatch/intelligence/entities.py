@@ -314,7 +314,16 @@ def create_link(
                 f"sources: no intelligence report {', '.join(map(str, missing))} that you may see"
             )
         link = add_link(
-            work.db, by, a, b, kind, strength, reports, start=start, end=end, unit=unit,
+            work.db,
+            by,
+            a,
+            b,
+            kind,
+            strength,
+            reports,
+            start=start,
+            end=end,
+            unit=unit,
             restriction=restriction,
         )
         work.target(link.ref)
@@ -428,7 +437,12 @@ def listing(
         stmt = stmt.where(IntelligenceEntity.label.icontains(search.strip(), autoescape=True))
     stmt = stmt.order_by(IntelligenceEntity.entity_kind, IntelligenceEntity.label)
     return reads.consult(
-        engine, by, IntelligenceEntity, stmt, justification=justification, client=client,
+        engine,
+        by,
+        IntelligenceEntity,
+        stmt,
+        justification=justification,
+        client=client,
         details=details,
     ).records
 

@@ -142,7 +142,9 @@ def grade(
         if value not in allowed:
             hint = ""
             if chosen is Scheme.THREE_FIVE_TWO and name != "handling_code":
-                swapped = value in (LEGACY_SOURCE if name == "source_evaluation" else LEGACY_INFORMATION)
+                swapped = value in (
+                    LEGACY_SOURCE if name == "source_evaluation" else LEGACY_INFORMATION
+                )
                 if swapped:
                     hint = " (that is a 5x5x5 value: is this a legacy grade?)"
             raise InputError(

@@ -52,8 +52,14 @@ MAX_PROBLEMS_SHOWN = 20
 MAX_ROWS = 200_000
 
 REPORT_COLUMNS = (
-    "reference", "scheme", "source_evaluation", "intelligence_assessment", "handling_code",
-    "sanitised_text", "originator", "reported_on",
+    "reference",
+    "scheme",
+    "source_evaluation",
+    "intelligence_assessment",
+    "handling_code",
+    "sanitised_text",
+    "originator",
+    "reported_on",
 )
 ENTITY_COLUMNS = ("id", "kind")
 LINK_COLUMNS = ("from", "to", "kind", "strength", "reports")
@@ -94,10 +100,14 @@ class Imported:
     refs: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        return f"imported {self.reports} report(s), {self.entities} entity(ies), {self.links} link(s)"
+        return (
+            f"imported {self.reports} report(s), {self.entities} entity(ies), {self.links} link(s)"
+        )
 
 
-def _rows(f: ImportFile, required: tuple[str, ...], problems: list[Problem]) -> Iterator[tuple[int, dict[str, str]]]:
+def _rows(
+    f: ImportFile, required: tuple[str, ...], problems: list[Problem]
+) -> Iterator[tuple[int, dict[str, str]]]:
     reader = csv.DictReader(io.StringIO(f.text))
     header = [h.strip() for h in (reader.fieldnames or [])]
     missing = [c for c in required if c not in header]
@@ -126,7 +136,9 @@ def _date(value: str, required: bool = False) -> date | None:
         raise InputError(f"{value!r} is not a date like 2025-03-31") from None
 
 
-def _field(problems: list[Problem], f: ImportFile, line: int, name: str, fn: Any, *args: Any) -> Any:
+def _field(
+    problems: list[Problem], f: ImportFile, line: int, name: str, fn: Any, *args: Any
+) -> Any:
     try:
         return fn(*args)
     except InputError as exc:
@@ -141,11 +153,20 @@ def _restriction(value: str) -> Restriction:
         raise InputError(f"{value!r}; force or restricted") from None
 
 
-def _report_draft(f: ImportFile, line: int, row: dict[str, str], problems: list[Problem]) -> ReportDraft | None:
+def _report_draft(
+    f: ImportFile, line: int, row: dict[str, str], problems: list[Problem]
+) -> ReportDraft | None:
     before = len(problems)
     g = _field(
-        problems, f, line, "grade", grade,
-        row["scheme"], row["source_evaluation"], row["intelligence_assessment"], row["handling_code"],
+        problems,
+        f,
+        line,
+        "grade",
+        grade,
+        row["scheme"],
+        row["source_evaluation"],
+        row["intelligence_assessment"],
+        row["handling_code"],
     )
     reported = _field(problems, f, line, "reported_on", _date, row["reported_on"], True)
     info = _field(problems, f, line, "information_date", _date, row.get("information_date", ""))
@@ -184,7 +205,9 @@ def _float(value: str) -> float | None:
         raise InputError(f"{value!r} is not a number") from None
 
 
-def _entity_draft(f: ImportFile, line: int, row: dict[str, str], problems: list[Problem]) -> EntityDraft | None:
+def _entity_draft(
+    f: ImportFile, line: int, row: dict[str, str], problems: list[Problem]
+) -> EntityDraft | None:
     before = len(problems)
     dob = _field(problems, f, line, "date_of_birth", _date, row.get("date_of_birth", ""))
     lat = _field(problems, f, line, "latitude", _float, row.get("latitude", ""))
@@ -233,8 +256,14 @@ def import_files(
             if draft is None:
                 continue
             if draft.reference in seen_refs:
-                problems.append(Problem(reports.name, line, "reference",
-                                        f"{draft.reference!r} repeats line {seen_refs[draft.reference]}"))
+                problems.append(
+                    Problem(
+                        reports.name,
+                        line,
+                        "reference",
+                        f"{draft.reference!r} repeats line {seen_refs[draft.reference]}",
+                    )
+                )
                 continue
             seen_refs[draft.reference] = line
             report_rows.append((line, draft))
@@ -246,7 +275,11 @@ def import_files(
                 problems.append(Problem(entities.name, line, "id", "required (the file's own id)"))
                 continue
             if local in entity_rows:
-                problems.append(Problem(entities.name, line, "id", f"{local!r} repeats line {entity_rows[local][0]}"))
+                problems.append(
+                    Problem(
+                        entities.name, line, "id", f"{local!r} repeats line {entity_rows[local][0]}"
+                    )
+                )
                 continue
             entity_draft = _entity_draft(entities, line, row, problems)
             if entity_draft is not None:
@@ -255,15 +288,28 @@ def import_files(
     if links is not None:
         for line, row in _rows(links, LINK_COLUMNS, problems):
             try:
-                check_link(row["kind"], row["strength"], _date(row.get("start", "")), _date(row.get("end", "")))
+                check_link(
+                    row["kind"],
+                    row["strength"],
+                    _date(row.get("start", "")),
+                    _date(row.get("end", "")),
+                )
             except InputError as exc:
                 text = str(exc)
                 name, _, reason = text.partition(": ")
-                problems.append(Problem(links.name, line, name if reason else "(row)", reason or text))
+                problems.append(
+                    Problem(links.name, line, name if reason else "(row)", reason or text)
+                )
                 continue
             if not [r for r in row["reports"].split(";") if r.strip()]:
-                problems.append(Problem(links.name, line, "reports",
-                                        "a link must rest on at least one report reference"))
+                problems.append(
+                    Problem(
+                        links.name,
+                        line,
+                        "reports",
+                        "a link must rest on at least one report reference",
+                    )
+                )
                 continue
             link_rows.append((line, row))
     if problems:
@@ -271,7 +317,11 @@ def import_files(
 
     result = Imported()
     with unit_of_work(
-        engine, by, AuditAction.COLLECTION, RecordRef("intelligence-import", "new"), client=client,
+        engine,
+        by,
+        AuditAction.COLLECTION,
+        RecordRef("intelligence-import", "new"),
+        client=client,
         details={"files": [f.name for f in (reports, entities, links) if f is not None]},
     ) as work:
         made_reports: dict[str, IntelligenceReport] = {}
@@ -286,8 +336,14 @@ def import_files(
                 )
             )
             if existing is not None:
-                problems.append(Problem(reports.name if reports else "", line, "reference",
-                                        f"{draft.reference!r} is already a report of your force"))
+                problems.append(
+                    Problem(
+                        reports.name if reports else "",
+                        line,
+                        "reference",
+                        f"{draft.reference!r} is already a report of your force",
+                    )
+                )
                 continue
             report = _new_report(work, by, draft, None, 1)
             made_reports[report.reference] = report
@@ -305,32 +361,60 @@ def import_files(
                 entity = made_entities.get(value)
                 if entity is None and value.startswith("intelligence-entity:"):
                     entity = work.db.scalars(
-                        policy.scope(by, select(IntelligenceEntity).where(
-                            IntelligenceEntity.id == int(value.split(":", 1)[1])
-                            if value.split(":", 1)[1].isdigit() else False
-                        ), IntelligenceEntity)
+                        policy.scope(
+                            by,
+                            select(IntelligenceEntity).where(
+                                IntelligenceEntity.id == int(value.split(":", 1)[1])
+                                if value.split(":", 1)[1].isdigit()
+                                else False
+                            ),
+                            IntelligenceEntity,
+                        )
                     ).first()
                 if entity is None:
-                    problems.append(Problem(name, line, column, f"{value!r} is not an id in the entities file nor an entity you may see"))
+                    problems.append(
+                        Problem(
+                            name,
+                            line,
+                            column,
+                            f"{value!r} is not an id in the entities file nor an entity you may see",
+                        )
+                    )
                 ends.append(entity)
             sources = []
             for reference in (r.strip() for r in row["reports"].split(";") if r.strip()):
-                report = made_reports.get(reference) or work.db.scalars(
-                    policy.scope(by, select(IntelligenceReport).where(
-                        IntelligenceReport.reference == reference,
-                        IntelligenceReport.current.is_(True),
-                    ), IntelligenceReport)
-                ).first()
+                report = (
+                    made_reports.get(reference)
+                    or work.db.scalars(
+                        policy.scope(
+                            by,
+                            select(IntelligenceReport).where(
+                                IntelligenceReport.reference == reference,
+                                IntelligenceReport.current.is_(True),
+                            ),
+                            IntelligenceReport,
+                        )
+                    ).first()
+                )
                 if report is None:
-                    problems.append(Problem(name, line, "reports", f"no report {reference!r} that you may see"))
+                    problems.append(
+                        Problem(name, line, "reports", f"no report {reference!r} that you may see")
+                    )
                 else:
                     sources.append(report)
             if None in ends or not sources:
                 continue
             try:
                 link = add_link(
-                    work.db, by, ends[0], ends[1], row["kind"], row["strength"], sources,
-                    start=_date(row.get("start", "")), end=_date(row.get("end", "")),
+                    work.db,
+                    by,
+                    ends[0],
+                    ends[1],
+                    row["kind"],
+                    row["strength"],
+                    sources,
+                    start=_date(row.get("start", "")),
+                    end=_date(row.get("end", "")),
                 )
             except InputError as exc:
                 problems.append(Problem(name, line, "(row)", str(exc)))
@@ -346,8 +430,14 @@ def import_files(
             *(str(e.ref) for e in made_entities.values()),
             *result.refs,
         ]
-        work.details.update({"reports": result.reports, "entities": result.entities,
-                             "links": result.links, "records": result.refs[:1000]})
+        work.details.update(
+            {
+                "reports": result.reports,
+                "entities": result.entities,
+                "links": result.links,
+                "records": result.refs[:1000],
+            }
+        )
     return result
 
 

@@ -111,6 +111,12 @@ def _source(report: IntelligenceReport) -> ChartSource:
 
 def load(db: Session, by: Principal) -> VisibleGraph:
     """The caller's visible graph (every query scoped by the policy)."""
+    from .kinds import READ_INTELLIGENCE
+
+    if not READ_INTELLIGENCE.granted(by.role):
+        # Refused outright, not an empty graph: a role outside intelligence learns nothing,
+        # and the attempt is logged as denied.
+        raise policy.PolicyDenied(f"your role ({by.role}) may not see intelligence")
     entities = {
         str(e.ref): e
         for e in db.scalars(policy.scope(by, select(IntelligenceEntity), IntelligenceEntity))
@@ -129,24 +135,33 @@ def load(db: Session, by: Principal) -> VisibleGraph:
         str(link.ref): link
         for link in db.scalars(policy.scope(by, select(IntelligenceLink), IntelligenceLink))
     }
-    source_rows = db.execute(
-        select(LinkSource.link_id, LinkSource.report_lineage).where(
-            LinkSource.link_id.in_([link.id for link in links.values()])
-        )
-    ).all() if links else []
-    lineages = sorted({lineage for _, lineage in source_rows})
-    reports = {
-        r.lineage: r
-        for r in db.scalars(
-            policy.scope(
-                by,
-                select(IntelligenceReport).where(
-                    IntelligenceReport.lineage.in_(lineages), IntelligenceReport.current.is_(True)
-                ),
-                IntelligenceReport,
+    source_rows = (
+        db.execute(
+            select(LinkSource.link_id, LinkSource.report_lineage).where(
+                LinkSource.link_id.in_([link.id for link in links.values()])
             )
-        )
-    } if lineages else {}
+        ).all()
+        if links
+        else []
+    )
+    lineages = sorted({lineage for _, lineage in source_rows})
+    reports = (
+        {
+            r.lineage: r
+            for r in db.scalars(
+                policy.scope(
+                    by,
+                    select(IntelligenceReport).where(
+                        IntelligenceReport.lineage.in_(lineages),
+                        IntelligenceReport.current.is_(True),
+                    ),
+                    IntelligenceReport,
+                )
+            )
+        }
+        if lineages
+        else {}
+    )
     per_link: dict[int, list[IntelligenceReport]] = defaultdict(list)
     for link_id, lineage in source_rows:
         if lineage in reports:
@@ -256,8 +271,12 @@ class Hop:
             "strength": self.link.strength,
             "trust": round(self.trust, 3),
             "reports": [
-                {"ref": s.ref, "reference": s.reference, "grade": s.grade,
-                 "conditions": s.conditions}
+                {
+                    "ref": s.ref,
+                    "reference": s.reference,
+                    "grade": s.grade,
+                    "conditions": s.conditions,
+                }
                 for s in self.link.sources
             ],
         }
@@ -400,6 +419,9 @@ def find_path(
         return PathResult(a, b, found, result_chart, max_length)
 
 
+IMAGE_FORMATS = ("png", "svg")
+
+
 def export_chart(
     engine: Engine,
     by: Principal,
@@ -415,10 +437,15 @@ def export_chart(
     """A chart written as ``fmt``, logged as a disclosure to ``recipient``.
 
     Refused while any report behind it carries handling code C whose conditions the
-    exporter has not acknowledged; the conditions travel inside every format.
+    exporter has not acknowledged; the conditions travel inside every format. For
+    ``png`` and ``svg`` the browser draws the file from the chart it already shows:
+    this logs the disclosure and returns no content, and the page saves the file
+    only once the disclosure is logged (refused: no file).
     """
-    from .exports import export
+    from .exports import FORMATS, all_conditions, export
 
+    if fmt not in (*FORMATS, *IMAGE_FORMATS):
+        raise InputError(f"format: {fmt!r}; one of {', '.join((*FORMATS, *IMAGE_FORMATS))}")
     if not recipient.strip():
         raise InputError("recipient: say who the export is for (a disclosure names its recipient)")
     with unit_of_work(
@@ -448,10 +475,7 @@ def export_chart(
             title = "all intelligence you may see"
         result = graph.chart(title, nodes, edges, by)
         _log_returned(work, graph, nodes, edges)
-        conditions = list(result.conditions)
-        conditions += [
-            f"{n.label}: {n.attributes['handling']}" for n in result.nodes if "handling" in n.attributes
-        ]
+        conditions = list(all_conditions(result))
         if conditions:
             work.details["handling_conditions"] = conditions
             if not acknowledge_conditions:
@@ -460,6 +484,9 @@ def export_chart(
                     "conditions before exporting: " + "; ".join(conditions)
                 )
             work.details["conditions_acknowledged"] = True
+        if fmt in IMAGE_FORMATS:
+            work.details["drawn_by"] = "the link-chart page, from the chart shown"
+            return b"", "", f".{fmt}", result
         content, media_type, suffix = export(result, fmt)
         return content, media_type, suffix, result
 
@@ -470,7 +497,10 @@ def timeline(
     """An entity's links and the reports behind them, in date order."""
     ref = _entity_ref(entity)
     with unit_of_work(
-        engine, by, AuditAction.CONSULTATION, RecordRef("intelligence-timeline", ref),
+        engine,
+        by,
+        AuditAction.CONSULTATION,
+        RecordRef("intelligence-timeline", ref),
         client=client,
     ) as work:
         work.justify(resolve(by, justification, what="an entity's timeline"))
@@ -483,15 +513,29 @@ def timeline(
             a, b = graph.ends[e]
             other = graph.entities[b if a == ref else a]
             if link.start_date:
-                events.append({"date": link.start_date.isoformat(), "event": f"{link.link_kind} {other.label} from", "ref": e})
+                events.append(
+                    {
+                        "date": link.start_date.isoformat(),
+                        "event": f"{link.link_kind} {other.label} from",
+                        "ref": e,
+                    }
+                )
             if link.end_date:
-                events.append({"date": link.end_date.isoformat(), "event": f"{link.link_kind} {other.label} until", "ref": e})
+                events.append(
+                    {
+                        "date": link.end_date.isoformat(),
+                        "event": f"{link.link_kind} {other.label} until",
+                        "ref": e,
+                    }
+                )
             for r in graph.sources[e]:
-                events.append({
-                    "date": (r.information_date or r.reported_on).isoformat(),
-                    "event": f"report {r.reference} ({grade_of(r)}): {link.link_kind} {other.label}",
-                    "ref": str(r.ref),
-                })
+                events.append(
+                    {
+                        "date": (r.information_date or r.reported_on).isoformat(),
+                        "event": f"report {r.reference} ({grade_of(r)}): {link.link_kind} {other.label}",
+                        "ref": str(r.ref),
+                    }
+                )
         events.sort(key=lambda x: (x["date"], x["event"]))
         _log_returned(work, graph, {ref}, edges)
         return events
@@ -506,8 +550,12 @@ def key_players(
     from .graph.network import Network
 
     with unit_of_work(
-        engine, by, AuditAction.CONSULTATION, RecordRef("intelligence-players", "*"),
-        client=client, details={"top": top},
+        engine,
+        by,
+        AuditAction.CONSULTATION,
+        RecordRef("intelligence-players", "*"),
+        client=client,
+        details={"top": top},
     ) as work:
         work.justify(resolve(by, justification, what="ranking key players"))
         graph = load(work.db, by)

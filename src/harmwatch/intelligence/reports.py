@@ -264,7 +264,8 @@ def revise(
             raise InputError("reason: say in at least 10 characters why the report is changed")
         old = work.db.scalars(
             policy.scope(
-                by, select(IntelligenceReport).where(IntelligenceReport.id == report_id),
+                by,
+                select(IntelligenceReport).where(IntelligenceReport.id == report_id),
                 IntelligenceReport,
             )
         ).first()
@@ -409,9 +410,7 @@ def grant_full_text(
             raise policy.PolicyDenied("only an intelligence officer may grant full text")
         if len(" ".join(reason.split())) < 10:
             raise InputError("reason: say in at least 10 characters why the grant is needed")
-        user = work.db.scalars(
-            select(models.User).where(models.User.username == username)
-        ).first()
+        user = work.db.scalars(select(models.User).where(models.User.username == username)).first()
         if user is None or user.force != by.force:
             raise NotFoundError(f"no user {username!r} in your force")
         if work.db.get(FullTextGrant, username) is None:

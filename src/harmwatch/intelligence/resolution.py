@@ -17,21 +17,29 @@ Rules
     Smith``), as a fraction. It is multiplied by a date-of-birth factor: same date
     :data:`DOB_SAME`, day and month swapped (``1999-03-02``/``1999-02-03``)
     :data:`DOB_SWAPPED`, either missing :data:`DOB_MISSING`. Two different dates
-    that are not a swap end it: no suggestion, whatever the names. So without a
-    date of birth only near-identical names pass the threshold, which is right
-    (two John Smiths without dates are as likely two people as one) and a limit: a
-    mistyped date other than a swap hides a duplicate.
+    that are not a swap end it: no suggestion, whatever the names (a limit: a
+    mistyped date other than a swap hides a duplicate). Without a date of birth
+    only near-identical names pass the threshold, and only when the undated
+    record's names reach no other record at it (:data:`MISSING_DOB_REACH`): an
+    undated John Smith next to three dated ones could be any of them, or none, so
+    suggesting one would be a guess. This is what costs the ``missing-dob`` kind
+    most of its recall on the synthetic sets, whose short name lists make shared
+    names common.
 
-    *Threshold.* :data:`DEFAULT_THRESHOLD` (0.80) and the three factors were
-    chosen on seed 1 of :func:`.synthetic_people.generate` (5,000 persons, 10%
-    planted duplicates), by the best F1 over thresholds 0.70–0.95 in steps of
-    0.01 and factors on a 0.05 grid; they are measured on other seeds
-    (``benchmarks/bench_entity_resolution.py``, and the floors in
-    ``tests/intelligence/test_resolution.py`` on seed 7). Names there are drawn from
-    short lists, so same-name strangers are commoner than in life and precision
-    there is, if anything, pessimistic; but nicknames (Bill for William) are not
-    known to the resolver and are found only through a shared date of birth and
-    surname.
+    *Threshold.* :data:`DEFAULT_THRESHOLD` (0.80) and the date factors (swapped
+    0.90, missing 0.85) were chosen on seed 1 of :func:`.synthetic_people.generate`
+    at two sizes, 5,000 and 100,000 persons (10% planted duplicates), over
+    thresholds 0.70–0.95 in steps of 0.01, swapped {0.90, 0.95} and missing
+    {0.85, 0.90, 0.95}: the choice whose worse F1 over persons at the two sizes
+    is best (0.816 at both; P 0.89 R 0.75 at 5,000, P 0.93 R 0.73 at 100,000).
+    Both sizes count because the best threshold rises with the number of records
+    (same-date strangers with similar names grow with its square): 0.70 was best
+    at 5,000 alone and loses 0.08 of F1 at 100,000. Results on other seeds are in
+    ``benchmarks/bench_entity_resolution.py`` and the floors of
+    ``tests/intelligence/test_resolution.py`` (seed 7). The names there come from
+    short lists, so same-name strangers are commoner than in life and precision is,
+    if anything, pessimistic; nicknames (Bill for William) are unknown to the
+    resolver, and found only when the rest of the name and the date agree.
 
 Blocking (why it scales)
     Persons are compared only within blocks, never all pairs: (1) the same year of
@@ -68,7 +76,7 @@ KINDS: tuple[str, ...] = ("person", "phone", "handset", "vehicle", "address")
 DEFAULT_THRESHOLD = 0.80
 #: Date-of-birth factors on the name similarity (chosen with the threshold).
 DOB_SAME = 1.0
-DOB_SWAPPED = 0.95
+DOB_SWAPPED = 0.90
 DOB_MISSING = 0.85
 #: A person without a date of birth is suggested only if its names reach at most this
 #: many records (the one suggested, by default).
@@ -291,7 +299,7 @@ def _score_person(
     if score < threshold:
         return None
     found = Suggestion(ids[0], ids[1], round(score, 4), (name_evidence, dob_evidence))
-    return found, factor == DOB_MISSING
+    return found, a.dob is None or b.dob is None
 
 
 def suggest(
@@ -313,10 +321,10 @@ def suggest(
             by_key[(c.kind, c.key)].append(i)
     keyed: set[tuple[int, int]] = set()
     for (kind, key), members in by_key.items():
-        evidence = (_KEY_EVIDENCE[kind].format(key=key),)
+        same = _KEY_EVIDENCE[kind].format(key=key)
         for i, j in combinations(members, 2):
             keyed.add((i, j))
-            out.append(Suggestion(candidates[i].id, candidates[j].id, 1.0, evidence))
+            out.append(Suggestion(candidates[i].id, candidates[j].id, 1.0, (same,)))
     persons = _persons(candidates)
     by_index = {p.index: p for p in persons}
     undated: list[tuple[int, int, Suggestion]] = []
@@ -337,7 +345,7 @@ def suggest(
     # Without a date, a name that reaches several records cannot say which one it is.
     for i, j, suggestion in undated:
         if all(reach[k] <= MISSING_DOB_REACH for k in (i, j) if by_index[k].dob is None):
-            evidence = (*suggestion.evidence, "no other record's names come as close")
-            out.append(Suggestion(suggestion.a, suggestion.b, suggestion.score, evidence))
+            alone = (*suggestion.evidence, "no other record's names come as close")
+            out.append(Suggestion(suggestion.a, suggestion.b, suggestion.score, alone))
     out.sort(key=lambda s: (-s.score, s.a, s.b))
     return out

@@ -21,14 +21,13 @@ from .models import EntityMerge, IntelligenceEntity
 from .reports import read as read_report
 
 
-def _candidate(e: IntelligenceEntity) -> resolution.Candidate:
+def candidate_of(e: IntelligenceEntity) -> resolution.Candidate:
     names: tuple[str, ...] = ()
     if e.entity_kind == "person":
         names = (e.label, *(str(a) for a in e.attributes.get("aliases", [])))
-    kind = e.entity_kind if e.entity_kind in resolution.KINDS else "other"
     return resolution.Candidate(
         id=str(e.ref),
-        kind=kind,
+        kind=e.entity_kind,
         names=names,
         date_of_birth=e.date_of_birth,
         key=None if e.entity_kind == "person" else e.match_key,
@@ -41,7 +40,10 @@ def merge_suggestions(
 ) -> list[dict[str, Any]]:
     """Pairs of visible entities that may be one, best first, less those already decided."""
     with unit_of_work(
-        engine, by, AuditAction.CONSULTATION, RecordRef("intelligence-suggestions", "*"),
+        engine,
+        by,
+        AuditAction.CONSULTATION,
+        RecordRef("intelligence-suggestions", "*"),
         client=client,
     ) as work:
         work.justify(resolve(by, justification, what="merge suggestions"))
@@ -60,12 +62,16 @@ def merge_suggestions(
             for m in work.db.scalars(select(EntityMerge).where(EntityMerge.undone_at.is_(None)))
             if m.kept in ids and m.merged in ids
         }
-        candidates = [_candidate(e) for e in visible if e.entity_kind in resolution.KINDS]
+        candidates = [candidate_of(e) for e in visible if e.entity_kind in resolution.KINDS]
         labels = {str(e.ref): e.label for e in visible}
         out = [
             {
-                "a": s.a, "b": s.b, "a_label": labels[s.a], "b_label": labels[s.b],
-                "score": round(s.score, 3), "evidence": list(s.evidence),
+                "a": s.a,
+                "b": s.b,
+                "a_label": labels[s.a],
+                "b_label": labels[s.b],
+                "score": round(s.score, 3),
+                "evidence": list(s.evidence),
             }
             for s in resolution.suggest(candidates)
             if frozenset((s.a, s.b)) not in decided
@@ -81,8 +87,12 @@ def mentions_in_report(
     """What the report's text (as this reader sees it) names: offered, never added."""
     report = read_report(engine, by, report_id, justification=justification, client=client)
     with unit_of_work(
-        engine, by, AuditAction.CONSULTATION, RecordRef("intelligence-mentions", str(report_id)),
-        client=client, justification=resolve(by, justification, what="mentions in a report"),
+        engine,
+        by,
+        AuditAction.CONSULTATION,
+        RecordRef("intelligence-mentions", str(report_id)),
+        client=client,
+        justification=resolve(by, justification, what="mentions in a report"),
     ) as work:
         known = list(
             work.db.scalars(
@@ -98,7 +108,17 @@ def mentions_in_report(
         out = []
         for m in found:
             known_id = m.known_id or by_key.get((m.kind, m.key or ""))
-            out.append({"kind": m.kind, "text": m.text, "start": m.start, "end": m.end,
-                        "key": m.key, "known": known_id})
-        work.details.update({"rows": len(out), "records": sorted({o["known"] for o in out if o["known"]})})
+            out.append(
+                {
+                    "kind": m.kind,
+                    "text": m.text,
+                    "start": m.start,
+                    "end": m.end,
+                    "key": m.key,
+                    "known": known_id,
+                }
+            )
+        work.details.update(
+            {"rows": len(out), "records": sorted({o["known"] for o in out if o["known"]})}
+        )
         return out

@@ -147,27 +147,29 @@ def _accumulate(xs: list[float]) -> list[float]:
 
 
 def _typo(rng: random.Random, name: str) -> str:
+    """The name with one character edit in one token (never a no-op, such as swapping "ll")."""
     tokens = name.split()
     t = rng.randrange(len(tokens))
     word = tokens[t]
-    i = rng.randrange(len(word))
-    edit = rng.choice(
-        ("substitute", "delete", "insert", "transpose")
-        if len(word) > 3
-        else ("substitute", "insert")
-    )
-    if edit == "substitute":
-        letter = rng.choice([c for c in _LETTERS if c != word[i].lower()])
-        word = word[:i] + (letter.upper() if i == 0 else letter) + word[i + 1 :]
-    elif edit == "delete":
-        word = word[:i] + word[i + 1 :] if i else word[1].upper() + word[2:]
-    elif edit == "insert":
-        word = word[: i + 1] + rng.choice(_LETTERS) + word[i + 1 :]
-    else:
-        i = min(i, len(word) - 2)
-        word = word[:i] + word[i + 1] + word[i] + word[i + 2 :]
-        word = word[0].upper() + word[1:].lower()
-    tokens[t] = word
+    edited = word
+    while edited.casefold() == word.casefold():
+        i = rng.randrange(len(word))
+        edit = rng.choice(
+            ("substitute", "delete", "insert", "transpose")
+            if len(word) > 3
+            else ("substitute", "insert")
+        )
+        if edit == "substitute":
+            letter = rng.choice([c for c in _LETTERS if c != word[i].lower()])
+            edited = word[:i] + letter + word[i + 1 :]
+        elif edit == "delete":
+            edited = word[:i] + word[i + 1 :]
+        elif edit == "insert":
+            edited = word[: i + 1] + rng.choice(_LETTERS) + word[i + 1 :]
+        else:
+            i = min(i, len(word) - 2)
+            edited = word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+    tokens[t] = edited[0].upper() + edited[1:].lower()
     return " ".join(tokens)
 
 
@@ -318,7 +320,8 @@ def _person_duplicate(rng: random.Random, c: Candidate) -> tuple[str, Candidate,
         if dob.day <= 12 and dob.day != dob.month:
             kinds.append("dob-swap")
     kind = rng.choice(kinds)
-    label = "synthetic person (planted duplicate)"
+    # The same label as every other record: nothing but the truth table says which is planted.
+    label = "synthetic person"
     if kind == "typo":
         return kind, Candidate("", "person", (_typo(rng, name),), dob, None, label), c
     if kind == "swapped-order":

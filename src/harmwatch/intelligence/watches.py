@@ -26,26 +26,26 @@ from .models import EntityWatch, IntelligenceEntity, IntelligenceReport, WatchAl
 def _keys_in(db: Session, report: IntelligenceReport) -> list[int]:
     """Ids of watched entities of the report's force that the report's text mentions."""
     text = "\n".join(t for t in (report.sanitised_text, report.full_text) if t)
-    watched = db.execute(
-        policy.privileged(
-            select(IntelligenceEntity.id, IntelligenceEntity.entity_kind,
-                   IntelligenceEntity.match_key, IntelligenceEntity.label)
-            .join(EntityWatch, EntityWatch.entity_id == IntelligenceEntity.id)
-            .where(IntelligenceEntity.owning_force == report.owning_force)
-            .distinct(),
-            "match a new report against watched entities; nothing is shown to the author",
+    watched = list(
+        db.scalars(
+            policy.privileged(
+                select(IntelligenceEntity)
+                .where(
+                    IntelligenceEntity.owning_force == report.owning_force,
+                    IntelligenceEntity.id.in_(select(EntityWatch.entity_id)),
+                ),
+                "match a new report against watched entities; nothing is shown to the author",
+            )
         )
-    ).all()
+    )
     if not watched:
         return []
     from . import mentions
+    from .suggestions import candidate_of
 
-    found = mentions.find_mentions(text, known=[(f"{k}:{i}", label) for i, k, _, label in watched])
-    keys = {m.key for m in found if m.key}
+    found = mentions.find_mentions(text, known=[candidate_of(e) for e in watched])
     known = {m.known_id for m in found if m.known_id}
-    return sorted(
-        {i for i, kind, key, _ in watched if key in keys or f"{kind}:{i}" in known}
-    )
+    return sorted(e.id for e in watched if str(e.ref) in known)
 
 
 def alert_mentions(db: Session, report: IntelligenceReport) -> int:
@@ -70,10 +70,16 @@ def alert_mentions(db: Session, report: IntelligenceReport) -> int:
     return made
 
 
-def watch(engine: Engine, by: Principal, entity_id: int, *, on: bool = True, client: str = "") -> None:
+def watch(
+    engine: Engine, by: Principal, entity_id: int, *, on: bool = True, client: str = ""
+) -> None:
     ref = RecordRef(ENTITIES.kind, str(entity_id))
     with unit_of_work(
-        engine, by, AuditAction.ALTERATION, ref, client=client,
+        engine,
+        by,
+        AuditAction.ALTERATION,
+        ref,
+        client=client,
         details={"watch": "on" if on else "off"},
     ) as work:
         entity = work.db.scalars(
@@ -89,7 +95,9 @@ def watch(engine: Engine, by: Principal, entity_id: int, *, on: bool = True, cli
             raise NotFoundError(f"no entity {entity_id} that you may see")
         existing = work.db.get(EntityWatch, (by.username, entity_id))
         if on and existing is None:
-            work.db.add(EntityWatch(username=by.username, entity_id=entity_id, since=models.utcnow()))
+            work.db.add(
+                EntityWatch(username=by.username, entity_id=entity_id, since=models.utcnow())
+            )
         elif not on and existing is not None:
             work.db.delete(existing)
 
@@ -101,7 +109,10 @@ def alerts(
     from harmwatch.kernel.justification import resolve
 
     with unit_of_work(
-        engine, by, AuditAction.CONSULTATION, RecordRef("intelligence-alerts", by.username),
+        engine,
+        by,
+        AuditAction.CONSULTATION,
+        RecordRef("intelligence-alerts", by.username),
         client=client,
     ) as work:
         work.justify(resolve(by, justification, what="reading your watch alerts"))

@@ -54,11 +54,20 @@ def _date(value: Any, name: str) -> date | None:
 # -- pages ----------------------------------------------------------------------------
 
 
+def _ask(request: Request, title: str) -> HTMLResponse:
+    """The page asks for the case or operation first; nothing is read or logged before."""
+    return render(request, "intel_index.html", title=title, ask_purpose=True, reports=None,
+                  entities=None, alerts=[], search="", due=False)
+
+
 async def _index(request: Request, *, search: str = "", justification: str | None = None,
                  due: bool = False) -> HTMLResponse:
     ctx, by = context(request), principal_of(request)
     values: dict[str, Any] = {"title": "Intelligence", "search": search, "due": due,
                               "reports": None, "entities": None, "alerts": []}
+    if not justification and not by.purpose:
+        # Nothing is read (or logged) until the user says why: the page asks first.
+        return render(request, "intel_index.html", ask_purpose=True, **values)
     try:
         views, total = await _call(
             reports.listing, ctx.engine, by, justification=justification, search=search,
@@ -97,6 +106,8 @@ async def search(
 @pages.get("/intelligence/reports/{report_id}", response_class=HTMLResponse)
 async def report_page(request: Request, report_id: int) -> HTMLResponse:
     ctx, by = context(request), principal_of(request)
+    if not by.purpose:
+        return _ask(request, "Intelligence report")
     try:
         found = await _call(reports.read, ctx.engine, by, report_id, justification=None,
                             client=client_of(request))
@@ -109,6 +120,8 @@ async def report_page(request: Request, report_id: int) -> HTMLResponse:
 @pages.get("/intelligence/entities/{entity_id}", response_class=HTMLResponse)
 async def entity_page(request: Request, entity_id: int) -> HTMLResponse:
     ctx, by = context(request), principal_of(request)
+    if not by.purpose:
+        return _ask(request, "Entity")
     try:
         chart = await _call(linkcharts.chart, ctx.engine, by, str(entity_id), 1,
                             justification=None, client=client_of(request))
@@ -148,6 +161,8 @@ async def chart_page(
 ) -> HTMLResponse:
     """The link chart: drawn in the browser from the chart and path APIs (each logged there)."""
     ctx, by = context(request), principal_of(request)
+    if not by.purpose:
+        return _ask(request, "Link chart")
     try:
         found = await _call(entities.listing, ctx.engine, by, justification=None,
                             client=client_of(request))
@@ -416,6 +431,8 @@ async def api_export(request: Request, body: Annotated[dict[str, Any], Body()]) 
         acknowledge_conditions=bool(body.get("acknowledge_conditions")),
         client=client_of(request),
     )
+    if not content:  # a PNG or SVG the page draws itself: the disclosure is logged
+        return json_response({"logged": True, "format": suffix.lstrip(".")})
     return Response(
         content,
         media_type=media_type,
