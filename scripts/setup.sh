@@ -24,6 +24,14 @@ if [ ! -x .venv/bin/python ]; then
   "$python_bin" -m venv .venv
 fi
 
+# PyICU (needed by followthemoney, the FollowTheMoney export) has no wheels: pip builds
+# it against the system ICU, so say plainly what is missing rather than let pip fail.
+if ! .venv/bin/python -c "import icu" 2>/dev/null &&
+   ! { pkg-config --exists icu-uc 2>/dev/null && command -v g++ >/dev/null 2>&1; }; then
+  echo "harmwatch needs ICU and a C++ compiler to build PyICU: apt-get install -y libicu-dev pkg-config g++ (scripts/system-deps.sh does it)" >&2
+  exit 1
+fi
+
 stamp=.venv/.harmwatch-installed
 want="$(cat requirements.lock pyproject.toml | sha256sum | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then

@@ -184,3 +184,37 @@ def test_edge_list_without_weights(tmp_path: Path) -> None:
     network, notes = read_network(path, weighted=True)
     assert np.array_equal(network.strengths(), [1.0, 1.0])
     assert "--weighted: the file has no weight column, so every tie has strength 1" in notes
+
+
+def test_building_refuses_repeated_names_unknown_ends_and_negative_strengths() -> None:
+    with pytest.raises(InputError, match=r"^nodes: 'a' is listed twice$"):
+        Network.from_edges(["a", "a"], [])
+    with pytest.raises(InputError, match=r"^tie 2: target: no node 'z' in the network$"):
+        Network.from_edges(["a", "b"], [("a", "b", 1), ("a", "z", 1)])
+    with pytest.raises(InputError, match=r"^tie 1: strength: -1 is not a strength"):
+        Network.from_edges(["a", "b"], [("a", "b", -1)])
+
+
+@pytest.mark.parametrize("directed", [False, True], ids=["undirected", "directed"])
+def test_ties_collapse_to_the_largest_strength_as_networkx_would(directed: bool) -> None:
+    rng = np.random.default_rng(12)
+    n = 30
+    src, dst = rng.integers(0, n, 400), rng.integers(0, n, 400)  # repeats, loops, both ways
+    strength = rng.integers(0, 4, 400).astype(float)  # 0: no tie
+    names = [f"n{i}" for i in range(n)]
+    network = Network.from_arrays(names, src, dst, strength, directed=directed, weighted=True)
+    expected: dict[tuple[str, str], float] = {}
+    for a, b, w in zip(src.tolist(), dst.tolist(), strength.tolist(), strict=True):
+        if a == b or w == 0:
+            continue
+        key = (names[a], names[b]) if directed else (names[min(a, b)], names[max(a, b)])
+        expected[key] = max(expected.get(key, 0.0), w)
+    assert ties(network) == expected
+    assert network.graph.is_simple()
+    same = Network.from_edges(
+        names,
+        [(names[a], names[b], w) for a, b, w in zip(src, dst, strength, strict=True)],
+        directed=directed,
+        weighted=True,
+    )
+    assert ties(same) == expected

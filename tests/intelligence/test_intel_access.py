@@ -81,9 +81,15 @@ def world(records_engine: Engine) -> dict[str, int]:
         "line": _person(e, "Line Open", False),
         "other": _person(e, "Other Open", False),
     }
-    entities.create_link(e, AUTHOR, ids["dealer"], ids["middle"], "associate-of", "confirmed", [ids["P"]])
-    entities.create_link(e, AUTHOR, ids["middle"], ids["line"], "associate-of", "tentative", [ids["C"]])
-    entities.create_link(e, AUTHOR, ids["line"], ids["other"], "associate-of", "confirmed", [ids["open"]])
+    entities.create_link(
+        e, AUTHOR, ids["dealer"], ids["middle"], "associate-of", "confirmed", [ids["P"]]
+    )
+    entities.create_link(
+        e, AUTHOR, ids["middle"], ids["line"], "associate-of", "tentative", [ids["C"]]
+    )
+    entities.create_link(
+        e, AUTHOR, ids["line"], ids["other"], "associate-of", "confirmed", [ids["open"]]
+    )
     return ids
 
 
@@ -111,9 +117,15 @@ def _sees(engine: Engine, ids: dict[str, int], p: Principal) -> dict[str, Any]:
         return [len(x.hops) for x in found.paths]
 
     def export(ack: bool) -> Any:
-        content, _, _, chart = linkcharts.export_chart(
-            engine, p, str(ids["dealer"]), 3, "csv", recipient="CPS Thames and Chiltern",
-            justification=WHY, acknowledge_conditions=ack,
+        _, _, _, chart = linkcharts.export_chart(
+            engine,
+            p,
+            str(ids["dealer"]),
+            3,
+            "csv",
+            recipient="CPS Thames and Chiltern",
+            justification=WHY,
+            acknowledge_conditions=ack,
         )
         return sorted(n.label for n in chart.nodes)
 
@@ -131,33 +143,76 @@ def _sees(engine: Engine, ids: dict[str, int], p: Principal) -> dict[str, Any]:
 
 ALL = ["HC-C", "HC-OPEN", "HC-P"]
 EVERYONE = ["Dealer Open", "Line Open", "Middle Restricted", "Other Open"]
-REFUSED = {k: "denied" for k in ("read P", "read C", "list", "search", "count", "path", "export", "export acknowledged")}
+REFUSED = {
+    k: "denied"
+    for k in (
+        "read P",
+        "read C",
+        "list",
+        "search",
+        "count",
+        "path",
+        "export",
+        "export acknowledged",
+    )
+}
 
 EXPECTED = {
     # the owning unit: everything; an export waits for the C conditions to be acknowledged
     (Role.INTELLIGENCE_OFFICER, UNIT): {
-        "read P": "HC-P", "read C": "HC-C", "list": ALL, "search": ALL, "count": 3,
-        "path": [2], "export": "conditions", "export acknowledged": EVERYONE,
+        "read P": "HC-P",
+        "read C": "HC-C",
+        "list": ALL,
+        "search": ALL,
+        "count": 3,
+        "path": [2],
+        "export": "conditions",
+        "export acknowledged": EVERYONE,
     },
     # an analyst of the unit reads but may not export
     (Role.ANALYST, UNIT): {
-        "read P": "HC-P", "read C": "HC-C", "list": ALL, "search": ALL, "count": 3,
-        "path": [2], "export": "denied", "export acknowledged": "denied",
+        "read P": "HC-P",
+        "read C": "HC-C",
+        "list": ALL,
+        "search": ALL,
+        "count": 3,
+        "path": [2],
+        "export": "denied",
+        "export acknowledged": "denied",
     },
     # another unit: nothing restricted, and no path through the restricted middle man
     (Role.INTELLIGENCE_OFFICER, OTHER): {
-        "read P": "denied", "read C": "denied", "list": ["HC-OPEN"], "search": ["HC-OPEN"],
-        "count": 1, "path": [], "export": ["Dealer Open"], "export acknowledged": ["Dealer Open"],
+        "read P": "denied",
+        "read C": "denied",
+        "list": ["HC-OPEN"],
+        "search": ["HC-OPEN"],
+        "count": 1,
+        "path": [],
+        "export": ["Dealer Open"],
+        "export acknowledged": ["Dealer Open"],
     },
     (Role.ANALYST, OTHER): {
-        "read P": "denied", "read C": "denied", "list": ["HC-OPEN"], "search": ["HC-OPEN"],
-        "count": 1, "path": [], "export": "denied", "export acknowledged": "denied",
+        "read P": "denied",
+        "read C": "denied",
+        "list": ["HC-OPEN"],
+        "search": ["HC-OPEN"],
+        "count": 1,
+        "path": [],
+        "export": "denied",
+        "export acknowledged": "denied",
     },
     # no intelligence role: nothing at all, not even a count
-    **{(role, unit): REFUSED for role in (
-        Role.ADMIN, Role.FORENSIC_REVIEWER, Role.PCC_VIEWER, Role.NEIGHBOURHOOD_OFFICER,
-        Role.DATA_PROTECTION_OFFICER,
-    ) for unit in (UNIT, OTHER)},
+    **{
+        (role, unit): REFUSED
+        for role in (
+            Role.ADMIN,
+            Role.FORENSIC_REVIEWER,
+            Role.PCC_VIEWER,
+            Role.NEIGHBOURHOOD_OFFICER,
+            Role.DATA_PROTECTION_OFFICER,
+        )
+        for unit in (UNIT, OTHER)
+    },
 }
 
 
@@ -167,10 +222,16 @@ def test_the_access_matrix(records_engine: Engine, world: dict[str, int]) -> Non
         assert got[key] == expected, key
 
 
-def test_a_path_never_reveals_a_hidden_entity(records_engine: Engine, world: dict[str, int]) -> None:
+def test_a_path_never_reveals_a_hidden_entity(
+    records_engine: Engine, world: dict[str, int]
+) -> None:
     outsider = who(Role.INTELLIGENCE_OFFICER, OTHER)
     result = linkcharts.find_path(
-        records_engine, outsider, str(world["dealer"]), str(world["line"]), max_length=5,
+        records_engine,
+        outsider,
+        str(world["dealer"]),
+        str(world["line"]),
+        max_length=5,
         justification=WHY,
     ).to_json()
     assert result["found"] is False
@@ -187,8 +248,14 @@ def test_every_view_search_and_export_is_logged_with_who_what_and_why(
     reports.read(records_engine, officer, world["C"], justification=WHY)
     reports.listing(records_engine, officer, justification=WHY, search="flat")
     linkcharts.export_chart(
-        records_engine, officer, str(world["dealer"]), 3, "graphml",
-        recipient="CPS Thames and Chiltern", justification=WHY, acknowledge_conditions=True,
+        records_engine,
+        officer,
+        str(world["dealer"]),
+        3,
+        "graphml",
+        recipient="CPS Thames and Chiltern",
+        justification=WHY,
+        acknowledge_conditions=True,
     )
     pcc = who(Role.PCC_VIEWER)
     with pytest.raises(policy.PolicyDenied):
@@ -214,15 +281,21 @@ def test_every_view_search_and_export_is_logged_with_who_what_and_why(
     assert [(e.action, e.outcome) for e in denied] == [("consultation", "denied")]
 
 
-def test_analysts_see_sanitised_text_unless_granted(records_engine: Engine, world: dict[str, int]) -> None:
+def test_analysts_see_sanitised_text_unless_granted(
+    records_engine: Engine, world: dict[str, int]
+) -> None:
     analyst = who(Role.ANALYST, name="ana")
     officer = who(Role.INTELLIGENCE_OFFICER)
     assert reports.read(records_engine, analyst, world["P"], justification=WHY).text_is_sanitised
-    assert not reports.read(records_engine, officer, world["P"], justification=WHY).text_is_sanitised
+    assert not reports.read(
+        records_engine, officer, world["P"], justification=WHY
+    ).text_is_sanitised
     from harmwatch.security.accounts import create_user
 
     with session_scope(records_engine) as db:
         create_user(db, "ana", Role.ANALYST, "a-long-password-1", force=FORCE, units=[UNIT])
-    reports.grant_full_text(records_engine, officer, "ana", "Op Matrix: analyst needs the source text")
+    reports.grant_full_text(
+        records_engine, officer, "ana", "Op Matrix: analyst needs the source text"
+    )
     seen = reports.read(records_engine, analyst, world["P"], justification=WHY)
     assert not seen.text_is_sanitised and "full text" in seen.text

@@ -51,9 +51,15 @@ def test_a_clean_import_is_stored_and_logged_as_one_unit(records_engine: Engine)
     assert (result.reports, result.entities, result.links) == (3, 4, 3)
     listed, _ = reports.listing(records_engine, OFFICER, justification=WHY)
     assert {r.reference: r.grade for r in listed} == {
-        "HC-10": "2B P", "HC-11": "5x5x5 B23", "HC-12": "1A C",
+        "HC-10": "2B P",
+        "HC-11": "5x5x5 B23",
+        "HC-12": "1A C",
     }
-    ann = next(e for e in entities.listing(records_engine, OFFICER, justification=WHY) if e.label == "Ann Example")
+    ann = next(
+        e
+        for e in entities.listing(records_engine, OFFICER, justification=WHY)
+        if e.label == "Ann Example"
+    )
     path = linkcharts.find_path(
         records_engine, OFFICER, str(ann.id), str(ann.id + 3), justification=WHY
     ).to_json()
@@ -70,7 +76,9 @@ def test_any_bad_row_refuses_the_whole_import_naming_file_line_and_field(
         "2025-02-01", "2025-02-31"
     )
     bad_entities = ENTITIES.replace("07700 900123", "0770")
-    bad_links = LINKS.replace("ann,bob,associate-of,tentative,,,HC-11", "ann,bob,associate-of,maybe,,,")
+    bad_links = LINKS.replace(
+        "ann,bob,associate-of,tentative,,,HC-11", "ann,bob,associate-of,maybe,,,"
+    )
     with pytest.raises(ImportRefused) as refused:
         imports.import_files(
             records_engine,
@@ -88,13 +96,16 @@ def test_any_bad_row_refuses_the_whole_import_naming_file_line_and_field(
 
 
 def test_a_link_to_an_unknown_report_rolls_back_every_row(records_engine: Engine) -> None:
-    with pytest.raises(ImportRefused, match="links.csv:2: reports: no report 'HC-99'"):
+    with pytest.raises(ImportRefused, match=r"links\.csv:2: reports: no report 'HC-99'"):
         imports.import_files(
             records_engine,
             OFFICER,
             reports=ImportFile("reports.csv", REPORTS),
             entities=ImportFile("entities.csv", ENTITIES),
-            links=ImportFile("links.csv", LINKS.replace("confirmed,2025-01-01,,HC-10", "confirmed,2025-01-01,,HC-99")),
+            links=ImportFile(
+                "links.csv",
+                LINKS.replace("confirmed,2025-01-01,,HC-10", "confirmed,2025-01-01,,HC-99"),
+            ),
         )
     with session_scope(records_engine) as db:
         entry = audit.query(db, limit=1)[0]

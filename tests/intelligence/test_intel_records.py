@@ -46,7 +46,10 @@ def test_a_grade_must_name_its_scheme_and_use_its_values() -> None:
 def test_an_edit_is_a_new_version_and_the_old_one_stays_readable(records_engine: Engine) -> None:
     first = reports.create(records_engine, OFFICER, draft())
     second = reports.revise(
-        records_engine, OFFICER, first, draft(grade=grade("3x5x2", "1", "B", "P")),
+        records_engine,
+        OFFICER,
+        first,
+        draft(grade=grade("3x5x2", "1", "B", "P")),
         "corroborated by a second source",
     )
     current = reports.read(records_engine, OFFICER, second, justification=WHY)
@@ -106,7 +109,9 @@ def test_identifiers_are_normalised_so_one_phone_is_one_key(records_engine: Engi
     with pytest.raises(InputError, match="value"):
         entities.create_entity(records_engine, OFFICER, EntityDraft("phone", value="12345"))
     with pytest.raises(InputError, match="value"):
-        entities.create_entity(records_engine, OFFICER, EntityDraft("handset", value="490154203237517"))
+        entities.create_entity(
+            records_engine, OFFICER, EntityDraft("handset", value="490154203237517")
+        )
 
 
 def test_a_link_must_rest_on_a_report_the_author_may_see(records_engine: Engine) -> None:
@@ -131,7 +136,9 @@ def test_a_merge_hides_the_duplicate_and_can_be_undone(records_engine: Engine) -
 
     a = entities.create_entity(records_engine, OFFICER, EntityDraft("person", "John Smith"))
     b = entities.create_entity(records_engine, OFFICER, EntityDraft("person", "Jon Smith"))
-    phone = entities.create_entity(records_engine, OFFICER, EntityDraft("phone", value="07700900123"))
+    phone = entities.create_entity(
+        records_engine, OFFICER, EntityDraft("phone", value="07700900123")
+    )
     report = reports.create(records_engine, OFFICER, draft())
     entities.create_link(records_engine, OFFICER, b, phone, "uses-phone", "confirmed", [report])
     decision = entities.decide_merge(
@@ -149,3 +156,129 @@ def test_a_merge_hides_the_duplicate_and_can_be_undone(records_engine: Engine) -
         actions = [(e.action, e.target) for e in audit.query(db, limit=4)]
     assert ("combination", f"intelligence-entity:{b}") in actions
     assert ("alteration", f"intelligence-merge:{decision}") in actions
+
+
+def test_a_watcher_is_told_when_a_new_report_mentions_the_entity(records_engine: Engine) -> None:
+    from harmwatch.intelligence import watches
+
+    phone = entities.create_entity(
+        records_engine, OFFICER, EntityDraft("phone", value="07700900123")
+    )
+    person = entities.create_entity(
+        records_engine,
+        OFFICER,
+        EntityDraft("person", "Dean Example", date_of_birth=date(1999, 1, 2)),
+    )
+    watches.watch(records_engine, OFFICER, phone)
+    watches.watch(records_engine, OFFICER, person)
+    reports.create(
+        records_engine, OFFICER, draft(reference="HC-2", sanitised_text="nothing of note")
+    )
+    assert watches.alerts(records_engine, OFFICER, justification=WHY) == []
+    reports.create(
+        records_engine,
+        OFFICER,
+        draft(reference="HC-3", sanitised_text="Dean Example now uses +44 7700 900123 to deal"),
+    )
+    told = watches.alerts(records_engine, OFFICER, justification=WHY)
+    assert sorted((a["entity_label"], a["reference"]) for a in told) == [
+        ("+447700900123", "HC-3"),
+        ("Dean Example", "HC-3"),
+    ]
+    assert watches.alerts(records_engine, OFFICER, justification=WHY) == []  # seen
+
+
+def test_merge_suggestions_show_their_evidence_and_a_rejected_one_is_not_offered_again(
+    records_engine: Engine,
+) -> None:
+    from harmwatch.intelligence import suggestions
+
+    born = date(1998, 4, 7)
+    a = entities.create_entity(
+        records_engine, OFFICER, EntityDraft("person", "John Smith", date_of_birth=born)
+    )
+    b = entities.create_entity(
+        records_engine, OFFICER, EntityDraft("person", "SMITH Jon", date_of_birth=born)
+    )
+    entities.create_entity(
+        records_engine, OFFICER, EntityDraft("person", "Mary Jones", date_of_birth=born)
+    )
+    offered = suggestions.merge_suggestions(records_engine, OFFICER, justification=WHY)
+    assert [(s["a_label"], s["b_label"]) for s in offered] == [("John Smith", "SMITH Jon")]
+    assert any("1998-04-07" in e for e in offered[0]["evidence"])
+    entities.decide_merge(records_engine, OFFICER, a, b, merge=False, evidence="different people")
+    assert suggestions.merge_suggestions(records_engine, OFFICER, justification=WHY) == []
+
+
+def test_a_reports_mentions_are_offered_not_added(records_engine: Engine) -> None:
+    from harmwatch.intelligence import suggestions
+
+    known = entities.create_entity(
+        records_engine, OFFICER, EntityDraft("vehicle", value="XX19 DEM")
+    )
+    report = reports.create(
+        records_engine,
+        OFFICER,
+        draft(sanitised_text="Seen in XX19DEM at HP2 4AA calling 07700 900404"),
+    )
+    before = len(entities.listing(records_engine, OFFICER, justification=WHY))
+    found = suggestions.mentions_in_report(records_engine, OFFICER, report, justification=WHY)
+    assert [(m["kind"], m["key"], m["known"]) for m in found] == [
+        ("vehicle", "XX19DEM", f"intelligence-entity:{known}"),
+        ("postcode", "HP2 4AA", None),
+        ("phone", "+447700900404", None),
+    ]
+    assert len(entities.listing(records_engine, OFFICER, justification=WHY)) == before
+
+
+def test_review_erases_a_link_then_its_entity_and_refuses_the_entity_first(
+    records_engine: Engine,
+) -> None:
+    from harmwatch.kernel.refs import RecordRef
+    from harmwatch.kernel.subjects import ReviewDecision, review
+
+    dpo = Principal("dpo", Role.DATA_PROTECTION_OFFICER, "hertfordshire", frozenset({"info"}))
+    a = entities.create_entity(records_engine, OFFICER, EntityDraft("person", "Ann Example"))
+    b = entities.create_entity(records_engine, OFFICER, EntityDraft("phone", value="07700900123"))
+    report = reports.create(records_engine, OFFICER, draft())
+    link = entities.create_link(records_engine, OFFICER, a, b, "uses-phone", "confirmed", [report])
+    with pytest.raises(InputError, match="has 1 link"):
+        review(
+            records_engine,
+            dpo,
+            RecordRef("intelligence-entity", str(a)),
+            ReviewDecision.DELETE,
+            "MoPI review: no longer necessary",
+        )
+    review(
+        records_engine,
+        dpo,
+        RecordRef("intelligence-link", str(link)),
+        ReviewDecision.DELETE,
+        "MoPI review: no longer necessary",
+    )
+    review(
+        records_engine,
+        dpo,
+        RecordRef("intelligence-entity", str(a)),
+        ReviewDecision.DELETE,
+        "MoPI review: no longer necessary",
+    )
+    review(
+        records_engine,
+        dpo,
+        RecordRef("intelligence-report", str(report)),
+        ReviewDecision.DELETE,
+        "MoPI review: no longer necessary",
+    )
+    left = entities.listing(records_engine, OFFICER, justification=WHY)
+    assert [e.id for e in left] == [b]
+    with session_scope(records_engine) as db:
+        erased = [
+            e.target for e in audit.query(db, action="erasure", limit=None) if e.outcome == "ok"
+        ]
+    assert erased == [
+        f"intelligence-report:{report}",
+        f"intelligence-entity:{a}",
+        f"intelligence-link:{link}",
+    ]

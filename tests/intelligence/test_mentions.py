@@ -98,6 +98,17 @@ def test_a_known_name_is_found_in_any_order_and_case() -> None:
     ]
 
 
+def test_a_name_several_known_people_share_names_none_of_them() -> None:
+    known = (*KNOWN, Candidate("person:7", "person", ("Smith, John",)))
+    (found,) = find_mentions("John Smith again", known)
+    assert found.known_id is None
+    assert found.known_ids == ("person:1", "person:7")
+    (phone,) = find_mentions(
+        "07700 900123", (*KNOWN, Candidate("phone:8", "phone", key="+447700900123"))
+    )
+    assert (phone.known_id, phone.known_ids) == (None, ("phone:4", "phone:8"))
+
+
 def test_lower_case_text_and_unrelated_words_are_left_alone() -> None:
     assert kinds("john smith was tiny; a tiny amount") == []
 
@@ -110,4 +121,4 @@ def test_mentions_are_values_and_nothing_given_is_changed() -> None:
     assert find_mentions(text, known) == first
     assert isinstance(first[0], Mention)
     with pytest.raises(AttributeError):
-        first[0].known_id = "person:2"  # type: ignore[misc]
+        first[0].known_ids = ("person:2",)  # type: ignore[misc]

@@ -22,7 +22,7 @@ from harmwatch.security.roles import Role
 from harmwatch.storage.records import make_engine, session_scope
 
 pytest.importorskip("playwright.sync_api")
-from playwright.sync_api import Browser, Page  # noqa: E402
+from playwright.sync_api import Browser, Page
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
 __all__ = ["browser"]
@@ -31,7 +31,9 @@ PURPOSE = "Op Demo: briefing on the TONY line"
 
 
 @pytest.fixture(scope="module")
-def intel_server(tmp_path_factory: pytest.TempPathFactory, sample_db: Path) -> Iterator[tuple[LiveServer, dict[str, int]]]:
+def intel_server(
+    tmp_path_factory: pytest.TempPathFactory, sample_db: Path
+) -> Iterator[tuple[LiveServer, dict[str, int]]]:
     env = new_env(tmp_path_factory.mktemp("browser-intel"), sample_db)
     engine = make_engine(env.database_url)
     with session_scope(engine) as db:
@@ -44,7 +46,9 @@ def intel_server(tmp_path_factory: pytest.TempPathFactory, sample_db: Path) -> I
 
 
 @pytest.fixture
-def officer(browser: Browser, intel_server: tuple[LiveServer, dict[str, int]]) -> Iterator[tuple[Page, list[str]]]:
+def officer(
+    browser: Browser, intel_server: tuple[LiveServer, dict[str, int]]
+) -> Iterator[tuple[Page, list[str]]]:
     server, _ = intel_server
     context = browser.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True)
     page = context.new_page()
@@ -52,8 +56,11 @@ def officer(browser: Browser, intel_server: tuple[LiveServer, dict[str, int]]) -
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.on(
         "console",
-        lambda m: errors.append(m.text)
-        if m.type == "error" and not m.text.startswith("Failed to load resource") else None,
+        lambda m: (
+            errors.append(m.text)
+            if m.type == "error" and not m.text.startswith("Failed to load resource")
+            else None
+        ),
     )
     sign_in(page, server, "intelligence-officer")
     page.get_by_label("Case or operation you are working on").fill(PURPOSE)

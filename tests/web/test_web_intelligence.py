@@ -24,7 +24,9 @@ WHY = {"X-Justification": "Op Demo: web tests of the intelligence room"}
 
 
 @pytest.fixture(scope="module")
-def intel_env(tmp_path_factory: pytest.TempPathFactory, sample_db: Path) -> tuple[WebEnv, dict[str, int]]:
+def intel_env(
+    tmp_path_factory: pytest.TempPathFactory, sample_db: Path
+) -> tuple[WebEnv, dict[str, int]]:
     env = new_env(tmp_path_factory.mktemp("intel-web"), sample_db)
     engine = make_engine(env.database_url)
     with session_scope(engine) as db:
@@ -57,14 +59,26 @@ def _log(env: WebEnv, actor: str) -> list[audit.AuditEntry]:
 
 
 @pytest.mark.parametrize(
-    "role", ["admin", "pcc-viewer", "forensic-reviewer", "neighbourhood-officer", "data-protection-officer"]
+    "role",
+    [
+        "admin",
+        "pcc-viewer",
+        "forensic-reviewer",
+        "neighbourhood-officer",
+        "data-protection-officer",
+    ],
 )
 def test_roles_without_intelligence_get_nothing_not_even_counts(
     intel: dict[str, SignedIn], role: str
 ) -> None:
     client = intel[role].client
-    for url in ("/api/intelligence/reports", "/api/intelligence/entities", "/api/intelligence/chart",
-                "/api/intelligence/path?from=1&to=14", "/api/intelligence/players"):
+    for url in (
+        "/api/intelligence/reports",
+        "/api/intelligence/entities",
+        "/api/intelligence/chart",
+        "/api/intelligence/path?from=1&to=14",
+        "/api/intelligence/players",
+    ):
         response = client.get(url, headers=WHY)
         assert response.status_code == 403, (role, url)
         assert "HC-DEMO" not in response.text and "Fictional" not in response.text
@@ -86,7 +100,8 @@ def test_a_read_needs_a_reason_and_is_logged_with_it(
     assert all(r["text_is_sanitised"] for r in views)  # analysts: sanitised text only
     entries = _log(intel_env[0], "analyst")
     assert [(e.action, e.outcome) for e in entries[:2]] == [
-        ("consultation", "ok"), ("consultation", "refused"),
+        ("consultation", "ok"),
+        ("consultation", "refused"),
     ]
     assert entries[0].justification == WHY["X-Justification"]
 
@@ -110,9 +125,13 @@ def test_an_export_waits_for_the_conditions_and_is_a_disclosure(
     intel: dict[str, SignedIn], intel_env: tuple[WebEnv, dict[str, int]]
 ) -> None:
     officer = intel["intelligence-officer"]
-    body = {"entity": str(intel_env[1]["jay"]), "hops": 3, "format": "gexf",
-            "recipient": "Bedfordshire Police intelligence bureau",
-            "justification": "Op Demo: share the chart with Bedfordshire"}
+    body = {
+        "entity": str(intel_env[1]["jay"]),
+        "hops": 3,
+        "format": "gexf",
+        "recipient": "Bedfordshire Police intelligence bureau",
+        "justification": "Op Demo: share the chart with Bedfordshire",
+    }
     headers = {"x-csrf-token": officer.csrf}
     held = officer.client.post("/api/intelligence/export", json=body, headers=headers)
     assert held.status_code == 409 and "DI approval" in held.json()["detail"]
@@ -122,11 +141,14 @@ def test_an_export_waits_for_the_conditions_and_is_a_disclosure(
     assert done.status_code == 200 and b"DI approval" in done.content
     entry = _log(intel_env[0], "intelligence-officer")[0]
     assert (entry.action, entry.outcome, entry.details["recipient"]) == (
-        "disclosure", "ok", "Bedfordshire Police intelligence bureau",
+        "disclosure",
+        "ok",
+        "Bedfordshire Police intelligence bureau",
     )
     analyst = intel["analyst"]
     refused = analyst.client.post(
-        "/api/intelligence/export", json={**body, "acknowledge_conditions": True},
+        "/api/intelligence/export",
+        json={**body, "acknowledge_conditions": True},
         headers={"x-csrf-token": analyst.csrf},
     )
     assert refused.status_code == 403
@@ -164,8 +186,11 @@ def test_pages_ask_for_a_reason_before_reading_anything(
     assert len(_log(intel_env[0], "intelligence-officer")) == before
     io.client.post(
         "/purpose",
-        data={"purpose": "Op Demo: briefing on the TONY line", "back": "/intelligence",
-              "csrf_token": io.csrf},
+        data={
+            "purpose": "Op Demo: briefing on the TONY line",
+            "back": "/intelligence",
+            "csrf_token": io.csrf,
+        },
     )
     page = io.client.get("/intelligence")
     assert page.status_code == 200 and "HC-DEMO-0003" in page.text
@@ -177,4 +202,41 @@ def test_pages_ask_for_a_reason_before_reading_anything(
     assert entity.status_code == 200 and "TONY line (fictional)" in entity.text
     chart = io.client.get(f"/intelligence/chart?entity={ids['jay']}&to={ids['tony']}")
     assert chart.status_code == 200
+    io.client.post("/purpose", data={"purpose": "", "back": "/", "csrf_token": io.csrf})
+
+
+def test_the_officer_decides_a_suggested_merge_from_the_page(
+    intel: dict[str, SignedIn], intel_env: tuple[WebEnv, dict[str, int]]
+) -> None:
+    io = intel["intelligence-officer"]
+    ids = intel_env[1]
+    io.client.post(
+        "/purpose",
+        data={"purpose": "Op Demo: tidy duplicates", "back": "/", "csrf_token": io.csrf},
+    )
+    page = io.client.get("/intelligence")
+    assert "Possible duplicates (1)" in page.text and "Jay Fictionel" in page.text
+    done = io.client.post(
+        "/intelligence/merges",
+        data={
+            "keep": ids["jay"],
+            "merge": ids["jay-again"],
+            "decision": "reject",
+            "evidence": "checked: different dates of custody",
+            "csrf_token": io.csrf,
+        },
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    assert "Possible duplicates" not in io.client.get("/intelligence").text
+    entry = next(
+        e
+        for e in _log(intel_env[0], "intelligence-officer")
+        if e.target == f"intelligence-entity:{ids['jay-again']}"
+    )
+    assert (entry.action, entry.outcome, entry.details["decision"]) == (
+        "alteration",
+        "ok",
+        "reject",
+    )
     io.client.post("/purpose", data={"purpose": "", "back": "/", "csrf_token": io.csrf})

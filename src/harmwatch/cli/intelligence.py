@@ -8,7 +8,6 @@ exactly as the web app does.
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from pathlib import Path
 
@@ -56,7 +55,9 @@ def _date(value: str | None, name: str) -> date | None:
 def add_report(
     reference: str = typer.Option(..., "--reference"),
     scheme: str = typer.Option("3x5x2", "--scheme", help="3x5x2, or 5x5x5 for a legacy grade."),
-    source: str = typer.Option(..., "--source", help="3x5x2: 1 reliable, 2 untested, 3 not reliable."),
+    source: str = typer.Option(
+        ..., "--source", help="3x5x2: 1 reliable, 2 untested, 3 not reliable."
+    ),
     information: str = typer.Option(..., "--information", help="3x5x2: A, B, C, D or E."),
     handling: str = typer.Option("P", "--handling", help="P, or C with --conditions."),
     conditions: str | None = typer.Option(None, "--conditions"),
@@ -116,8 +117,13 @@ def list_reports(
         table.add_column(column)
     for v in views:
         table.add_row(
-            str(v.id), v.reference, v.grade, str(v.reported_on), v.unit,
-            "C" if v.conditions else "P", v.text[:80],
+            str(v.id),
+            v.reference,
+            v.grade,
+            str(v.reported_on),
+            v.unit,
+            "C" if v.conditions else "P",
+            v.text[:80],
         )
     console.print(table)
 
@@ -126,7 +132,9 @@ def list_reports(
 @user_errors
 @_database_errors
 def add_entity(
-    kind: str = typer.Argument(..., help="person, phone, handset, address, vehicle, ocg, county-line"),
+    kind: str = typer.Argument(
+        ..., help="person, phone, handset, address, vehicle, ocg, county-line"
+    ),
     value: str = typer.Option("", "--value", help="Number, IMEI, VRM, postcode, OCG or line name."),
     label: str = typer.Option("", "--label", help="A person's name."),
     alias: list[str] | None = typer.Option(None, "--alias"),
@@ -141,9 +149,14 @@ def add_entity(
     engine = open_records(database_url_)
     principal = sign_in(engine, as_user, key_file)
     draft = entities.EntityDraft(
-        kind=kind, label=label, value=value, aliases=tuple(alias or ()),
-        date_of_birth=_date(date_of_birth, "--date-of-birth"), address_lines=address_lines,
-        threat_tier=threat_tier, handling=Handling(HandlingCode.P),
+        kind=kind,
+        label=label,
+        value=value,
+        aliases=tuple(alias or ()),
+        date_of_birth=_date(date_of_birth, "--date-of-birth"),
+        address_lines=address_lines,
+        threat_tier=threat_tier,
+        handling=Handling(HandlingCode.P),
     )
     entity_id = entities.create_entity(engine, principal, draft, client="cli")
     console.print(f"recorded intelligence-entity:{entity_id}", highlight=False)
@@ -157,7 +170,9 @@ def link(
     to_id: int = typer.Argument(...),
     kind: str = typer.Option(..., "--kind"),
     strength: str = typer.Option(..., "--strength", help="confirmed, tentative or unconfirmed"),
-    report: list[int] | None = typer.Option(None, "--report", help="A report it rests on (repeatable)."),
+    report: list[int] | None = typer.Option(
+        None, "--report", help="A report it rests on (repeatable)."
+    ),
     start: str | None = typer.Option(None, "--from-date"),
     end: str | None = typer.Option(None, "--to-date"),
     as_user: str | None = AsOption,
@@ -168,8 +183,16 @@ def link(
     engine = open_records(database_url_)
     principal = sign_in(engine, as_user, key_file)
     link_id = entities.create_link(
-        engine, principal, from_id, to_id, kind, strength, list(report or ()),
-        start=_date(start, "--from-date"), end=_date(end, "--to-date"), client="cli",
+        engine,
+        principal,
+        from_id,
+        to_id,
+        kind,
+        strength,
+        list(report or ()),
+        start=_date(start, "--from-date"),
+        end=_date(end, "--to-date"),
+        client="cli",
     )
     console.print(f"recorded intelligence-link:{link_id}", highlight=False)
 
@@ -191,7 +214,12 @@ def path(
     engine = open_records(database_url_)
     principal = sign_in(engine, as_user, key_file)
     result = linkcharts.find_path(
-        engine, principal, start, end, max_length=max_length, justification=justification,
+        engine,
+        principal,
+        start,
+        end,
+        max_length=max_length,
+        justification=justification,
         client="cli",
     ).to_json()
     if json_out:
@@ -217,7 +245,9 @@ def export(
     fmt: str = typer.Option("graphml", "--format", help="graphml, gexf, i2, csv or ftm"),
     recipient: str = typer.Option(..., "--recipient", help="Who receives it (logged)."),
     acknowledge: bool = typer.Option(
-        False, "--acknowledge-conditions", help="I have read the handling conditions and will meet them."
+        False,
+        "--acknowledge-conditions",
+        help="I have read the handling conditions and will meet them.",
     ),
     out: Path = typer.Option(..., "--out"),
     justification: str | None = JustificationOpt,
@@ -231,11 +261,20 @@ def export(
     engine = open_records(database_url_)
     principal = sign_in(engine, as_user, key_file)
     content, _, _, chart = linkcharts.export_chart(
-        engine, principal, entity, hops, fmt, recipient=recipient, justification=justification,
-        acknowledge_conditions=acknowledge, client="cli",
+        engine,
+        principal,
+        entity,
+        hops,
+        fmt,
+        recipient=recipient,
+        justification=justification,
+        acknowledge_conditions=acknowledge,
+        client="cli",
     )
     out.write_bytes(content)
-    console.print(f"wrote {out}: {len(chart.nodes)} entities, {len(chart.edges)} links", highlight=False)
+    console.print(
+        f"wrote {out}: {len(chart.nodes)} entities, {len(chart.edges)} links", highlight=False
+    )
     for condition in chart.conditions:
         console.print(f"handling condition: {condition}", highlight=False)
 
@@ -254,7 +293,11 @@ def import_command(
     """Import reports, entities and links from CSV: all or nothing, problems as file:line: field."""
     files = {
         name: imports.ImportFile.read(path) if path else None
-        for name, path in (("reports", reports_file), ("entities", entities_file), ("links", links_file))
+        for name, path in (
+            ("reports", reports_file),
+            ("entities", entities_file),
+            ("links", links_file),
+        )
     }
     engine = open_records(database_url_)
     principal = sign_in(engine, as_user, key_file)
@@ -279,4 +322,46 @@ def grant_full_text(
     console.print(f"{username} may now read the full text of reports they may see")
 
 
-_ = json
+@intel_app.command("players")
+@user_errors
+@_database_errors
+def players(
+    top: int = typer.Option(10, "--top", help="How many key players to list."),
+    justification: str | None = JustificationOpt,
+    json_out: bool = typer.Option(False, "--json"),
+    as_user: str | None = AsOption,
+    key_file: Path | None = KeyFileOption,
+    database_url_: str | None = DatabaseUrlOption,
+) -> None:
+    """Key players, communities and the effect of removing the top players, on what you may see."""
+    engine = open_records(database_url_)
+    principal = sign_in(engine, as_user, key_file)
+    result = linkcharts.key_players(
+        engine, principal, top=top, justification=justification, client="cli"
+    )
+    if json_out:
+        print_json(result)
+        return
+    table = Table(title=f"Key players (top {top} by betweenness)")
+    for column in ("entity", "kind", "degree", "betweenness", "closeness", "eigenvector", "core"):
+        table.add_column(column)
+    for row in result["players"]:
+        table.add_row(
+            str(row["label"]),
+            str(row["kind"]),
+            str(row["degree"]),
+            f"{row['betweenness']:.4f}",
+            f"{row['closeness']:.4f}",
+            f"{row['eigenvector']:.4f}",
+            str(row["core"]),
+        )
+    console.print(table)
+    removal = result["removal"]
+    console.print(
+        f"Removing {', '.join(removal['removed'])}: largest component "
+        f"{removal['before']['largest_component']} → {removal['after']['largest_component']} "
+        f"entities; {result['communities']['count']} communities",
+        highlight=False,
+    )
+    for note in result["notes"]:
+        console.print(f"note: {note}", highlight=False)

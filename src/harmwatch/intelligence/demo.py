@@ -8,8 +8,9 @@ which the DVLA does not issue. The story is the one the issue's users tell: a lo
 dealer in Hemel Hempstead (Jay) connects through a 16-year-old line holder (Kez) to
 the county line "TONY", run from London by Marcus for an organised crime group;
 the line's runners use a cuckooed flat. A second line, "BLUE", belongs to the same
-group. The reports carry a spread of grades (one legacy 5x5x5, one handling code C,
-one restricted to the unit) so that every rule of the room is on show.
+group; Jay was entered twice, misspelt, so entity resolution has a merge to offer.
+The reports carry a spread of grades (one legacy 5x5x5, one handling code C, one
+restricted to the unit) so that every rule of the room is on show.
 """
 
 from __future__ import annotations
@@ -127,6 +128,8 @@ _ENTITIES = {
     "jay": EntityDraft(
         "person", "Jay Fictional", aliases=("J-Dog (fictional)",), date_of_birth=date(2001, 5, 9)
     ),
+    # The same man entered twice by another officer, misspelt: resolution offers the merge.
+    "jay-again": EntityDraft("person", "Jay Fictionel", date_of_birth=date(2001, 5, 9)),
     "kez": EntityDraft("person", "Kez Fictional", date_of_birth=date(2009, 1, 15)),
     "marcus": EntityDraft("person", "Marcus Fictional", date_of_birth=date(1994, 11, 2)),
     "lee": EntityDraft("person", "Lee Fictional", date_of_birth=date(1997, 1, 21)),

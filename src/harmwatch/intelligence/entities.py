@@ -241,12 +241,15 @@ def add_link(
     if a.id == b.id:
         raise InputError("to: an entity cannot be linked to itself")
     allowed_from, allowed_to = LINK_KINDS[kind]
-    if allowed_from is not None and allowed_to is not None:
-        if a.entity_kind not in allowed_from or b.entity_kind not in allowed_to:
-            raise InputError(
-                f"kind: a {kind} link joins {'/'.join(sorted(allowed_from))} to "
-                f"{'/'.join(sorted(allowed_to))}, not {a.entity_kind} to {b.entity_kind}"
-            )
+    if (
+        allowed_from is not None
+        and allowed_to is not None
+        and (a.entity_kind not in allowed_from or b.entity_kind not in allowed_to)
+    ):
+        raise InputError(
+            f"kind: a {kind} link joins {'/'.join(sorted(allowed_from))} to "
+            f"{'/'.join(sorted(allowed_to))}, not {a.entity_kind} to {b.entity_kind}"
+        )
     owning_unit = unit or (sorted(by.units)[0] if by.units else "")
     policy.require_collect(by, LINKS, by.force, owning_unit)
     link = IntelligenceLink(

@@ -40,7 +40,7 @@ from harmwatch.kernel.actions import AuditAction
 from harmwatch.kernel.principal import Principal
 from harmwatch.kernel.records import Handling, HandlingCode, Restriction
 from harmwatch.kernel.refs import RecordRef
-from harmwatch.kernel.work import unit_of_work
+from harmwatch.kernel.work import Work, unit_of_work
 from harmwatch.sources.policeuk.read import Problem
 
 from .entities import EntityDraft, add_entity, add_link, check_link, normalise
@@ -235,6 +235,21 @@ def _entity_draft(
     return draft
 
 
+def _existing_entity(work: Work, by: Principal, value: str) -> IntelligenceEntity | None:
+    kind, _, number = value.partition(":")
+    if kind != "intelligence-entity" or not number.isdigit():
+        return None
+    stmt = select(IntelligenceEntity).where(IntelligenceEntity.id == int(number))
+    return work.db.scalars(policy.scope(by, stmt, IntelligenceEntity)).first()
+
+
+def _existing_report(work: Work, by: Principal, reference: str) -> IntelligenceReport | None:
+    stmt = select(IntelligenceReport).where(
+        IntelligenceReport.reference == reference, IntelligenceReport.current.is_(True)
+    )
+    return work.db.scalars(policy.scope(by, stmt, IntelligenceReport)).first()
+
+
 def import_files(
     engine: Engine,
     by: Principal,
@@ -355,54 +370,31 @@ def import_files(
                 problems.append(Problem(entities.name if entities else "", line, "(row)", str(exc)))
         for line, row in link_rows:
             name = links.name if links else ""
-            ends = []
+            ends: list[IntelligenceEntity] = []
             for column in ("from", "to"):
-                value = row[column]
-                entity = made_entities.get(value)
-                if entity is None and value.startswith("intelligence-entity:"):
-                    entity = work.db.scalars(
-                        policy.scope(
-                            by,
-                            select(IntelligenceEntity).where(
-                                IntelligenceEntity.id == int(value.split(":", 1)[1])
-                                if value.split(":", 1)[1].isdigit()
-                                else False
-                            ),
-                            IntelligenceEntity,
-                        )
-                    ).first()
+                entity = made_entities.get(row[column]) or _existing_entity(work, by, row[column])
                 if entity is None:
                     problems.append(
                         Problem(
                             name,
                             line,
                             column,
-                            f"{value!r} is not an id in the entities file nor an entity you may see",
+                            f"{row[column]!r} is not an id in the entities file nor an entity "
+                            "you may see",
                         )
                     )
-                ends.append(entity)
-            sources = []
+                else:
+                    ends.append(entity)
+            sources: list[IntelligenceReport] = []
             for reference in (r.strip() for r in row["reports"].split(";") if r.strip()):
-                report = (
-                    made_reports.get(reference)
-                    or work.db.scalars(
-                        policy.scope(
-                            by,
-                            select(IntelligenceReport).where(
-                                IntelligenceReport.reference == reference,
-                                IntelligenceReport.current.is_(True),
-                            ),
-                            IntelligenceReport,
-                        )
-                    ).first()
-                )
-                if report is None:
+                source = made_reports.get(reference) or _existing_report(work, by, reference)
+                if source is None:
                     problems.append(
                         Problem(name, line, "reports", f"no report {reference!r} that you may see")
                     )
                 else:
-                    sources.append(report)
-            if None in ends or not sources:
+                    sources.append(source)
+            if len(ends) < 2 or not sources:
                 continue
             try:
                 link = add_link(

@@ -61,6 +61,56 @@ def _entity_match(model: type[IntelligenceEntity], terms: SubjectTerms) -> Any:
     return or_(*conditions) if conditions else false()
 
 
+def _erase_report(db: Any, report: IntelligenceReport) -> None:
+    from sqlalchemy import delete
+
+    from .models import WatchAlert
+
+    db.execute(delete(WatchAlert).where(WatchAlert.report_id == report.id))
+
+
+def _erase_link(db: Any, link: IntelligenceLink) -> None:
+    from sqlalchemy import delete
+
+    from .models import LinkSource
+
+    db.execute(delete(LinkSource).where(LinkSource.link_id == link.id))
+
+
+def _erase_entity(db: Any, entity: IntelligenceEntity) -> None:
+    from sqlalchemy import delete, func, or_, select
+
+    from harmwatch.errors import InputError
+    from harmwatch.kernel import policy
+
+    from .models import EntityMerge, EntityWatch, WatchAlert
+
+    links = db.scalar(
+        policy.privileged(
+            select(func.count())
+            .select_from(IntelligenceLink)
+            .where(
+                or_(
+                    IntelligenceLink.from_entity == entity.id,
+                    IntelligenceLink.to_entity == entity.id,
+                )
+            ),
+            "an entity cannot be erased while links rest on it, whoever may see them",
+        )
+    )
+    if links:
+        raise InputError(
+            f"{entity.ref} has {links} link(s); review and delete those first, then the entity"
+        )
+    db.execute(delete(WatchAlert).where(WatchAlert.entity_id == entity.id))
+    db.execute(delete(EntityWatch).where(EntityWatch.entity_id == entity.id))
+    db.execute(
+        delete(EntityMerge).where(
+            or_(EntityMerge.kept == entity.id, EntityMerge.merged == entity.id)
+        )
+    )
+
+
 def _normalised(identifier: str) -> str:
     from . import identifiers
 
@@ -80,6 +130,7 @@ REPORTS = RecordType(
     write=WRITE_INTELLIGENCE,
     subject_match=_report_match,
     describe=lambda r: f"intelligence report {r.reference} v{r.version}, reported {r.reported_on}",
+    before_erase=_erase_report,
 )
 ENTITIES = RecordType(
     kind="intelligence-entity",
@@ -89,6 +140,7 @@ ENTITIES = RecordType(
     write=WRITE_INTELLIGENCE,
     subject_match=_entity_match,
     describe=lambda e: f"{e.entity_kind} {e.label}",
+    before_erase=_erase_entity,
 )
 LINKS = RecordType(
     kind="intelligence-link",
@@ -97,4 +149,5 @@ LINKS = RecordType(
     read=READ_INTELLIGENCE,
     write=WRITE_INTELLIGENCE,
     describe=lambda link: f"{link.link_kind} link {link.from_entity}–{link.to_entity}",
+    before_erase=_erase_link,
 )

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -367,8 +368,8 @@ def _paths(
     out: list[list[tuple[str, str]]] = []
     for nodes in node_paths:
         expanded: list[list[tuple[str, str]]] = [[(nodes[0], "")]]
-        for a, b in zip(nodes, nodes[1:], strict=False):
-            expanded = [p + [(b, link)] for p in expanded for link in pairs[frozenset((a, b))]]
+        for a, b in pairwise(nodes):
+            expanded = [[*p, (b, link)] for p in expanded for link in pairs[frozenset((a, b))]]
         out.extend(expanded)
     return out
 
@@ -404,7 +405,7 @@ def find_path(
         found = []
         for steps in _paths(graph, a, b, max_length):
             hops = []
-            for (prev, _), (node, link) in zip(steps, steps[1:], strict=False):
+            for (prev, _), (node, link) in pairwise(steps):
                 edge = graph.edge(link)
                 hops.append(Hop(edge, prev, node, _trust(edge)))
             found.append(FoundPath([n for n, _ in steps], hops))
@@ -562,19 +563,27 @@ def key_players(
         names = sorted(graph.entities)
         network = Network.from_edges(names, [(a, b, 1.0) for a, b in graph.ends.values()])
         scores = centralities(network)
+        rows: list[dict[str, Any]] = []
+        for row in scores.rows():
+            ref = str(row["node"])
+            rows.append(
+                {**row, "label": graph.entities[ref].label, "kind": graph.entities[ref].entity_kind}
+            )
+        rows.sort(key=lambda r: (-float(r["betweenness"]), -float(r["degree"]), str(r["node"])))
         labels = {ref: graph.entities[ref].label for ref in names}
-        rows = [
-            {**row, "label": labels[row["node"]], "kind": graph.entities[row["node"]].entity_kind}
-            for row in scores.rows()
-        ]
-        rows.sort(key=lambda r: (-r["betweenness"], -r["degree"], r["node"]))
-        communities = players.communities(network)
-        removal = players.removal_effect(network, top, "betweenness")
+        found = players.communities(network)
+        removal = players.removal_effect(network, top, "betweenness", scores=scores)
         _log_returned(work, graph, set(names), set(graph.links))
         return {
             "players": rows[:top],
-            "communities": communities,
-            "removal": removal,
+            "communities": {
+                **found.to_json(),
+                "groups": [[labels[n] for n in group] for group in found.groups],
+            },
+            "removal": {
+                **removal.to_json(),
+                "removed": [labels[n] for n in removal.removed],
+            },
             "notes": list(scores.notes),
         }
 

@@ -2,9 +2,10 @@
 
 :func:`find_mentions` reads text and returns :class:`Mention` values; it changes
 nothing and links nothing. Each mention carries its normalised key
-(:mod:`.identifiers`) and, when a known entity of that kind has the same key (or,
-for a person, a name close enough), that entity's id. Where two known entities
-share the key, the first given wins.
+(:mod:`.identifiers`) and the ids of the known entities of that kind with the same
+key (or, for a person, a name close enough): all of them in ``known_ids``, and the
+one in ``known_id`` only when there is exactly one, since an officer shown one of
+three John Smiths as *the* match would be misled.
 
 What it finds, and its limits
     *Phones*: libphonenumber's ``PhoneNumberMatcher`` for the region at ``POSSIBLE``
@@ -117,27 +118,35 @@ class Mention:
     start: int
     end: int
     key: str  # normalised (identifiers.py); a person's name_key
-    known_id: str | None = None
+    known_ids: tuple[str, ...] = ()  # every known entity it matches, in the order given
     similarity: float | None = None  # a fuzzy name match's token_sort_ratio, as a fraction
+
+    @property
+    def known_id(self) -> str | None:
+        """The known entity it matches, if exactly one does."""
+        return self.known_ids[0] if len(self.known_ids) == 1 else None
 
 
 class _Known:
     def __init__(self, known: Sequence[Candidate]) -> None:
-        self.keys: dict[tuple[str, str], str] = {}
-        self.names: dict[str, str] = {}
+        # Values are dicts used as ordered sets: ids in the order given, each once.
+        keys: dict[tuple[str, str], dict[str, None]] = {}
+        names: dict[str, dict[str, None]] = {}
         for c in known:
             if c.key:
-                self.keys.setdefault((c.kind, c.key), c.id)
+                keys.setdefault((c.kind, c.key), {})[c.id] = None
             if c.kind == "person":
                 for name in c.names:
                     try:
-                        self.names.setdefault(identifiers.name_key(name), c.id)
+                        names.setdefault(identifiers.name_key(name), {})[c.id] = None
                     except InputError:
                         continue
+        self.keys = {k: tuple(v) for k, v in keys.items()}
+        self.names = {k: tuple(v) for k, v in names.items()}
         self.name_list = list(self.names)
 
-    def identifier(self, kind: str, key: str) -> str | None:
-        return self.keys.get((_KNOWN_KIND[kind], key))
+    def identifier(self, kind: str, key: str) -> tuple[str, ...]:
+        return self.keys.get((_KNOWN_KIND[kind], key), ())
 
 
 def find_mentions(

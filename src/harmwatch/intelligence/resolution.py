@@ -30,15 +30,18 @@ Rules
     0.90, missing 0.85) were chosen on seed 1 of :func:`.synthetic_people.generate`
     at two sizes, 5,000 and 100,000 persons (10% planted duplicates), over
     thresholds 0.70–0.95 in steps of 0.01, swapped {0.90, 0.95} and missing
-    {0.85, 0.90, 0.95}: the choice whose worse F1 over persons at the two sizes
-    is best (0.816 at both; P 0.89 R 0.75 at 5,000, P 0.93 R 0.73 at 100,000).
-    Both sizes count because the best threshold rises with the number of records
-    (same-date strangers with similar names grow with its square): 0.70 was best
-    at 5,000 alone and loses 0.08 of F1 at 100,000. Results on other seeds are in
+    {0.85, 0.90, 0.95}, by the worse F1 over persons of the two sizes. The best,
+    0.813, was at 0.77; we took the highest threshold within 0.005 of it, since
+    F1 cannot tell those apart and a higher one gives an officer fewer
+    suggestions to read: 0.80, with F1 0.809 (P 0.89, R 0.74) at 5,000 and 0.815
+    (P 0.92, R 0.73) at 100,000; the factors move it by under 0.005. Both sizes
+    count because the best threshold rises with the number of records (same-date
+    strangers with similar names grow with its square): 0.70 was best at 5,000
+    alone (F1 0.823) and gives 0.740 at 100,000. Results on other seeds are in
     ``benchmarks/bench_entity_resolution.py`` and the floors of
     ``tests/intelligence/test_resolution.py`` (seed 7). The names there come from
-    short lists, so same-name strangers are commoner than in life and precision is,
-    if anything, pessimistic; nicknames (Bill for William) are unknown to the
+    short lists, so same-name strangers are commoner than in life and precision
+    is, if anything, pessimistic; nicknames (Bill for William) are unknown to the
     resolver, and found only when the rest of the name and the date agree.
 
 Blocking (why it scales)
@@ -50,9 +53,11 @@ Blocking (why it scales)
     and middle names do not matter; one-token names by their one code). Pairs with
     two dates of birth are scored only from (1): different dates are never
     suggested, so comparing them would be wasted. Pairs found in several blocks are
-    scored once. At 100,000 persons this compares well under 0.1% of all pairs
-    (see the benchmark). A placeholder date shared by thousands (``1900-01-01``)
-    makes its blocks large and slow, not wrong.
+    scored once. At 100,000 synthetic persons this compares 0.013% of all pairs
+    (about 650,000); blocks grow with the set, so the pairs grow faster than it
+    (0.1 s at 5,000 persons, about 11 s at 100,000 in the benchmark). A
+    placeholder date shared by thousands (``1900-01-01``) makes its blocks large
+    and slow, not wrong.
 """
 
 from __future__ import annotations

@@ -34,6 +34,7 @@ ROOM = Room(
         ("GET", "/intelligence/reports/{report_id}"): _read("page"),
         ("GET", "/intelligence/entities/{entity_id}"): _read("page"),
         ("POST", "/intelligence/entities/{entity_id}/watch"): _read("page"),
+        ("POST", "/intelligence/merges"): _write("page"),
         ("GET", "/intelligence/chart"): _read("page"),
         ("GET", "/api/intelligence/reports"): _read("api"),
         ("POST", "/api/intelligence/reports"): _write("api"),

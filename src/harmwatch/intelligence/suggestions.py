@@ -16,12 +16,18 @@ from harmwatch.kernel.reads import MAX_REFS_LOGGED
 from harmwatch.kernel.refs import RecordRef
 from harmwatch.kernel.work import unit_of_work
 
-from . import mentions, resolution
+from . import identifiers, mentions, resolution
 from .models import EntityMerge, IntelligenceEntity
 from .reports import read as read_report
 
 
-def candidate_of(e: IntelligenceEntity) -> resolution.Candidate:
+def candidate_of(e: IntelligenceEntity, *, for_resolution: bool = False) -> resolution.Candidate:
+    """The entity as resolution and mention-finding read it.
+
+    For resolution an address is keyed by postcode and first line (a postcode alone
+    covers about fifteen addresses, so it never suggests a merge); mentions in text
+    find an address by its postcode.
+    """
     names: tuple[str, ...] = ()
     if e.entity_kind == "person":
         names = (e.label, *(str(a) for a in e.attributes.get("aliases", [])))
@@ -30,9 +36,18 @@ def candidate_of(e: IntelligenceEntity) -> resolution.Candidate:
         kind=e.entity_kind,
         names=names,
         date_of_birth=e.date_of_birth,
-        key=None if e.entity_kind == "person" else e.match_key,
+        key=_key(e, for_resolution),
         label=e.label,
     )
+
+
+def _key(e: IntelligenceEntity, for_resolution: bool) -> str | None:
+    if e.entity_kind == "person":
+        return None
+    if for_resolution and e.entity_kind == "address":
+        lines = str(e.attributes.get("lines", "")).split(",")[0].strip()
+        return identifiers.address_key(e.match_key, lines) if lines else e.match_key
+    return e.match_key
 
 
 def merge_suggestions(
@@ -62,7 +77,11 @@ def merge_suggestions(
             for m in work.db.scalars(select(EntityMerge).where(EntityMerge.undone_at.is_(None)))
             if m.kept in ids and m.merged in ids
         }
-        candidates = [candidate_of(e) for e in visible if e.entity_kind in resolution.KINDS]
+        candidates = [
+            candidate_of(e, for_resolution=True)
+            for e in visible
+            if e.entity_kind in resolution.KINDS
+        ]
         labels = {str(e.ref): e.label for e in visible}
         out = [
             {
@@ -76,7 +95,7 @@ def merge_suggestions(
             for s in resolution.suggest(candidates)
             if frozenset((s.a, s.b)) not in decided
         ]
-        refs = sorted({x for s in out for x in (s["a"], s["b"])})
+        refs = sorted({str(x) for s in out for x in (s["a"], s["b"])})
         work.details.update({"rows": len(out), "records": refs[:MAX_REFS_LOGGED]})
         return out
 
@@ -103,22 +122,20 @@ def mentions_in_report(
                 )
             )
         )
-        by_key = {(e.entity_kind, e.match_key): str(e.ref) for e in known}
-        found = mentions.find_mentions(report.text, known=[(str(e.ref), e.label) for e in known])
-        out = []
-        for m in found:
-            known_id = m.known_id or by_key.get((m.kind, m.key or ""))
-            out.append(
-                {
-                    "kind": m.kind,
-                    "text": m.text,
-                    "start": m.start,
-                    "end": m.end,
-                    "key": m.key,
-                    "known": known_id,
-                }
-            )
-        work.details.update(
-            {"rows": len(out), "records": sorted({o["known"] for o in out if o["known"]})}
-        )
+        found = mentions.find_mentions(report.text, known=[candidate_of(e) for e in known])
+        out: list[dict[str, Any]] = [
+            {
+                "kind": m.kind,
+                "text": m.text,
+                "start": m.start,
+                "end": m.end,
+                "key": m.key,
+                "known": m.known_id,
+                "known_any": list(m.known_ids),
+                "similarity": m.similarity,
+            }
+            for m in found
+        ]
+        known_refs = sorted({ref for m in found for ref in m.known_ids})
+        work.details.update({"rows": len(out), "records": known_refs})
         return out

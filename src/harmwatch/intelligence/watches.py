@@ -29,8 +29,7 @@ def _keys_in(db: Session, report: IntelligenceReport) -> list[int]:
     watched = list(
         db.scalars(
             policy.privileged(
-                select(IntelligenceEntity)
-                .where(
+                select(IntelligenceEntity).where(
                     IntelligenceEntity.owning_force == report.owning_force,
                     IntelligenceEntity.id.in_(select(EntityWatch.entity_id)),
                 ),
@@ -44,7 +43,7 @@ def _keys_in(db: Session, report: IntelligenceReport) -> list[int]:
     from .suggestions import candidate_of
 
     found = mentions.find_mentions(text, known=[candidate_of(e) for e in watched])
-    known = {m.known_id for m in found if m.known_id}
+    known = {ref for m in found for ref in m.known_ids}
     return sorted(e.id for e in watched if str(e.ref) in known)
 
 

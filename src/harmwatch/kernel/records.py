@@ -224,6 +224,10 @@ class RecordType:
     subject_match: SubjectMatch | None = None
     # One line describing a record for listings (subject access, review).
     describe: Callable[[Any], str] = lambda record: f"{record.ref}"
+    # Called in the erasure's transaction before a record is deleted (review), to remove
+    # the room's rows that only point at it (a link's sources, watches); it raises a
+    # UserError when the record cannot go yet (other records rest on it).
+    before_erase: Callable[[Any, Any], None] | None = None
 
     def __post_init__(self) -> None:
         if getattr(self.model, "record_kind", None) != self.kind:

@@ -271,6 +271,8 @@ def review(
             record.updated_at = models.utcnow()
             work.details["next_review_date"] = next_review.isoformat()
         else:
+            if rtype.before_erase is not None:
+                rtype.before_erase(work.db, record)
             work.db.execute(
                 delete(RecordShare).where(
                     RecordShare.kind == rtype.kind, RecordShare.record_id == record.id

@@ -29,7 +29,6 @@ itself. Each igraph edge carries both, as ``strength`` and ``distance``.
 
 from __future__ import annotations
 
-import math
 import random
 import threading
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
@@ -134,10 +133,6 @@ class Network:
         """Edge lengths for paths, betweenness and closeness: 1/w when weighted, else hops."""
         return list(self.graph.es["distance"]) if self.weighted else None
 
-    def strength_weights(self) -> list[float] | None:
-        """Edge weights for eigenvector centrality and communities: w when weighted."""
-        return list(self.graph.es["strength"]) if self.weighted else None
-
     def edge_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(source positions, target positions, strengths) of every tie."""
         ends = np.asarray(self.graph.get_edgelist(), dtype=np.int64).reshape(-1, 2)
@@ -235,7 +230,7 @@ def build_from_arrays(
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
         raise InputError(
-            f"tie {first + 1}: strength: {w[first]!r} is not a strength (0 for no tie, or more)"
+            f"tie {first + 1}: strength: {w[first]:g} is not a strength (0 for no tie, or more)"
         )
     listed = int(src.size)
     loops = src == dst
@@ -283,11 +278,6 @@ def plural(count: int, one: str, many: str | None = None) -> str:
     """'1 tie', '3 ties' (with thousands separators)."""
     word = one if count == 1 else (many or one + "s")
     return f"{count:,} {word}"
-
-
-def finite_or_none(value: float) -> float | None:
-    """A float for JSON: None for infinity or NaN."""
-    return value if math.isfinite(value) else None
 
 
 # igraph's random number generator is one per process (Python's ``random`` module by

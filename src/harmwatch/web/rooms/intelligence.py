@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from harmwatch.errors import InputError, UserError
 from harmwatch.intelligence import entities, imports, linkcharts, reports, watches
 from harmwatch.intelligence.grading import grade, nim_level
+from harmwatch.intelligence.kinds import WRITE_INTELLIGENCE
 from harmwatch.kernel.justification import JustificationRequired
 from harmwatch.kernel.records import Handling, HandlingCode, Restriction
 
@@ -56,26 +57,51 @@ def _date(value: Any, name: str) -> date | None:
 
 def _ask(request: Request, title: str) -> HTMLResponse:
     """The page asks for the case or operation first; nothing is read or logged before."""
-    return render(request, "intel_index.html", title=title, ask_purpose=True, reports=None,
-                  entities=None, alerts=[], search="", due=False)
+    return render(
+        request,
+        "intel_index.html",
+        title=title,
+        ask_purpose=True,
+        reports=None,
+        entities=None,
+        alerts=[],
+        search="",
+        due=False,
+    )
 
 
-async def _index(request: Request, *, search: str = "", justification: str | None = None,
-                 due: bool = False) -> HTMLResponse:
+async def _index(
+    request: Request, *, search: str = "", justification: str | None = None, due: bool = False
+) -> HTMLResponse:
     ctx, by = context(request), principal_of(request)
-    values: dict[str, Any] = {"title": "Intelligence", "search": search, "due": due,
-                              "reports": None, "entities": None, "alerts": []}
+    values: dict[str, Any] = {
+        "title": "Intelligence",
+        "search": search,
+        "due": due,
+        "reports": None,
+        "entities": None,
+        "alerts": [],
+    }
     if not justification and not by.purpose:
         # Nothing is read (or logged) until the user says why: the page asks first.
         return render(request, "intel_index.html", ask_purpose=True, **values)
     try:
         views, total = await _call(
-            reports.listing, ctx.engine, by, justification=justification, search=search,
-            due_only=due, client=client_of(request),
+            reports.listing,
+            ctx.engine,
+            by,
+            justification=justification,
+            search=search,
+            due_only=due,
+            client=client_of(request),
         )
         found = await _call(
-            entities.listing, ctx.engine, by, justification=justification,
-            search=search, client=client_of(request),
+            entities.listing,
+            ctx.engine,
+            by,
+            justification=justification,
+            search=search,
+            client=client_of(request),
         )
         values["alerts"] = await _call(
             watches.alerts, ctx.engine, by, justification=justification, client=client_of(request)
@@ -85,6 +111,16 @@ async def _index(request: Request, *, search: str = "", justification: str | Non
     except UserError as exc:
         return render(request, "intel_index.html", exc.http_status, error=str(exc), **values)
     values.update(reports=views, total=total, entities=[entities.entity_json(e) for e in found])
+    if WRITE_INTELLIGENCE.granted(by.role) and not search:
+        from harmwatch.intelligence import suggestions
+
+        values["suggestions"] = await _call(
+            suggestions.merge_suggestions,
+            ctx.engine,
+            by,
+            justification=justification,
+            client=client_of(request),
+        )
     return render(request, "intel_index.html", **values)
 
 
@@ -109,11 +145,20 @@ async def report_page(request: Request, report_id: int) -> HTMLResponse:
     if not by.purpose:
         return _ask(request, "Intelligence report")
     try:
-        found = await _call(reports.read, ctx.engine, by, report_id, justification=None,
-                            client=client_of(request))
+        found = await _call(
+            reports.read, ctx.engine, by, report_id, justification=None, client=client_of(request)
+        )
     except JustificationRequired as exc:
-        return render(request, "intel_index.html", 400, title="Intelligence report",
-                      need_reason=str(exc), reports=None, entities=None, alerts=[])
+        return render(
+            request,
+            "intel_index.html",
+            400,
+            title="Intelligence report",
+            need_reason=str(exc),
+            reports=None,
+            entities=None,
+            alerts=[],
+        )
     return render(request, "intel_report.html", title=f"Report {found.reference}", report=found)
 
 
@@ -123,33 +168,93 @@ async def entity_page(request: Request, entity_id: int) -> HTMLResponse:
     if not by.purpose:
         return _ask(request, "Entity")
     try:
-        chart = await _call(linkcharts.chart, ctx.engine, by, str(entity_id), 1,
-                            justification=None, client=client_of(request))
-        events = await _call(linkcharts.timeline, ctx.engine, by, str(entity_id),
-                             justification=None, client=client_of(request))
+        chart = await _call(
+            linkcharts.chart,
+            ctx.engine,
+            by,
+            str(entity_id),
+            1,
+            justification=None,
+            client=client_of(request),
+        )
+        events = await _call(
+            linkcharts.timeline,
+            ctx.engine,
+            by,
+            str(entity_id),
+            justification=None,
+            client=client_of(request),
+        )
     except JustificationRequired as exc:
-        return render(request, "intel_index.html", 400, title="Entity", need_reason=str(exc),
-                      reports=None, entities=None, alerts=[])
+        return render(
+            request,
+            "intel_index.html",
+            400,
+            title="Entity",
+            need_reason=str(exc),
+            reports=None,
+            entities=None,
+            alerts=[],
+        )
     me = f"intelligence-entity:{entity_id}"
     node = next(n for n in chart.nodes if n.id == me)
     labels = {n.id: n.label for n in chart.nodes}
     links = [
-        {"other": labels[e.target if e.source == me else e.source],
-         "other_id": (e.target if e.source == me else e.source).split(":", 1)[1],
-         "kind": e.kind, "strength": e.strength, "start": e.start, "end": e.end,
-         "sources": e.sources}
+        {
+            "other": labels[e.target if e.source == me else e.source],
+            "other_id": (e.target if e.source == me else e.source).split(":", 1)[1],
+            "kind": e.kind,
+            "strength": e.strength,
+            "start": e.start,
+            "end": e.end,
+            "sources": e.sources,
+        }
         for e in chart.edges
     ]
-    return render(request, "intel_entity.html", title=node.label, node=node, links=links,
-                  events=events, entity_id=entity_id, conditions=chart.conditions)
+    return render(
+        request,
+        "intel_entity.html",
+        title=node.label,
+        node=node,
+        links=links,
+        events=events,
+        entity_id=entity_id,
+        conditions=chart.conditions,
+    )
 
 
 @pages.post("/intelligence/entities/{entity_id}/watch")
-async def watch_page(request: Request, entity_id: int,
-                     on: Annotated[str, Form()] = "on") -> Response:
+async def watch_page(
+    request: Request, entity_id: int, on: Annotated[str, Form()] = "on"
+) -> Response:
     ctx, by = context(request), principal_of(request)
     await _call(watches.watch, ctx.engine, by, entity_id, on=on == "on", client=client_of(request))
     return RedirectResponse(f"/intelligence/entities/{entity_id}", status_code=303)
+
+
+@pages.post("/intelligence/merges")
+async def merge_page(
+    request: Request,
+    keep: Annotated[int, Form()],
+    merge: Annotated[int, Form()],
+    decision: Annotated[str, Form(max_length=10)],
+    evidence: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """An officer's decision on a merge suggestion (merge or reject), then back to the list."""
+    ctx, by = context(request), principal_of(request)
+    if decision not in ("merge", "reject"):
+        raise InputError("decision: merge or reject")
+    await _call(
+        entities.decide_merge,
+        ctx.engine,
+        by,
+        keep,
+        merge,
+        merge=decision == "merge",
+        evidence=evidence,
+        client=client_of(request),
+    )
+    return RedirectResponse("/intelligence", status_code=303)
 
 
 @pages.get("/intelligence/chart", response_class=HTMLResponse)
@@ -164,14 +269,31 @@ async def chart_page(
     if not by.purpose:
         return _ask(request, "Link chart")
     try:
-        found = await _call(entities.listing, ctx.engine, by, justification=None,
-                            client=client_of(request))
+        found = await _call(
+            entities.listing, ctx.engine, by, justification=None, client=client_of(request)
+        )
     except JustificationRequired as exc:
-        return render(request, "intel_index.html", 400, title="Link chart", need_reason=str(exc),
-                      reports=None, entities=None, alerts=[])
+        return render(
+            request,
+            "intel_index.html",
+            400,
+            title="Link chart",
+            need_reason=str(exc),
+            reports=None,
+            entities=None,
+            alerts=[],
+        )
     options = [{"id": e.id, "label": e.label, "kind": e.entity_kind} for e in found]
-    return render(request, "intel_chart.html", title="Link chart", entity=entity, to=to,
-                  hops=hops, entities=options, error=None)
+    return render(
+        request,
+        "intel_chart.html",
+        title="Link chart",
+        entity=entity,
+        to=to,
+        hops=hops,
+        entities=options,
+        error=None,
+    )
 
 
 # -- API --------------------------------------------------------------------------------
@@ -186,8 +308,13 @@ async def api_reports(
     """Reports you may see (current versions unless asked), newest first."""
     ctx, by = context(request), principal_of(request)
     views, total = await _call(
-        reports.listing, ctx.engine, by, justification=_why(request), due_only=due,
-        include_old_versions=include_old_versions, client=client_of(request),
+        reports.listing,
+        ctx.engine,
+        by,
+        justification=_why(request),
+        due_only=due,
+        include_old_versions=include_old_versions,
+        client=client_of(request),
     )
     return json_response({"total": total, "reports": [v.to_json() for v in views]})
 
@@ -205,8 +332,10 @@ def _draft(body: dict[str, Any], reference: str | None = None) -> reports.Report
     return reports.ReportDraft(
         reference=reference or need("reference"),
         grade=grade(
-            str(body.get("scheme") or "3x5x2"), need("source_evaluation"),
-            need("intelligence_assessment"), need("handling_code"),
+            str(body.get("scheme") or "3x5x2"),
+            need("source_evaluation"),
+            need("intelligence_assessment"),
+            need("handling_code"),
         ),
         sanitised_text=need("sanitised_text"),
         originator=need("originator"),
@@ -232,8 +361,14 @@ async def api_create_report(request: Request, body: Annotated[dict[str, Any], Bo
 @api.get("/reports/{report_id}")
 async def api_report(request: Request, report_id: int) -> Response:
     ctx, by = context(request), principal_of(request)
-    found = await _call(reports.read, ctx.engine, by, report_id, justification=_why(request),
-                        client=client_of(request))
+    found = await _call(
+        reports.read,
+        ctx.engine,
+        by,
+        report_id,
+        justification=_why(request),
+        client=client_of(request),
+    )
     return json_response(found.to_json())
 
 
@@ -244,7 +379,12 @@ async def api_revise_report(
     """A new version (regraded or corrected), with the reason; the old one stays readable."""
     ctx, by = context(request), principal_of(request)
     new_id = await _call(
-        reports.revise, ctx.engine, by, report_id, _draft(body), str(body.get("reason") or ""),
+        reports.revise,
+        ctx.engine,
+        by,
+        report_id,
+        _draft(body),
+        str(body.get("reason") or ""),
         client=client_of(request),
     )
     response = json_response({"id": new_id, "ref": f"intelligence-report:{new_id}"})
@@ -257,16 +397,23 @@ async def api_entities(
     request: Request, kind: Annotated[str, Query(max_length=20)] = ""
 ) -> Response:
     ctx, by = context(request), principal_of(request)
-    found = await _call(entities.listing, ctx.engine, by, justification=_why(request), kind=kind,
-                        client=client_of(request))
+    found = await _call(
+        entities.listing,
+        ctx.engine,
+        by,
+        justification=_why(request),
+        kind=kind,
+        client=client_of(request),
+    )
     return json_response({"entities": [entities.entity_json(e) for e in found]})
 
 
 @api.post("/entities", status_code=201)
 async def api_create_entity(request: Request, body: Annotated[dict[str, Any], Body()]) -> Response:
     ctx, by = context(request), principal_of(request)
-    handling = Handling(HandlingCode(str(body.get("handling_code") or "P")),
-                        body.get("conditions") or None)
+    handling = Handling(
+        HandlingCode(str(body.get("handling_code") or "P")), body.get("conditions") or None
+    )
     draft = entities.EntityDraft(
         kind=str(body.get("kind") or ""),
         label=str(body.get("label") or ""),
@@ -277,7 +424,9 @@ async def api_create_entity(request: Request, body: Annotated[dict[str, Any], Bo
         threat_tier=str(body.get("threat_tier") or ""),
         handling=handling,
     )
-    entity_id = await _call(entities.create_entity, ctx.engine, by, draft, client=client_of(request))
+    entity_id = await _call(
+        entities.create_entity, ctx.engine, by, draft, client=client_of(request)
+    )
     response = json_response({"id": entity_id, "ref": f"intelligence-entity:{entity_id}"})
     response.status_code = 201
     return response
@@ -293,9 +442,17 @@ async def api_create_link(request: Request, body: Annotated[dict[str, Any], Body
     except (TypeError, ValueError):
         raise InputError("from, to and reports are entity and report ids (numbers)") from None
     link_id = await _call(
-        entities.create_link, ctx.engine, by, a, b, str(body.get("kind") or ""),
-        str(body.get("strength") or ""), ids, start=_date(body.get("start"), "start"),
-        end=_date(body.get("end"), "end"), client=client_of(request),
+        entities.create_link,
+        ctx.engine,
+        by,
+        a,
+        b,
+        str(body.get("kind") or ""),
+        str(body.get("strength") or ""),
+        ids,
+        start=_date(body.get("start"), "start"),
+        end=_date(body.get("end"), "end"),
+        client=client_of(request),
     )
     response = json_response({"id": link_id, "ref": f"intelligence-link:{link_id}"})
     response.status_code = 201
@@ -309,8 +466,15 @@ async def api_chart(
     hops: Annotated[int, Query(ge=0, le=linkcharts.MAX_HOPS)] = 2,
 ) -> Response:
     ctx, by = context(request), principal_of(request)
-    chart = await _call(linkcharts.chart, ctx.engine, by, entity or None, hops,
-                        justification=_why(request), client=client_of(request))
+    chart = await _call(
+        linkcharts.chart,
+        ctx.engine,
+        by,
+        entity or None,
+        hops,
+        justification=_why(request),
+        client=client_of(request),
+    )
     return json_response(chart.to_json())
 
 
@@ -323,24 +487,44 @@ async def api_path(
 ) -> Response:
     """Shortest path (or all up to ``max_length`` hops) through entities you may see."""
     ctx, by = context(request), principal_of(request)
-    result = await _call(linkcharts.find_path, ctx.engine, by, start, end, max_length=max_length,
-                         justification=_why(request), client=client_of(request))
+    result = await _call(
+        linkcharts.find_path,
+        ctx.engine,
+        by,
+        start,
+        end,
+        max_length=max_length,
+        justification=_why(request),
+        client=client_of(request),
+    )
     return json_response(result.to_json())
 
 
 @api.get("/players")
 async def api_players(request: Request, top: Annotated[int, Query(ge=1, le=100)] = 10) -> Response:
     ctx, by = context(request), principal_of(request)
-    result = await _call(linkcharts.key_players, ctx.engine, by, top=top,
-                         justification=_why(request), client=client_of(request))
+    result = await _call(
+        linkcharts.key_players,
+        ctx.engine,
+        by,
+        top=top,
+        justification=_why(request),
+        client=client_of(request),
+    )
     return json_response(result)
 
 
 @api.get("/timeline/{entity_id}")
 async def api_timeline(request: Request, entity_id: int) -> Response:
     ctx, by = context(request), principal_of(request)
-    events = await _call(linkcharts.timeline, ctx.engine, by, str(entity_id),
-                         justification=_why(request), client=client_of(request))
+    events = await _call(
+        linkcharts.timeline,
+        ctx.engine,
+        by,
+        str(entity_id),
+        justification=_why(request),
+        client=client_of(request),
+    )
     return json_response({"entity": f"intelligence-entity:{entity_id}", "events": events})
 
 
@@ -350,8 +534,14 @@ async def api_mentions(request: Request, report_id: int) -> Response:
     from harmwatch.intelligence import suggestions
 
     ctx, by = context(request), principal_of(request)
-    found = await _call(suggestions.mentions_in_report, ctx.engine, by, report_id,
-                        justification=_why(request), client=client_of(request))
+    found = await _call(
+        suggestions.mentions_in_report,
+        ctx.engine,
+        by,
+        report_id,
+        justification=_why(request),
+        client=client_of(request),
+    )
     return json_response({"report": f"intelligence-report:{report_id}", "mentions": found})
 
 
@@ -361,8 +551,13 @@ async def api_suggestions(request: Request) -> Response:
     from harmwatch.intelligence import suggestions
 
     ctx, by = context(request), principal_of(request)
-    found = await _call(suggestions.merge_suggestions, ctx.engine, by,
-                        justification=_why(request), client=client_of(request))
+    found = await _call(
+        suggestions.merge_suggestions,
+        ctx.engine,
+        by,
+        justification=_why(request),
+        client=client_of(request),
+    )
     return json_response({"suggestions": found})
 
 
@@ -378,8 +573,14 @@ async def api_merge(request: Request, body: Annotated[dict[str, Any], Body()]) -
     except (TypeError, ValueError):
         raise InputError("keep and merge are entity ids") from None
     decision_id = await _call(
-        entities.decide_merge, ctx.engine, by, keep, other, merge=decision == "merge",
-        evidence=str(body.get("evidence") or ""), client=client_of(request),
+        entities.decide_merge,
+        ctx.engine,
+        by,
+        keep,
+        other,
+        merge=decision == "merge",
+        evidence=str(body.get("evidence") or ""),
+        client=client_of(request),
     )
     response = json_response({"id": decision_id})
     response.status_code = 201
@@ -408,8 +609,9 @@ async def api_watch(request: Request, body: Annotated[dict[str, Any], Body()]) -
 @api.get("/alerts")
 async def api_alerts(request: Request) -> Response:
     ctx, by = context(request), principal_of(request)
-    found = await _call(watches.alerts, ctx.engine, by, justification=_why(request),
-                        client=client_of(request))
+    found = await _call(
+        watches.alerts, ctx.engine, by, justification=_why(request), client=client_of(request)
+    )
     return json_response({"alerts": found})
 
 
@@ -425,8 +627,13 @@ async def api_export(request: Request, body: Annotated[dict[str, Any], Body()]) 
     if not isinstance(hops, int) or not 0 <= hops <= linkcharts.MAX_HOPS:
         raise InputError(f"hops: 0 to {linkcharts.MAX_HOPS}")
     content, media_type, suffix, _ = await _call(
-        linkcharts.export_chart, ctx.engine, by, str(body.get("entity") or "") or None, hops,
-        str(body.get("format") or "graphml"), recipient=str(body.get("recipient") or ""),
+        linkcharts.export_chart,
+        ctx.engine,
+        by,
+        str(body.get("entity") or "") or None,
+        hops,
+        str(body.get("format") or "graphml"),
+        recipient=str(body.get("recipient") or ""),
         justification=_why(request, body),
         acknowledge_conditions=bool(body.get("acknowledge_conditions")),
         client=client_of(request),
@@ -467,7 +674,9 @@ async def api_import(
         "links": await _upload_text(links_csv),
     }
     try:
-        result = await _call(imports.import_files, ctx.engine, by, client=client_of(request), **files)
+        result = await _call(
+            imports.import_files, ctx.engine, by, client=client_of(request), **files
+        )
     except imports.ImportRefused as exc:
         response = json_response(
             {"detail": "nothing was imported", "problems": [p.describe() for p in exc.problems]}

@@ -163,7 +163,9 @@ def upgrade() -> None:
             name="fk_intel_watch_alerts_entity_id_intel_entities",
         ),
         sa.ForeignKeyConstraint(
-            ["report_id"], ["intel_reports.id"], name="fk_intel_watch_alerts_report_id_intel_reports"
+            ["report_id"],
+            ["intel_reports.id"],
+            name="fk_intel_watch_alerts_report_id_intel_reports",
         ),
     )
     op.create_index("ix_intel_watch_alerts_username", "intel_watch_alerts", ["username"])
