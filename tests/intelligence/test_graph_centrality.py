@@ -21,9 +21,9 @@ import networkx as nx
 import numpy as np
 import pytest
 import typer
+from shared_networks import FILE_PARAMS
 from typer.testing import CliRunner
 
-from conftest import SHARED
 from harmwatch.cli.network import register
 from harmwatch.errors import InputError
 from harmwatch.intelligence.graph.centrality import (
@@ -36,15 +36,6 @@ from harmwatch.intelligence.graph.files import read_network
 from harmwatch.intelligence.graph.network import Network
 from harmwatch.intelligence.graph.players import communities, key_players, removal_effect
 
-NETWORKS = SHARED / "networks"
-FILES = (
-    sorted(NETWORKS.glob("*.csv")) + sorted((NETWORKS / "caviar-phases").glob("phase*.csv"))
-    if NETWORKS.exists()
-    else []
-)
-FILE_PARAMS = [pytest.param(p, id=p.name) for p in FILES] or [
-    pytest.param(None, marks=pytest.mark.skip(reason=f"network data not found at {NETWORKS}"))
-]
 TOLERANCE = 1e-6  # the issue's; the differences seen are ~1e-13
 
 app = typer.Typer()

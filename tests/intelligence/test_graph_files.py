@@ -7,16 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from shared_networks import NETWORKS, needs_networks
 
-from conftest import SHARED
 from harmwatch.errors import InputError
 from harmwatch.intelligence.graph.files import read_network
 from harmwatch.intelligence.graph.network import Network
-
-NETWORKS = SHARED / "networks"
-needs_networks = pytest.mark.skipif(
-    not NETWORKS.exists(), reason=f"network data not found at {NETWORKS}"
-)
 
 
 def write(tmp_path: Path, text: str, name: str = "net.csv", encoding: str = "utf-8") -> Path:

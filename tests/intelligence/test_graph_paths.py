@@ -11,8 +11,8 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 import pytest
+from shared_networks import FILE_PARAMS
 
-from conftest import SHARED
 from harmwatch.errors import InputError
 from harmwatch.intelligence.graph.files import read_network
 from harmwatch.intelligence.graph.network import Network
@@ -25,16 +25,6 @@ from harmwatch.intelligence.graph.paths import (
 from harmwatch.intelligence.graph.paths import (
     Path as GraphPath,
 )
-
-NETWORKS = SHARED / "networks"
-FILES = (
-    sorted(NETWORKS.glob("*.csv")) + sorted((NETWORKS / "caviar-phases").glob("phase*.csv"))
-    if NETWORKS.exists()
-    else []
-)
-FILE_PARAMS = [pytest.param(p, id=p.name) for p in FILES] or [
-    pytest.param(None, marks=pytest.mark.skip(reason=f"network data not found at {NETWORKS}"))
-]
 
 
 def reference(path: Path, *, directed: bool, weighted: bool) -> nx.Graph:

@@ -282,3 +282,26 @@ def test_review_erases_a_link_then_its_entity_and_refuses_the_entity_first(
         f"intelligence-entity:{a}",
         f"intelligence-link:{link}",
     ]
+
+
+def test_subject_access_finds_the_persons_entities_and_the_reports_naming_their_phone(
+    records_engine: Engine,
+) -> None:
+    from harmwatch.kernel.records import SubjectTerms
+    from harmwatch.kernel.subjects import subject_access
+
+    dpo = Principal("dpo", Role.DATA_PROTECTION_OFFICER, "hertfordshire", frozenset({"info"}))
+    entities.create_entity(records_engine, OFFICER, EntityDraft("person", "Ann Example"))
+    entities.create_entity(records_engine, OFFICER, EntityDraft("phone", value="07700900123"))
+    reports.create(
+        records_engine, OFFICER, draft(sanitised_text="Ann Example calls from 07700 900123")
+    )
+    reports.create(records_engine, OFFICER, draft(reference="HC-9", sanitised_text="unrelated"))
+    found = subject_access(
+        records_engine,
+        dpo,
+        SubjectTerms(name="Ann Example", identifiers=("+44 7700 900123",)),
+        justification="SAR 2026-001 from the data subject",
+    )
+    kinds = sorted(item.kind for item in found.held if item.room == "intelligence")
+    assert kinds == ["intelligence-entity", "intelligence-entity", "intelligence-report"]

@@ -9,15 +9,10 @@ from pathlib import Path
 import networkx as nx
 import pytest
 import typer
+from shared_networks import NETWORKS, needs_networks
 from typer.testing import CliRunner
 
-from conftest import SHARED
 from harmwatch.cli.network import register
-
-NETWORKS = SHARED / "networks"
-needs_networks = pytest.mark.skipif(
-    not NETWORKS.exists(), reason=f"network data not found at {NETWORKS}"
-)
 
 app = typer.Typer()
 register(app)

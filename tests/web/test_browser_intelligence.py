@@ -13,12 +13,9 @@ from pathlib import Path
 import pytest
 from test_accessibility import AXE, violations
 from test_browser import CHROMIUM, LiveServer, browser, sign_in
-from webhelpers import new_env
+from webhelpers import new_intelligence_env
 
-from harmwatch.intelligence import demo
 from harmwatch.security import audit
-from harmwatch.security.accounts import set_units
-from harmwatch.security.roles import Role
 from harmwatch.storage.records import make_engine, session_scope
 
 pytest.importorskip("playwright.sync_api")
@@ -34,13 +31,7 @@ PURPOSE = "Op Demo: briefing on the TONY line"
 def intel_server(
     tmp_path_factory: pytest.TempPathFactory, sample_db: Path
 ) -> Iterator[tuple[LiveServer, dict[str, int]]]:
-    env = new_env(tmp_path_factory.mktemp("browser-intel"), sample_db)
-    engine = make_engine(env.database_url)
-    with session_scope(engine) as db:
-        for role in Role:
-            set_units(db, role.value, "hertfordshire", ["demo-unit"])
-    ids = demo.seed(engine, "hertfordshire", "demo-unit")
-    engine.dispose()
+    env, ids = new_intelligence_env(tmp_path_factory.mktemp("browser-intel"), sample_db)
     with LiveServer(env) as live:
         yield live, ids
 

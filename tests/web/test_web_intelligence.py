@@ -11,11 +11,9 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from webhelpers import SignedIn, WebEnv, new_env, sign_in
+from webhelpers import SignedIn, WebEnv, new_intelligence_env, sign_in
 
-from harmwatch.intelligence import demo
 from harmwatch.security import audit
-from harmwatch.security.accounts import set_units
 from harmwatch.security.roles import Role
 from harmwatch.storage.records import make_engine, session_scope
 from harmwatch.web import create_app
@@ -27,14 +25,7 @@ WHY = {"X-Justification": "Op Demo: web tests of the intelligence room"}
 def intel_env(
     tmp_path_factory: pytest.TempPathFactory, sample_db: Path
 ) -> tuple[WebEnv, dict[str, int]]:
-    env = new_env(tmp_path_factory.mktemp("intel-web"), sample_db)
-    engine = make_engine(env.database_url)
-    with session_scope(engine) as db:
-        for role in Role:
-            set_units(db, role.value, "hertfordshire", ["demo-unit"])
-    ids = demo.seed(engine, "hertfordshire", "demo-unit")
-    engine.dispose()
-    return env, ids
+    return new_intelligence_env(tmp_path_factory.mktemp("intel-web"), sample_db)
 
 
 @pytest.fixture(scope="module")
@@ -240,3 +231,10 @@ def test_the_officer_decides_a_suggested_merge_from_the_page(
         "reject",
     )
     io.client.post("/purpose", data={"purpose": "", "back": "/", "csrf_token": io.csrf})
+
+
+def test_a_persons_age_is_given_on_the_date_asked(intel: dict[str, SignedIn]) -> None:
+    client = intel["intelligence-officer"].client
+    got = client.get("/api/intelligence/entities?kind=person&on=2025-02-20", headers=WHY).json()
+    kez = next(e for e in got["entities"] if e["label"] == "Kez Fictional")
+    assert (kez["age"], kez["age_on"]) == (16, "2025-02-20")  # a child when the line was his

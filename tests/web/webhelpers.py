@@ -122,3 +122,19 @@ def corrupt_latitude(text: str, line: int) -> str:
     cells[5] = "95.123456"
     rows[line - 1] = ",".join(cells)
     return "\n".join(rows) + "\n"
+
+
+def new_intelligence_env(root: Path, sample_db: Path) -> tuple[WebEnv, dict[str, int]]:
+    """A web env whose every account works in Hertfordshire's ``demo-unit``, as the demo's do,
+    with the demo's fictional intelligence seeded by the demo's own code; and the ids it made."""
+    from harmwatch.intelligence import demo
+    from harmwatch.security.accounts import set_units
+
+    env = new_env(root, sample_db)
+    engine = make_engine(env.database_url)
+    with session_scope(engine) as db:
+        for role in Role:
+            set_units(db, role.value, "hertfordshire", ["demo-unit"])
+    ids = demo.seed(engine, "hertfordshire", "demo-unit")
+    engine.dispose()
+    return env, ids

@@ -187,22 +187,10 @@ def _visible_entity(db: Session, by: Principal, entity_id: int, what: str) -> In
     return found
 
 
-def visible_reports_by_lineage(
-    db: Session, by: Principal, lineages: list[int]
-) -> dict[int, IntelligenceReport]:
-    """The current version of each report lineage the caller may see."""
-    if not lineages:
-        return {}
-    rows = db.scalars(
-        policy.scope(
-            by,
-            select(IntelligenceReport).where(
-                IntelligenceReport.lineage.in_(lineages), IntelligenceReport.current.is_(True)
-            ),
-            IntelligenceReport,
-        )
-    )
-    return {r.lineage: r for r in rows}
+def visible_entities(db: Session, by: Principal) -> list[IntelligenceEntity]:
+    """Every entity the caller may see that has not been merged into another."""
+    stmt = select(IntelligenceEntity).where(IntelligenceEntity.merged_into.is_(None))
+    return list(db.scalars(policy.scope(by, stmt, IntelligenceEntity)))
 
 
 def check_link(kind: str, strength: str, start: date | None, end: date | None) -> tuple[str, str]:
@@ -450,7 +438,8 @@ def listing(
     ).records
 
 
-def entity_json(entity: IntelligenceEntity) -> dict[str, Any]:
+def entity_json(entity: IntelligenceEntity, on: date | None = None) -> dict[str, Any]:
+    """An entity for the API and pages; a person's age is given on ``on`` (default today)."""
     out: dict[str, Any] = {
         "id": entity.id,
         "ref": str(entity.ref),
@@ -462,7 +451,8 @@ def entity_json(entity: IntelligenceEntity) -> dict[str, Any]:
         "handling": entity.handling.banner(),
     }
     if entity.date_of_birth:
-        today = models.utcnow().date()
+        day = on or models.utcnow().date()
         out["date_of_birth"] = entity.date_of_birth.isoformat()
-        out["age"] = identifiers.age_on(entity.date_of_birth, today)
+        out["age"] = identifiers.age_on(entity.date_of_birth, day)
+        out["age_on"] = day.isoformat()
     return out

@@ -125,6 +125,13 @@ def _rows(
         yield n, {k: (v or "").strip() for k, v in row.items() if k is not None}
 
 
+def _problem(source: str, line: int, exc: InputError) -> Problem:
+    """A row's problem from a checker's message, which names its field first ("field: why")."""
+    text = str(exc)
+    name, _, reason = text.partition(": ")
+    return Problem(source, line, name if reason else "(row)", reason or text)
+
+
 def _date(value: str, required: bool = False) -> date | None:
     if not value:
         if required:
@@ -189,9 +196,7 @@ def _report_draft(
     try:
         _check_draft(draft)
     except InputError as exc:
-        text = str(exc)
-        name, _, reason = text.partition(": ")
-        problems.append(Problem(f.name, line, name if reason else "(row)", reason or text))
+        problems.append(_problem(f.name, line, exc))
         return None
     return draft
 
@@ -228,9 +233,7 @@ def _entity_draft(
     try:
         normalise(draft)
     except InputError as exc:
-        text = str(exc)
-        name, _, reason = text.partition(": ")
-        problems.append(Problem(f.name, line, name if reason else "(row)", reason or text))
+        problems.append(_problem(f.name, line, exc))
         return None
     return draft
 
@@ -310,11 +313,7 @@ def import_files(
                     _date(row.get("end", "")),
                 )
             except InputError as exc:
-                text = str(exc)
-                name, _, reason = text.partition(": ")
-                problems.append(
-                    Problem(links.name, line, name if reason else "(row)", reason or text)
-                )
+                problems.append(_problem(links.name, line, exc))
                 continue
             if not [r for r in row["reports"].split(";") if r.strip()]:
                 problems.append(

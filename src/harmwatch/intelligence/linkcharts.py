@@ -222,6 +222,16 @@ def neighbourhood(graph: VisibleGraph, start: str, hops: int) -> tuple[set[str],
     return nodes, edges
 
 
+def _around(graph: VisibleGraph, entity: str | None, hops: int) -> tuple[str, set[str], set[str]]:
+    """The chart's title, entities and links: ``entity``'s neighbourhood, or everything."""
+    if not entity:
+        return "all intelligence you may see", set(graph.entities), set(graph.links)
+    start = _entity_ref(entity)
+    _require_node(graph, start, "entity")
+    nodes, edges = neighbourhood(graph, start, hops)
+    return f"{graph.entities[start].label}: {hops} hop(s)", nodes, edges
+
+
 def chart(
     engine: Engine,
     by: Principal,
@@ -244,14 +254,7 @@ def chart(
     ) as work:
         work.justify(resolve(by, justification, what="a link chart"))
         graph = load(work.db, by)
-        if entity:
-            start = _entity_ref(entity)
-            _require_node(graph, start, "entity")
-            nodes, edges = neighbourhood(graph, start, hops)
-            title = f"{graph.entities[start].label}: {hops} hop(s)"
-        else:
-            nodes, edges = set(graph.entities), set(graph.links)
-            title = "all intelligence you may see"
+        title, nodes, edges = _around(graph, entity, hops)
         _log_returned(work, graph, nodes, edges)
         return graph.chart(title, nodes, edges, by)
 
@@ -466,14 +469,7 @@ def export_chart(
             )
         work.justify(resolve(by, justification, what="exporting a link chart"))
         graph = load(work.db, by)
-        if entity:
-            start = _entity_ref(entity)
-            _require_node(graph, start, "entity")
-            nodes, edges = neighbourhood(graph, start, hops)
-            title = f"{graph.entities[start].label}: {hops} hop(s)"
-        else:
-            nodes, edges = set(graph.entities), set(graph.links)
-            title = "all intelligence you may see"
+        title, nodes, edges = _around(graph, entity, hops)
         result = graph.chart(title, nodes, edges, by)
         _log_returned(work, graph, nodes, edges)
         conditions = list(all_conditions(result))

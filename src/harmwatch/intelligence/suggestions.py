@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from harmwatch.kernel import policy
 from harmwatch.kernel.actions import AuditAction
 from harmwatch.kernel.justification import resolve
 from harmwatch.kernel.principal import Principal
@@ -17,6 +16,7 @@ from harmwatch.kernel.refs import RecordRef
 from harmwatch.kernel.work import unit_of_work
 
 from . import identifiers, mentions, resolution
+from .entities import visible_entities
 from .models import EntityMerge, IntelligenceEntity
 from .reports import read as read_report
 
@@ -62,15 +62,7 @@ def merge_suggestions(
         client=client,
     ) as work:
         work.justify(resolve(by, justification, what="merge suggestions"))
-        visible = list(
-            work.db.scalars(
-                policy.scope(
-                    by,
-                    select(IntelligenceEntity).where(IntelligenceEntity.merged_into.is_(None)),
-                    IntelligenceEntity,
-                )
-            )
-        )
+        visible = visible_entities(work.db, by)
         ids = {e.id for e in visible}
         decided = {
             frozenset((f"intelligence-entity:{m.kept}", f"intelligence-entity:{m.merged}"))
@@ -113,15 +105,7 @@ def mentions_in_report(
         client=client,
         justification=resolve(by, justification, what="mentions in a report"),
     ) as work:
-        known = list(
-            work.db.scalars(
-                policy.scope(
-                    by,
-                    select(IntelligenceEntity).where(IntelligenceEntity.merged_into.is_(None)),
-                    IntelligenceEntity,
-                )
-            )
-        )
+        known = visible_entities(work.db, by)
         found = mentions.find_mentions(report.text, known=[candidate_of(e) for e in known])
         out: list[dict[str, Any]] = [
             {

@@ -34,6 +34,12 @@ routers = (pages, api)
 MAX_UPLOAD = 20 * 1024 * 1024
 
 
+def _created(payload: dict[str, Any]) -> Response:
+    response = json_response(payload)
+    response.status_code = 201
+    return response
+
+
 def _why(request: Request, body: dict[str, Any] | None = None) -> str | None:
     typed = request.headers.get("x-justification") or (body or {}).get("justification")
     return str(typed) if typed else None
@@ -353,9 +359,7 @@ async def api_create_report(request: Request, body: Annotated[dict[str, Any], Bo
     """Record a graded report: scheme (3x5x2, or 5x5x5 for a legacy grade), grades, text…"""
     ctx, by = context(request), principal_of(request)
     report_id = await _call(reports.create, ctx.engine, by, _draft(body), client=client_of(request))
-    response = json_response({"id": report_id, "ref": f"intelligence-report:{report_id}"})
-    response.status_code = 201
-    return response
+    return _created({"id": report_id, "ref": f"intelligence-report:{report_id}"})
 
 
 @api.get("/reports/{report_id}")
@@ -387,15 +391,16 @@ async def api_revise_report(
         str(body.get("reason") or ""),
         client=client_of(request),
     )
-    response = json_response({"id": new_id, "ref": f"intelligence-report:{new_id}"})
-    response.status_code = 201
-    return response
+    return _created({"id": new_id, "ref": f"intelligence-report:{new_id}"})
 
 
 @api.get("/entities")
 async def api_entities(
-    request: Request, kind: Annotated[str, Query(max_length=20)] = ""
+    request: Request,
+    kind: Annotated[str, Query(max_length=20)] = "",
+    on: Annotated[date | None, Query(description="Give ages on this date (default today)")] = None,
 ) -> Response:
+    """Entities you may see; a person's age on ``on`` (a child then may be an adult now)."""
     ctx, by = context(request), principal_of(request)
     found = await _call(
         entities.listing,
@@ -405,7 +410,7 @@ async def api_entities(
         kind=kind,
         client=client_of(request),
     )
-    return json_response({"entities": [entities.entity_json(e) for e in found]})
+    return json_response({"entities": [entities.entity_json(e, on) for e in found]})
 
 
 @api.post("/entities", status_code=201)
@@ -427,9 +432,7 @@ async def api_create_entity(request: Request, body: Annotated[dict[str, Any], Bo
     entity_id = await _call(
         entities.create_entity, ctx.engine, by, draft, client=client_of(request)
     )
-    response = json_response({"id": entity_id, "ref": f"intelligence-entity:{entity_id}"})
-    response.status_code = 201
-    return response
+    return _created({"id": entity_id, "ref": f"intelligence-entity:{entity_id}"})
 
 
 @api.post("/links", status_code=201)
@@ -454,9 +457,7 @@ async def api_create_link(request: Request, body: Annotated[dict[str, Any], Body
         end=_date(body.get("end"), "end"),
         client=client_of(request),
     )
-    response = json_response({"id": link_id, "ref": f"intelligence-link:{link_id}"})
-    response.status_code = 201
-    return response
+    return _created({"id": link_id, "ref": f"intelligence-link:{link_id}"})
 
 
 @api.get("/chart")
@@ -582,9 +583,7 @@ async def api_merge(request: Request, body: Annotated[dict[str, Any], Body()]) -
         evidence=str(body.get("evidence") or ""),
         client=client_of(request),
     )
-    response = json_response({"id": decision_id})
-    response.status_code = 201
-    return response
+    return _created({"id": decision_id})
 
 
 @api.post("/merges/{merge_id}/undo")
@@ -683,6 +682,4 @@ async def api_import(
         )
         response.status_code = 422
         return response
-    response = json_response({"summary": result.summary(), "records": result.refs})
-    response.status_code = 201
-    return response
+    return _created({"summary": result.summary(), "records": result.refs})
