@@ -26,6 +26,7 @@ def test_todays_rooms_are_installed() -> None:
         "data",
         "where",
         "evaluation",
+        "intelligence",
         "information",
         "admin",
     ]
@@ -79,7 +80,12 @@ def test_grants_read_off_the_rooms() -> None:
         "subject-access",
         "read-audit",
     }
-    assert grants[Role.ANALYST] == {"view-aggregates", "view-hotspots", "manage-data"}
+    assert grants[Role.ANALYST] == {
+        "view-aggregates",
+        "view-hotspots",
+        "manage-data",
+        "read-intelligence",
+    }
     # No capability to personal data is the admin's: it manages accounts, not records.
     assert SUBJECT_ACCESS not in role_capabilities()[Role.ADMIN]
     assert all(VIEW_AGGREGATES.granted(role) for role in Role)
@@ -100,6 +106,7 @@ def test_navigation_is_ordered_across_rooms() -> None:
         "Forecast check",
         "Did it work?",
         "Data",
+        "Intelligence",
         "Subject access",
         "Review",
         "Access log",

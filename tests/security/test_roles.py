@@ -9,9 +9,15 @@ from harmwatch.security.roles import Role, parse_role
 
 EXPECTED = {
     Role.ADMIN: {"view-aggregates", "view-hotspots", "manage-data", "manage-users", "read-audit"},
-    Role.ANALYST: {"view-aggregates", "view-hotspots", "manage-data"},
+    Role.ANALYST: {"view-aggregates", "view-hotspots", "manage-data", "read-intelligence"},
     Role.NEIGHBOURHOOD_OFFICER: {"view-aggregates", "view-hotspots"},
-    Role.INTELLIGENCE_OFFICER: {"view-aggregates", "view-hotspots"},
+    Role.INTELLIGENCE_OFFICER: {
+        "view-aggregates",
+        "view-hotspots",
+        "read-intelligence",
+        "write-intelligence",
+        "read-intelligence-full-text",
+    },
     Role.FORENSIC_REVIEWER: {"view-aggregates"},
     Role.PCC_VIEWER: {"view-aggregates"},
     Role.DATA_PROTECTION_OFFICER: {"view-aggregates", "subject-access", "read-audit"},
@@ -31,7 +37,8 @@ def test_names_are_the_contract_strings() -> None:
 
 
 def test_grants_are_exactly_these() -> None:
-    """Personal-record capabilities come with the rooms that hold such records (none yet)."""
+    """Personal-record capabilities come with the rooms that hold such records: intelligence
+    to its two roles only; no admin, forensic reviewer or PCC viewer reads it."""
     assert {r: {c.name for c in caps} for r, caps in role_capabilities().items()} == EXPECTED
 
 
