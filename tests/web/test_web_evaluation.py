@@ -388,3 +388,20 @@ def test_a_breakdown_the_rule_cannot_protect_is_left_off_the_map(luton: Evaluati
     buffered = {key for key, k in where.items() if sq.count("buffer", k) > 0}
     control = set(zip(sq.control_ix.tolist(), sq.control_iy.tolist(), strict=True))
     assert len(squares) == len(buffered | control)
+
+
+def test_control_counts_are_all_withheld_when_the_rule_cannot_protect_them() -> None:
+    """Controls of 5 and 1 crimes with their total (6) published: "withheld" (5 or more) and
+    "fewer than 5" could only be 5 and 1, so the rule cannot protect them — every control
+    count is withheld instead, and the disclosure says why."""
+    from harmwatch.evaluation.aggregates import _protected_controls
+    from harmwatch.outputs.suppression import suppress_counts
+
+    assert suppress_counts([5, 1], total_fixed=True).exposed  # the case the rule cannot protect
+    protected = _protected_controls([5, 1])
+    table = protected["control_counts"]
+    assert protected["controls_withheld"] and table.safe
+    assert table.shown_column() == ["withheld", "withheld"]
+    fine = _protected_controls([3, 40, 7, 12])
+    assert not fine["controls_withheld"]
+    assert fine["control_counts"].shown_column()[0] == "fewer than 5"

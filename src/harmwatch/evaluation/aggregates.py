@@ -34,7 +34,7 @@ totals of the area asked about, which is what the role may check.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
@@ -43,7 +43,13 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from harmwatch.evaluation.evaluate import Evaluation
-from harmwatch.outputs.suppression import NOTE, SuppressedTable, suppress, suppress_counts
+from harmwatch.outputs.suppression import (
+    NOTE,
+    Status,
+    SuppressedTable,
+    suppress,
+    suppress_counts,
+)
 
 SQUARE_M = 500.0
 KINDS = ("target", "buffer")
@@ -94,6 +100,9 @@ class AggregateEvaluation(Evaluation):
     drawn_target: BaseGeometry = field(kw_only=True)  # BNG; what maps draw as the target
     drawn_zone: BaseGeometry = field(kw_only=True)  # target and buffer, as drawn
     control_counts: SuppressedTable = field(kw_only=True)  # pre-period count per control
+    # Every control's count withheld: with the published total, no pattern of hidden
+    # cells could protect a count below the threshold (see :func:`_protected_controls`).
+    controls_withheld: bool = field(default=False, kw_only=True)
 
     def to_dict(self) -> dict[str, object]:
         out = super().to_dict()
@@ -134,6 +143,12 @@ class AggregateEvaluation(Evaluation):
                 f"{kind} crimes: too few to show by square without revealing a count below 5"
                 for kind in squares.left_off
             ],
+            "controls": (
+                "every control area's pre-period count is withheld: with their total "
+                "published, a count below 5 could not otherwise be protected"
+                if self.controls_withheld
+                else "control areas' pre-period counts below 5 are shown as fewer than 5"
+            ),
         }
 
     def controls_frame(self) -> pd.DataFrame:
@@ -206,8 +221,24 @@ def aggregate(evaluation: Evaluation, size_m: float = SQUARE_M) -> AggregateEval
         squares=squares,
         drawn_target=drawn_target,
         drawn_zone=drawn_zone,
-        control_counts=suppress_counts(pre_counts, total_fixed=True),
+        **_protected_controls(pre_counts),
     )
+
+
+def _protected_controls(pre_counts: list[int]) -> dict[str, Any]:
+    """The controls' counts through the rule; all withheld when the rule cannot protect them.
+
+    The total of the control counts is published (it is the evaluation's control
+    figure), so the rule hides the fewest others it can; when no choice of hidden
+    cells protects every small count (``exposed``), none is shown rather than one
+    that could be worked out by subtraction.
+    """
+    table = suppress_counts(pre_counts, total_fixed=True)
+    if not table.exposed:
+        return {"control_counts": table, "controls_withheld": False}
+    # Not even which are below 5: with the total, that alone can narrow a count down.
+    withheld = np.full(table.status.shape, Status.WITHHELD, dtype=object)
+    return {"control_counts": replace(table, status=withheld, exposed=()), "controls_withheld": True}
 
 
 def _square_of(x: np.ndarray, y: np.ndarray, size_m: float) -> np.ndarray:
