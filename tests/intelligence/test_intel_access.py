@@ -299,3 +299,26 @@ def test_analysts_see_sanitised_text_unless_granted(
     )
     seen = reports.read(records_engine, analyst, world["P"], justification=WHY)
     assert not seen.text_is_sanitised and "full text" in seen.text
+
+
+def test_a_share_lends_sight_to_the_other_unit_but_not_ownership(
+    records_engine: Engine, world: dict[str, int]
+) -> None:
+    from harmwatch.intelligence import sharing
+
+    outsider = who(Role.INTELLIGENCE_OFFICER, OTHER)
+    ref = f"intelligence-report:{world['P']}"
+    with pytest.raises(policy.PolicyDenied):
+        reports.read(records_engine, outsider, world["P"], justification=WHY)
+    sharing.share(records_engine, AUTHOR, ref, FORCE, OTHER)
+    assert reports.read(records_engine, outsider, world["P"], justification=WHY).reference == "HC-P"
+    with pytest.raises(policy.PolicyDenied):  # sight, not ownership: no resharing
+        sharing.share(records_engine, outsider, ref, "bedfordshire")
+    with session_scope(records_engine) as db:
+        entries = [
+            e for e in audit.query(db, limit=None) if e.target == ref and e.action == "alteration"
+        ]
+    assert [(e.actor, e.outcome) for e in reversed(entries)] == [
+        ("author", "ok"),
+        (outsider.actor, "denied"),
+    ]

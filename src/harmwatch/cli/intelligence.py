@@ -365,3 +365,23 @@ def players(
     )
     for note in result["notes"]:
         console.print(f"note: {note}", highlight=False)
+
+
+@intel_app.command("share")
+@user_errors
+@_database_errors
+def share_command(
+    record: str = typer.Argument(..., help="kind:id, e.g. intelligence-report:3"),
+    force: str = typer.Option(..., "--force", help="The force to share with."),
+    unit: str = typer.Option("", "--unit", help="One unit of that force (default: all of it)."),
+    as_user: str | None = AsOption,
+    key_file: Path | None = KeyFileOption,
+    database_url_: str | None = DatabaseUrlOption,
+) -> None:
+    """Share a record with another unit or force (sight, not ownership; logged)."""
+    from harmwatch.intelligence import sharing
+
+    engine = open_records(database_url_)
+    principal = sign_in(engine, as_user, key_file)
+    sharing.share(engine, principal, record, force, unit, client="cli")
+    console.print(f"shared {record} with {force}{'/' + unit if unit else ''}", highlight=False)

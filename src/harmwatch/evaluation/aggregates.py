@@ -238,7 +238,10 @@ def _protected_controls(pre_counts: list[int]) -> dict[str, Any]:
         return {"control_counts": table, "controls_withheld": False}
     # Not even which are below 5: with the total, that alone can narrow a count down.
     withheld = np.full(table.status.shape, Status.WITHHELD, dtype=object)
-    return {"control_counts": replace(table, status=withheld, exposed=()), "controls_withheld": True}
+    return {
+        "control_counts": replace(table, status=withheld, exposed=()),
+        "controls_withheld": True,
+    }
 
 
 def _square_of(x: np.ndarray, y: np.ndarray, size_m: float) -> np.ndarray:

@@ -54,6 +54,7 @@ ROOM = Room(
         ("POST", "/api/intelligence/watches"): _read("api"),
         ("GET", "/api/intelligence/alerts"): _read("api"),
         ("POST", "/api/intelligence/export"): _write("api"),
+        ("POST", "/api/intelligence/shares"): _write("api"),
         ("POST", "/api/intelligence/import"): _write("api"),
     },
     nav=(NavEntry("/intelligence", "Intelligence", READ_INTELLIGENCE, order=55),),

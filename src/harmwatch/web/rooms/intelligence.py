@@ -614,6 +614,18 @@ async def api_alerts(request: Request) -> Response:
     return json_response({"alerts": found})
 
 
+@api.post("/shares", status_code=201)
+async def api_share(request: Request, body: Annotated[dict[str, Any], Body()]) -> Response:
+    """Share a record (``intelligence-report:3``) with a ``force`` or one ``unit`` of it."""
+    from harmwatch.intelligence import sharing
+
+    ctx, by = context(request), principal_of(request)
+    record, force = str(body.get("record") or ""), str(body.get("force") or "")
+    unit = str(body.get("unit") or "")
+    await _call(sharing.share, ctx.engine, by, record, force, unit, client=client_of(request))
+    return _created({"record": record, "shared_with": {"force": force, "unit": unit}})
+
+
 @api.post("/export")
 async def api_export(request: Request, body: Annotated[dict[str, Any], Body()]) -> Response:
     """A link chart as graphml, gexf, i2, csv or ftm: a disclosure to ``recipient``.
