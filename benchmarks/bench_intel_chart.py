@@ -10,12 +10,13 @@ within the group and a few across groups, each link resting on one of 1,000
 reports. Imported in one unit of work through the room's bulk import (its time is
 reported too), into a SQLite records database in a temporary folder.
 
-Timed, median of five: a chart of one entity to 2 hops; the shortest path between
-two entities in different groups; the same chart as an analyst of another unit sees it
-(restricted records left out by the policy). The baseline, measured in the same run,
-is the graph load alone (`linkcharts.load`: every scoped query), so the figures show
-how much of each request is reading the caller's whole visible graph — the cost that
-grows with the force's holdings, not with the chart's size.
+Timed, median of five: a chart of one entity to 2 hops (read hop by hop,
+``linkcharts.load_around``); the shortest path between two entities in different
+groups (which reads the caller's whole visible graph); the same chart as an analyst
+of another unit sees it (restricted records left out by the policy). The baseline,
+measured in the same run, is the whole-graph load alone (``linkcharts.load``: every
+scoped query), which is what every chart cost before it was read hop by hop, and
+what a path still costs.
 """
 
 from __future__ import annotations

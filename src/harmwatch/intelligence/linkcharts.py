@@ -7,6 +7,9 @@ visible. So a path can never pass through, or reveal, an entity the caller may n
 see — it is computed on the visible graph alone — and a hop always shows a graded
 report. Merged entities are drawn as the entity they were merged into.
 
+A chart of one entity is read hop by hop (:func:`load_around`), so it costs its own
+size; a path and the key players read the caller's whole visible graph (:func:`load`).
+
 Every chart, path and ranking is one consultation in the access log, naming the
 entities, links and reports it returned and the justification.
 """
@@ -14,12 +17,13 @@ entities, links and reports it returned and the justification.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import pairwise
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, or_, select
 from sqlalchemy.orm import Session
 
 from harmwatch.errors import InputError, NotFoundError
@@ -110,75 +114,177 @@ def _source(report: IntelligenceReport) -> ChartSource:
     )
 
 
-def load(db: Session, by: Principal) -> VisibleGraph:
-    """The caller's visible graph (every query scoped by the policy)."""
+def _require_reader(by: Principal) -> None:
     from .kinds import READ_INTELLIGENCE
 
     if not READ_INTELLIGENCE.granted(by.role):
         # Refused outright, not an empty graph: a role outside intelligence learns nothing,
         # and the attempt is logged as denied.
         raise policy.PolicyDenied(f"your role ({by.role}) may not see intelligence")
-    entities = {
-        str(e.ref): e
-        for e in db.scalars(policy.scope(by, select(IntelligenceEntity), IntelligenceEntity))
-    }
-    by_id = {e.id: e for e in entities.values()}
 
-    def resolved(entity_id: int) -> str | None:
-        seen = set()
-        current = by_id.get(entity_id)
-        while current is not None and current.merged_into and current.id not in seen:
-            seen.add(current.id)
-            current = by_id.get(current.merged_into)
-        return str(current.ref) if current is not None else None
 
-    links = {
-        str(link.ref): link
-        for link in db.scalars(policy.scope(by, select(IntelligenceLink), IntelligenceLink))
-    }
-    source_rows = (
-        db.execute(
-            select(LinkSource.link_id, LinkSource.report_lineage).where(
-                LinkSource.link_id.in_([link.id for link in links.values()])
+def _chunks(ids: Iterable[int], size: int = 500) -> Iterator[list[int]]:
+    """Ids in lists short enough for any database's limit on bound parameters."""
+    batch: list[int] = []
+    for i in ids:
+        batch.append(i)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class _Reader:
+    """Scoped reads of entities, links and their visible sources, each record fetched once."""
+
+    def __init__(self, db: Session, by: Principal) -> None:
+        self.db, self.by = db, by
+        self.entities: dict[int, IntelligenceEntity] = {}
+        self.hidden: set[int] = set()
+        self.complete = False  # every visible entity is already in ``entities``
+        self._sources: dict[int, list[IntelligenceReport]] = {}
+
+    def _entities(self, condition: Any) -> list[IntelligenceEntity]:
+        stmt = policy.scope(
+            self.by, select(IntelligenceEntity).where(condition), IntelligenceEntity
+        )
+        found = list(self.db.scalars(stmt))
+        for e in found:
+            self.entities[e.id] = e
+        return found
+
+    def fetch(self, ids: Iterable[int]) -> None:
+        if self.complete:
+            return
+        wanted = {i for i in ids if i not in self.entities and i not in self.hidden}
+        for batch in _chunks(sorted(wanted)):
+            self._entities(IntelligenceEntity.id.in_(batch))
+        self.hidden |= {i for i in wanted if i not in self.entities}
+
+    def canonical(self, entity_id: int) -> int | None:
+        """The visible entity this one is drawn as (following merges); None if hidden."""
+        seen: set[int] = set()
+        current = entity_id
+        while True:
+            self.fetch([current])
+            entity = self.entities.get(current)
+            if entity is None:
+                return None
+            if not entity.merged_into or current in seen:
+                return current
+            seen.add(current)
+            current = entity.merged_into
+
+    def members(self, canonical_ids: set[int]) -> set[int]:
+        """The ids drawn as these: themselves and every visible entity merged into them."""
+        found, frontier = set(canonical_ids), set(canonical_ids)
+        while frontier:
+            merged: set[int] = set()
+            for batch in _chunks(sorted(frontier)):
+                merged |= {e.id for e in self._entities(IntelligenceEntity.merged_into.in_(batch))}
+            frontier = merged - found
+            found |= frontier
+        return found
+
+    def links(self, condition: Any) -> list[IntelligenceLink]:
+        stmt = policy.scope(self.by, select(IntelligenceLink).where(condition), IntelligenceLink)
+        return list(self.db.scalars(stmt))
+
+    def sources(self, links: Iterable[IntelligenceLink]) -> dict[int, list[IntelligenceReport]]:
+        """Each link's current reports that the caller may see, oldest first."""
+        links = list(links)
+        todo = sorted({link.id for link in links} - set(self._sources))
+        rows: list[tuple[int, int]] = []
+        for batch in _chunks(todo):
+            rows += [
+                (int(a), int(b))
+                for a, b in self.db.execute(
+                    select(LinkSource.link_id, LinkSource.report_lineage).where(
+                        LinkSource.link_id.in_(batch)
+                    )
+                ).all()
+            ]
+        reports: dict[int, IntelligenceReport] = {}
+        for batch in _chunks(sorted({lineage for _, lineage in rows})):
+            stmt = select(IntelligenceReport).where(
+                IntelligenceReport.lineage.in_(batch), IntelligenceReport.current.is_(True)
             )
-        ).all()
-        if links
-        else []
-    )
-    lineages = sorted({lineage for _, lineage in source_rows})
-    reports = (
-        {
-            r.lineage: r
-            for r in db.scalars(
-                policy.scope(
-                    by,
-                    select(IntelligenceReport).where(
-                        IntelligenceReport.lineage.in_(lineages),
-                        IntelligenceReport.current.is_(True),
-                    ),
-                    IntelligenceReport,
-                )
-            )
-        }
-        if lineages
-        else {}
-    )
-    per_link: dict[int, list[IntelligenceReport]] = defaultdict(list)
-    for link_id, lineage in source_rows:
-        if lineage in reports:
-            per_link[link_id].append(reports[lineage])
+            for r in self.db.scalars(policy.scope(self.by, stmt, IntelligenceReport)):
+                reports[r.lineage] = r
+        per_link: dict[int, list[IntelligenceReport]] = {i: [] for i in todo}
+        for link_id, lineage in rows:
+            if lineage in reports:
+                per_link[link_id].append(reports[lineage])
+        for link_id, found in per_link.items():
+            self._sources[link_id] = sorted(found, key=lambda r: r.reported_on)
+        return {link.id: self._sources[link.id] for link in links}
+
+
+def _graph(
+    reader: _Reader, links: Iterable[IntelligenceLink], nodes: Iterable[int]
+) -> VisibleGraph:
+    """The visible graph of these links: each kept when both ends (as drawn) and a report are
+    visible; the nodes are the canonical entities given plus every kept link's ends."""
+    links = list(links)
+    sources = reader.sources(links)
     kept: dict[str, IntelligenceLink] = {}
     ends: dict[str, tuple[str, str]] = {}
-    sources: dict[str, list[IntelligenceReport]] = {}
-    for ref, link in links.items():
-        a, b = resolved(link.from_entity), resolved(link.to_entity)
-        if a is None or b is None or a == b or not per_link.get(link.id):
+    shown: dict[str, list[IntelligenceReport]] = {}
+    drawn = set(nodes)
+    for link in links:
+        a, b = reader.canonical(link.from_entity), reader.canonical(link.to_entity)
+        if a is None or b is None or a == b or not sources.get(link.id):
             continue
+        ref = str(link.ref)
         kept[ref] = link
-        ends[ref] = (a, b)
-        sources[ref] = sorted(per_link[link.id], key=lambda r: r.reported_on)
-    live = {ref: e for ref, e in entities.items() if not e.merged_into}
-    return VisibleGraph(live, kept, sources, ends)
+        ends[ref] = (f"intelligence-entity:{a}", f"intelligence-entity:{b}")
+        shown[ref] = sources[link.id]
+        drawn |= {a, b}
+    entities = {str(reader.entities[i].ref): reader.entities[i] for i in sorted(drawn)}
+    return VisibleGraph(entities, kept, shown, ends)
+
+
+def load(db: Session, by: Principal) -> VisibleGraph:
+    """The caller's whole visible graph (every query scoped by the policy)."""
+    _require_reader(by)
+    reader = _Reader(db, by)
+    live = [e.id for e in reader._entities(IntelligenceEntity.id.is_not(None)) if not e.merged_into]
+    reader.complete = True
+    return _graph(reader, reader.links(IntelligenceLink.id.is_not(None)), live)
+
+
+def load_around(db: Session, by: Principal, start: str, hops: int) -> VisibleGraph:
+    """Only what :func:`neighbourhood` of ``start`` can reach in ``hops`` on the whole visible
+    graph, read hop by hop (so a chart costs its own size, not the force's holdings).
+
+    Each hop reads the links touching the frontier (and entities merged into it), keeps
+    those :func:`load` would keep, and steps to their other ends; the result's
+    neighbourhood equals the whole graph's (a test compares them).
+    """
+    _require_reader(by)
+    reader = _Reader(db, by)
+    first = reader.canonical(int(start.split(":", 1)[1]))
+    if first is None:
+        return VisibleGraph({}, {}, {}, {})
+    nodes, frontier = {first}, {first}
+    seen: dict[int, IntelligenceLink] = {}
+    for _ in range(hops):
+        ids = sorted(reader.members(frontier))
+        found: list[IntelligenceLink] = []
+        for batch in _chunks(ids):
+            found += reader.links(
+                or_(IntelligenceLink.from_entity.in_(batch), IntelligenceLink.to_entity.in_(batch))
+            )
+        fresh = {link.id: link for link in found if link.id not in seen}
+        seen.update(fresh)
+        step = _graph(reader, fresh.values(), ())
+        reached = {int(ref.split(":", 1)[1]) for pair in step.ends.values() for ref in pair}
+        frontier = reached - nodes
+        nodes |= frontier
+        if not frontier:
+            break
+    return _graph(reader, seen.values(), nodes)
 
 
 def _log_returned(work: Work, graph: VisibleGraph, nodes: set[str], edges: set[str]) -> None:
@@ -222,6 +328,11 @@ def neighbourhood(graph: VisibleGraph, start: str, hops: int) -> tuple[set[str],
     return nodes, edges
 
 
+def _load_for(db: Session, by: Principal, entity: str | None, hops: int) -> VisibleGraph:
+    """What a chart of ``entity`` to ``hops`` needs: its neighbourhood, or everything."""
+    return load_around(db, by, _entity_ref(entity), hops) if entity else load(db, by)
+
+
 def _around(graph: VisibleGraph, entity: str | None, hops: int) -> tuple[str, set[str], set[str]]:
     """The chart's title, entities and links: ``entity``'s neighbourhood, or everything."""
     if not entity:
@@ -253,7 +364,7 @@ def chart(
         details={"hops": hops},
     ) as work:
         work.justify(resolve(by, justification, what="a link chart"))
-        graph = load(work.db, by)
+        graph = _load_for(work.db, by, entity, hops)
         title, nodes, edges = _around(graph, entity, hops)
         _log_returned(work, graph, nodes, edges)
         return graph.chart(title, nodes, edges, by)
@@ -468,7 +579,7 @@ def export_chart(
                 f"your role ({by.role}) may not export intelligence; ask an intelligence officer"
             )
         work.justify(resolve(by, justification, what="exporting a link chart"))
-        graph = load(work.db, by)
+        graph = _load_for(work.db, by, entity, hops)
         title, nodes, edges = _around(graph, entity, hops)
         result = graph.chart(title, nodes, edges, by)
         _log_returned(work, graph, nodes, edges)
@@ -501,7 +612,7 @@ def timeline(
         client=client,
     ) as work:
         work.justify(resolve(by, justification, what="an entity's timeline"))
-        graph = load(work.db, by)
+        graph = load_around(work.db, by, ref, 1)
         _require_node(graph, ref, "entity")
         events: list[dict[str, Any]] = []
         edges = {e for e, ends in graph.ends.items() if ref in ends}
