@@ -66,8 +66,11 @@ def test_serve_demo_loads_sample_and_prints_accounts(
     assert result.exit_code == 0, result.output
     assert "Open http://127.0.0.1:8123/login" in result.output
     assert served["host"] == "127.0.0.1" and served["port"] == 8123
-    passwords = dict(re.findall(r"│ (analyst)\s+│ analyst\s+│ (\S+)\s+│", result.output))
+    passwords = dict(
+        re.findall(r"│ (analyst|intelligence-officer)\s+│ \1\s+│ (\S+)\s+│", result.output)
+    )
     assert len(passwords.get("analyst", "")) >= 12
+    assert "Intelligence: FICTIONAL demonstration data" in result.output
 
     with TestClient(served["app"]) as client:
         page = client.get("/login")
@@ -79,6 +82,11 @@ def test_serve_demo_loads_sample_and_prints_accounts(
             "cambridgeshire",
             "hertfordshire",
         ]
+    with TestClient(served["app"]) as client:  # the demo's intelligence officer has the demo set
+        post_login(client, "intelligence-officer", passwords["intelligence-officer"])
+        why = {"X-Justification": "demo: first look at the fictional set"}
+        held = client.get("/api/intelligence/reports", headers=why).json()["reports"]
+        assert {r["reference"] for r in held} >= {"HC-DEMO-0001", "HC-DEMO-0007"}
     engine = make_engine(f"sqlite:///{tmp_path / 'home' / 'demo' / 'records.sqlite'}")
     with session_scope(engine) as db:
         roles = set(db.scalars(select(models.User.role)))

@@ -20,7 +20,7 @@ from datetime import date
 from sqlalchemy import Engine
 
 from harmwatch.kernel.principal import Principal
-from harmwatch.kernel.records import Handling, HandlingCode, Restriction
+from harmwatch.kernel.records import Restriction
 from harmwatch.security.roles import Role
 
 from .entities import EntityDraft, create_entity, create_link
@@ -209,6 +209,3 @@ def seed(
             client="demo set-up",
         )
     return {**ids, **{k: v for k, v in report_ids.items()}}
-
-
-_ = (Handling, HandlingCode, SYNTHETIC_NOTE)

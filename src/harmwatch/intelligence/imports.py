@@ -38,7 +38,7 @@ from harmwatch.errors import InputError
 from harmwatch.kernel import policy
 from harmwatch.kernel.actions import AuditAction
 from harmwatch.kernel.principal import Principal
-from harmwatch.kernel.records import Handling, HandlingCode, Restriction
+from harmwatch.kernel.records import Restriction
 from harmwatch.kernel.refs import RecordRef
 from harmwatch.kernel.work import Work, unit_of_work
 from harmwatch.sources.policeuk.read import Problem
@@ -46,7 +46,7 @@ from harmwatch.sources.policeuk.read import Problem
 from .entities import EntityDraft, add_entity, add_link, check_link, normalise
 from .grading import grade, nim_level
 from .models import IntelligenceEntity, IntelligenceReport
-from .reports import ReportDraft, _check_draft, _new_report
+from .reports import ReportDraft, add_report, check_draft
 
 MAX_PROBLEMS_SHOWN = 20
 MAX_ROWS = 200_000
@@ -194,7 +194,7 @@ def _report_draft(
         restriction=restriction,
     )
     try:
-        _check_draft(draft)
+        check_draft(draft)
     except InputError as exc:
         problems.append(_problem(f.name, line, exc))
         return None
@@ -359,7 +359,7 @@ def import_files(
                     )
                 )
                 continue
-            report = _new_report(work, by, draft, None, 1)
+            report = add_report(work, by, draft, None, 1)
             made_reports[report.reference] = report
         made_entities: dict[str, IntelligenceEntity] = {}
         for local, (line, entity_draft) in entity_rows.items():
@@ -430,6 +430,3 @@ def import_files(
             }
         )
     return result
-
-
-_ = (Handling, HandlingCode)

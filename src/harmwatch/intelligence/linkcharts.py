@@ -36,7 +36,7 @@ from harmwatch.kernel.refs import RecordRef
 from harmwatch.kernel.work import Work, unit_of_work
 from harmwatch.storage import models
 
-from .chart import STRENGTHS, Chart, ChartEdge, ChartNode, ChartSource
+from .chart import Chart, ChartEdge, ChartNode, ChartSource
 from .models import IntelligenceEntity, IntelligenceLink, IntelligenceReport, LinkSource
 from .reports import grade_of
 
@@ -693,6 +693,3 @@ def key_players(
             },
             "notes": list(scores.notes),
         }
-
-
-_ = STRENGTHS

@@ -138,7 +138,7 @@ def view(report: IntelligenceReport, *, full_text: bool, today: date | None = No
     )
 
 
-def _check_draft(draft: ReportDraft) -> Handling:
+def check_draft(draft: ReportDraft) -> Handling:
     if not draft.reference.strip():
         raise InputError("reference: a report needs its reference (e.g. HC-2025-000123)")
     if len(draft.reference) > 64:
@@ -171,10 +171,10 @@ def _check_draft(draft: ReportDraft) -> Handling:
     return Handling(HandlingCode(draft.grade.handling), draft.conditions)
 
 
-def _new_report(
+def add_report(
     work: Work, by: Principal, draft: ReportDraft, lineage: int | None, version: int
 ) -> IntelligenceReport:
-    handling = _check_draft(draft)
+    handling = check_draft(draft)
     unit = draft.unit or (sorted(by.units)[0] if by.units else "")
     policy.require_collect(by, REPORTS, by.force, unit)
     restriction = draft.restriction
@@ -237,7 +237,7 @@ def create(engine: Engine, by: Principal, draft: ReportDraft, *, client: str = "
                 f"reference: {draft.reference.strip()!r} is already a report of your force; "
                 "edit it to make a new version"
             )
-        report = _new_report(work, by, draft, None, 1)
+        report = add_report(work, by, draft, None, 1)
         work.target(report.ref)
         work.details.update({"reference": report.reference, "grade": str(grade_of(report))})
         alerted = watches.alert_mentions(work.db, report)
@@ -283,7 +283,7 @@ def revise(
         old.updated_at = models.utcnow()
         old.updated_by = by.actor
         work.db.flush()
-        new = _new_report(
+        new = add_report(
             work,
             by,
             ReportDraft(**{**draft.__dict__, "unit": old.owning_unit}),

@@ -19,7 +19,7 @@ from harmwatch.kernel.refs import RecordRef
 from harmwatch.kernel.work import unit_of_work
 from harmwatch.storage import models
 
-from .kinds import ENTITIES, REPORTS
+from .kinds import ENTITIES
 from .models import EntityWatch, IntelligenceEntity, IntelligenceReport, WatchAlert
 
 
@@ -167,6 +167,3 @@ def alerts(
         work.details["records"] = [a["report"] for a in out]
         work.details["rows"] = len(out)
         return out
-
-
-_ = REPORTS
