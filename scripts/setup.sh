@@ -25,11 +25,9 @@ if [ ! -x .venv/bin/python ]; then
 fi
 
 # PyICU (needed by followthemoney, the FollowTheMoney export) has no wheels: pip builds
-# it against the system ICU, so say plainly what is missing rather than let pip fail.
-if ! .venv/bin/python -c "import icu" 2>/dev/null &&
-   ! { pkg-config --exists icu-uc 2>/dev/null && command -v g++ >/dev/null 2>&1; }; then
-  echo "harmwatch needs ICU and a C++ compiler to build PyICU: apt-get install -y libicu-dev pkg-config g++ (scripts/system-deps.sh does it)" >&2
-  exit 1
+# it against the system ICU, so the build packages come first (apt, when missing).
+if ! .venv/bin/python -c "import icu" 2>/dev/null; then
+  bash "$root/scripts/system-deps.sh" --build-only
 fi
 
 stamp=.venv/.harmwatch-installed

@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# Debian packages the test suite needs: Chromium for the browser tests, a
-# PostgreSQL server that the storage tests start themselves, and ICU to build PyICU. Installed only when
-# missing; needs root (or sudo), as apt does.
+# Debian packages harmwatch needs. Always: ICU and a C++ compiler, to build PyICU
+# (under followthemoney's name normalisation; it has no wheels). For the test suite
+# (not with --build-only): Chromium for the browser tests, a PostgreSQL server that
+# the storage tests start themselves, a font. Installed only when missing; needs
+# root (or sudo), as apt does.
 set -euo pipefail
 need=()
-command -v chromium >/dev/null 2>&1 || need+=(chromium)
-ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
-fc-list 2>/dev/null | grep -qi dejavu || need+=(fonts-dejavu-core)
-# PyICU (under followthemoney's name normalisation) builds against the system ICU.
 pkg-config --exists icu-uc 2>/dev/null || need+=(libicu-dev pkg-config)
 command -v g++ >/dev/null 2>&1 || need+=(g++)
+if [ "${1:-}" != "--build-only" ]; then
+  command -v chromium >/dev/null 2>&1 || need+=(chromium)
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+  fc-list 2>/dev/null | grep -qi dejavu || need+=(fonts-dejavu-core)
+fi
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi
