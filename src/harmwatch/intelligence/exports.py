@@ -466,12 +466,7 @@ def to_i2(chart: Chart) -> bytes:
                 target.label if target else "",
                 edge.kind,
                 I2_STRENGTHS.get(edge.strength, edge.strength),
-                _iso(edge.start),
-                _iso(edge.end),
-                source_text(edge),
-                grade_text(edge),
-                handling_text(edge),
-                "; ".join(edge_conditions(edge)),
+                *_provenance(edge),
             ]
         )
     return _zip(
@@ -482,6 +477,18 @@ def to_i2(chart: Chart) -> bytes:
             ("HANDLING.txt", handling_document(chart).encode("utf-8")),
         ],
     )
+
+
+def _provenance(edge: ChartEdge) -> list[str]:
+    """A link's dates, sources, grades, handling and conditions: the columns every table ends with."""
+    return [
+        _iso(edge.start),
+        _iso(edge.end),
+        source_text(edge),
+        grade_text(edge),
+        handling_text(edge),
+        "; ".join(edge_conditions(edge)),
+    ]
 
 
 def _i2_type(kind: str) -> str:
@@ -522,12 +529,7 @@ def to_csv(chart: Chart) -> bytes:
                 edge.id,
                 edge.kind,
                 edge.strength,
-                _iso(edge.start),
-                _iso(edge.end),
-                source_text(edge),
-                grade_text(edge),
-                handling_text(edge),
-                "; ".join(edge_conditions(edge)),
+                *_provenance(edge),
             ]
         )
     return _zip(
