@@ -1,0 +1,1 @@
+"""County lines from call data: import, everyday analysis, deal-line detection, roles."""
