@@ -27,6 +27,8 @@ def test_todays_rooms_are_installed() -> None:
         "where",
         "evaluation",
         "intelligence",
+        "calls",
+        "safeguarding",
         "information",
         "admin",
     ]
@@ -85,6 +87,7 @@ def test_grants_read_off_the_rooms() -> None:
         "view-hotspots",
         "manage-data",
         "read-intelligence",
+        "read-referrals",
     }
     # No capability to personal data is the admin's: it manages accounts, not records.
     assert SUBJECT_ACCESS not in role_capabilities()[Role.ADMIN]
@@ -107,6 +110,8 @@ def test_navigation_is_ordered_across_rooms() -> None:
         "Did it work?",
         "Data",
         "Intelligence",
+        "County lines",
+        "Safeguarding",
         "Subject access",
         "Review",
         "Access log",

@@ -9,14 +9,28 @@ from harmwatch.security.roles import Role, parse_role
 
 EXPECTED = {
     Role.ADMIN: {"view-aggregates", "view-hotspots", "manage-data", "manage-users", "read-audit"},
-    Role.ANALYST: {"view-aggregates", "view-hotspots", "manage-data", "read-intelligence"},
-    Role.NEIGHBOURHOOD_OFFICER: {"view-aggregates", "view-hotspots"},
+    Role.ANALYST: {
+        "view-aggregates",
+        "view-hotspots",
+        "manage-data",
+        "read-intelligence",
+        "read-referrals",
+    },
+    # Officers who meet exploitation make safeguarding referrals; they see no intelligence.
+    Role.NEIGHBOURHOOD_OFFICER: {
+        "view-aggregates",
+        "view-hotspots",
+        "read-referrals",
+        "write-referrals",
+    },
     Role.INTELLIGENCE_OFFICER: {
         "view-aggregates",
         "view-hotspots",
         "read-intelligence",
         "write-intelligence",
         "read-intelligence-full-text",
+        "read-referrals",
+        "write-referrals",
     },
     Role.FORENSIC_REVIEWER: {"view-aggregates"},
     Role.PCC_VIEWER: {"view-aggregates"},
@@ -38,7 +52,8 @@ def test_names_are_the_contract_strings() -> None:
 
 def test_grants_are_exactly_these() -> None:
     """Personal-record capabilities come with the rooms that hold such records: intelligence
-    to its two roles only; no admin, forensic reviewer or PCC viewer reads it."""
+    (and call data) to its two roles only, referrals to them and neighbourhood officers; no
+    admin, forensic reviewer or PCC viewer reads either."""
     assert {r: {c.name for c in caps} for r, caps in role_capabilities().items()} == EXPECTED
 
 

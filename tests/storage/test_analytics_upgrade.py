@@ -108,18 +108,18 @@ def test_release_store_is_upgraded_in_place_step_by_step(tmp_path: Path) -> None
     before = snapshot(db)
     with AnalyticsStore.open(db) as store:  # read-only: upgrades first (see the migrations module)
         assert store.read_only
-        assert store.schema_version() == LATEST_VERSION == 2
+        assert store.schema_version() == LATEST_VERSION == 3
         steps = store.applied_migrations()
     assert [(s.version, s.description) for s in steps] == [
         (m.version, m.description) for m in MIGRATIONS
     ]
-    # Step 1 was applied by the release, which did not record when; step 2 just now.
-    assert steps[0].applied_at is None and steps[1].applied_at is not None
+    # Step 1 was applied by the release, which did not record when; the others just now.
+    assert steps[0].applied_at is None and all(s.applied_at is not None for s in steps[1:])
 
     after = snapshot(db)
     for table in ("street", "outcomes", "stop_search", "datasets", "rejects"):
         assert after[table] == before[table], table
-    assert after["meta"][1] == [("schema_version", "2")]
+    assert after["meta"][1] == [("schema_version", str(LATEST_VERSION))]
     old_columns, old_loads = before["loads"]
     new_columns, new_loads = after["loads"]
     assert new_columns == [*old_columns, "loaded_by"]
@@ -128,7 +128,7 @@ def test_release_store_is_upgraded_in_place_step_by_step(tmp_path: Path) -> None
 
     # A second open finds nothing to do and changes nothing.
     with AnalyticsStore.open(db, read_only=False) as store:
-        assert len(store.applied_migrations()) == 2
+        assert len(store.applied_migrations()) == LATEST_VERSION
     assert snapshot(db) == after
 
 
@@ -219,15 +219,19 @@ def test_a_failing_step_rolls_back_to_the_version_before(
 
     # A later step failing leaves the store at the step before it, not before the run.
     extra = Migration(
-        3, "an extra table", ("CREATE TABLE extra (a INTEGER)", "INSERT INTO extra VALUES (1)")
+        LATEST_VERSION + 1,
+        "an extra table",
+        ("CREATE TABLE extra (a INTEGER)", "INSERT INTO extra VALUES (1)"),
     )
     monkeypatch.setattr(migration_module, "MIGRATIONS", (*MIGRATIONS, failing(extra)))
-    with pytest.raises(SchemaError, match=r"to schema 3 .*left at schema 2"):
+    with pytest.raises(
+        SchemaError, match=rf"to schema {LATEST_VERSION + 1} .*left at schema {LATEST_VERSION}"
+    ):
         AnalyticsStore.open(db, read_only=False)
     monkeypatch.undo()
     with AnalyticsStore.open(db) as store:
-        assert store.schema_version() == 2
-        assert [s.version for s in store.applied_migrations()] == [1, 2]
+        assert store.schema_version() == LATEST_VERSION
+        assert [s.version for s in store.applied_migrations()] == [m.version for m in MIGRATIONS]
         assert "extra" not in store.tables()
 
 

@@ -99,6 +99,19 @@ def test_unsupported_backend_and_bad_urls_are_clear_errors() -> None:
     assert issubclass(RecordsError, ValueError)
 
 
+def _head_revision() -> str:
+    """The newest revision the migration scripts define, so a new room's migration needs no edit here."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(records.MIGRATIONS_DIR).replace("%", "%%"))
+    config.set_main_option("path_separator", "os")
+    head = ScriptDirectory.from_config(config).get_current_head()
+    assert head, "the migration scripts have no single head"
+    return head
+
+
 def test_upgrade_creates_the_schema_and_is_idempotent(records_url: str) -> None:
     engine = make_engine(records_url)
     upgrade(engine)
@@ -107,7 +120,9 @@ def test_upgrade_creates_the_schema_and_is_idempotent(records_url: str) -> None:
     with session_scope(engine) as db:
         head = db.scalars(select(AuditChainHead)).all()
         assert [(h.id, h.last_id, h.last_hash) for h in head] == [(1, 0, GENESIS_HASH)]
-        assert db.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0004"
+        assert (
+            db.execute(text("SELECT version_num FROM alembic_version")).scalar() == _head_revision()
+        )
     engine.dispose()
 
 
@@ -234,7 +249,9 @@ def test_a_database_of_the_previous_release_upgrades_in_place(records_url: str) 
             )
     upgrade(engine)
     with session_scope(engine) as db:
-        assert db.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0004"
+        assert (
+            db.execute(text("SELECT version_num FROM alembic_version")).scalar() == _head_revision()
+        )
         user = accounts.authenticate(db, "olivia", "a long enough password")
         assert (user.force, accounts.user_units(user)) == ("", frozenset())
         accounts.set_units(db, "olivia", "hertfordshire", ["dacorum-cid"])

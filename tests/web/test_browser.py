@@ -327,6 +327,8 @@ PAGES = {
     "/forecast": "/forecast?force=hertfordshire&cell=1000",
     "/evaluate": "/evaluate?lsoa=E01033803,E01033804&start=2025-09&force=bedfordshire&crime_type=Drugs",
     "/intelligence": "/intelligence",
+    "/county-lines": "/county-lines",
+    "/safeguarding": "/safeguarding",
     "/data": "/data",
     "/admin/audit": "/admin/audit",
     "/admin/users": "/admin/users",

@@ -28,6 +28,9 @@ PATH_VALUES = {
     "report_id": "1",
     "entity_id": "1",
     "merge_id": "1",
+    "job_id": "no-such-job",
+    "kind": "contacts",
+    "referral_id": "1",
 }
 
 

@@ -138,3 +138,14 @@ def new_intelligence_env(root: Path, sample_db: Path) -> tuple[WebEnv, dict[str,
     ids = demo.seed(engine, "hertfordshire", "demo-unit")
     engine.dispose()
     return env, ids
+
+
+def small_call_scenario(out_dir: Path, seed: int = 7) -> dict[str, Path]:
+    """A small SYNTHETIC county-lines scenario (300 people, 24 days) written by the generator:
+    ``calls`` (calls.csv.gz), ``spec`` (spec.toml), ``truth``, ``people``, ``readme``."""
+    from harmwatch.calls.synth.files import write_scenario
+    from harmwatch.calls.synth.generator import generate
+    from harmwatch.calls.synth.params import ScenarioParams
+
+    params = ScenarioParams.with_overrides({"population": "300", "days": "24"})
+    return write_scenario(generate(params, seed), out_dir)

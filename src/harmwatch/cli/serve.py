@@ -102,9 +102,18 @@ def _demo_setup(db: Path | None, url: str | None) -> tuple[Path, str]:
     from harmwatch.intelligence import demo as intelligence_demo
 
     intelligence_demo.seed(engine, DEMO_FORCE, DEMO_UNITS[0])
+    from harmwatch.calls import demo as calls_demo
+
+    console.print("Generating and importing the demo's SYNTHETIC call data …")
+    calls = calls_demo.seed(engine, db_path, home / "calls", DEMO_FORCE, DEMO_UNITS[0])
     engine.dispose()
     console.print(table)
     console.print(f"Intelligence: {intelligence_demo.SYNTHETIC_NOTE}", highlight=False)
+    console.print(
+        f"County lines: {calls_demo.SYNTHETIC_NOTE} {calls['rows']:,} rows imported; sign in "
+        "as intelligence-officer and open County lines to detect.",
+        highlight=False,
+    )
     return db_path, url
 
 

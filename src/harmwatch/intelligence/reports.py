@@ -212,7 +212,8 @@ def add_report(
     return report
 
 
-def _duplicate(db: Session, by: Principal, reference: str) -> bool:
+def reference_taken(db: Session, by: Principal, reference: str) -> bool:
+    """Whether ``reference`` names a report of the caller's force, seen by them or not."""
     stmt = policy.privileged(
         select(func.count())
         .select_from(IntelligenceReport)
@@ -232,7 +233,7 @@ def create(engine: Engine, by: Principal, draft: ReportDraft, *, client: str = "
     with unit_of_work(
         engine, by, AuditAction.COLLECTION, RecordRef(REPORTS.kind, "new"), client=client
     ) as work:
-        if _duplicate(work.db, by, draft.reference):
+        if reference_taken(work.db, by, draft.reference):
             raise InputError(
                 f"reference: {draft.reference.strip()!r} is already a report of your force; "
                 "edit it to make a new version"

@@ -39,6 +39,8 @@ INSTALLED_ROOMS: tuple[str, ...] = (
     "harmwatch.where.room",
     "harmwatch.evaluation.room",
     "harmwatch.intelligence.room",
+    "harmwatch.calls.room",
+    "harmwatch.safeguarding.room",
     "harmwatch.information.room",
     "harmwatch.admin.room",
 )

@@ -161,12 +161,59 @@ _V1_SCHEMA = (
     )""",
 )
 
+# Call-data records (personal data; see harmwatch.calls). ``line`` is the row's line in
+# its source file, so that every finding can cite the rows behind it. The party columns
+# hold typed keys (``a_kind``: msisdn, intl, short, alpha, withheld, other); ``located``
+# is the party whose handset (IMEI) and serving cell the row gives.
+_V3_CALLS = (
+    """CREATE TABLE call_files (
+        file_id VARCHAR PRIMARY KEY,
+        file_name VARCHAR NOT NULL,
+        sha256 VARCHAR NOT NULL,
+        size_bytes BIGINT NOT NULL,
+        spec_name VARCHAR NOT NULL,
+        spec_sha256 VARCHAR NOT NULL,
+        legal_basis VARCHAR NOT NULL,
+        authority_ref VARCHAR NOT NULL,
+        force VARCHAR NOT NULL,
+        rows_loaded BIGINT NOT NULL,
+        first_event TIMESTAMP,
+        last_event TIMESTAMP,
+        imported_at TIMESTAMP NOT NULL,
+        imported_by VARCHAR NOT NULL,
+        synthetic BOOLEAN NOT NULL
+    )""",
+    """CREATE TABLE calls (
+        file_id VARCHAR NOT NULL,
+        line BIGINT NOT NULL,
+        a_party VARCHAR NOT NULL,
+        a_kind VARCHAR NOT NULL,
+        b_party VARCHAR NOT NULL,
+        b_kind VARCHAR NOT NULL,
+        started_utc TIMESTAMP NOT NULL,
+        started_local TIMESTAMP NOT NULL,
+        duration_s INTEGER NOT NULL,
+        event VARCHAR NOT NULL,
+        located VARCHAR,
+        imei VARCHAR,
+        imei_as_given VARCHAR,
+        cell_id VARCHAR,
+        cell_lat DOUBLE,
+        cell_lon DOUBLE
+    )""",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "police.uk rows, loads, datasets and rejects (the first release)", _V1_SCHEMA),
     Migration(
         2,
         "loads.loaded_by: who loaded each file (NULL for files loaded before)",
         ("ALTER TABLE loads ADD COLUMN loaded_by VARCHAR",),
+    ),
+    Migration(
+        3,
+        "call data: files (provenance) and their rows (personal data)",
+        _V3_CALLS,
     ),
 )
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -6,9 +6,9 @@ table the registry does not name is treated as personal data: a migration that
 adds a table and forgets to declare it fails closed (nothing reads it without an
 access checker) rather than open.
 
-Every table today holds police.uk open data (Open Government Licence) or the
-store's own bookkeeping. Call-data records and other bulk personal data will be
-declared :attr:`Sensitivity.PERSONAL`; note that ``rejects`` keeps the raw text of
+The police.uk tables hold open data (Open Government Licence) or the store's own
+bookkeeping. Call-data records (``calls``, ``call_files``) are declared
+:attr:`Sensitivity.PERSONAL`, as every later table of bulk personal data will be; note that ``rejects`` keeps the raw text of
 refused rows, so a loader of personal data must not set its refused rows aside
 there.
 """
@@ -35,6 +35,9 @@ TABLES: Mapping[str, Sensitivity] = MappingProxyType(
         "street": Sensitivity.OPEN,
         "outcomes": Sensitivity.OPEN,
         "stop_search": Sensitivity.OPEN,
+        # Call data: who called whom, when and from where (harmwatch.calls).
+        "call_files": Sensitivity.PERSONAL,
+        "calls": Sensitivity.PERSONAL,
     }
 )
 

@@ -45,7 +45,7 @@ from .rows import (
     StreetPoints,
     StreetScope,
 )
-from .schema import Sensitivity, sensitivity_of
+from .schema import TABLES, Sensitivity, sensitivity_of
 from .sensitive import SensitiveAccess, SensitiveAccessError, TableQuery, TableRows
 
 # The district of an LSOA is its name without the trailing code ("St Albans 012B" is in
@@ -537,6 +537,27 @@ class AnalyticsStore:
         return write_batch(self._con, staging, batch)
 
     # -- personal data ----------------------------------------------------------
+
+    def room_connection(
+        self, tables: Sequence[str], *, scoped_by: str
+    ) -> duckdb.DuckDBPyConnection:
+        """The connection, for a room's own queries of its own personal tables.
+
+        A room whose rows are scoped by kernel records (the calls room: every query
+        limited to the call-data files whose import records the caller may see, and
+        logged in the same unit of work) runs its SQL here rather than through
+        :meth:`read_sensitive`'s one-table reads. The room names the tables it will
+        touch and how it scopes them; every one must be a declared personal table,
+        so open data still goes through the typed queries above.
+        """
+        if not scoped_by.strip():
+            raise SensitiveAccessError("say how the room scopes its reads of personal tables")
+        for table in tables:
+            if table.lower() not in TABLES or sensitivity_of(table) is Sensitivity.OPEN:
+                raise SensitiveAccessError(
+                    f"{table} is not a declared personal table; open data has typed queries"
+                )
+        return self._con
 
     def read_sensitive(
         self, table: str, query: TableQuery, *, access: SensitiveAccess, purpose: str

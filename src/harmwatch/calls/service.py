@@ -1,0 +1,289 @@
+"""The calls room's verbs through the records kernel: import, analyse, detect — scoped and logged.
+
+Every verb is one unit of work: the caller's role is checked, the justification
+resolved (typed for the act, or the case or operation declared for the session), the
+call-data files the record policy lets the caller see are chosen, the rows of those
+files only are read, and one access-log entry names the files, the question and how
+many rows were returned — committed with the answer, or logged ``denied``/``refused``
+when it is refused. An import is a collection: the rows (DuckDB) and the file's
+record (the records database) are written so that neither stands without the other
+(see :func:`import_files`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import duckdb
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from harmwatch.errors import InputError
+from harmwatch.kernel import policy
+from harmwatch.kernel.actions import AuditAction
+from harmwatch.kernel.justification import resolve
+from harmwatch.kernel.principal import Principal
+from harmwatch.kernel.records import Handling, HandlingCode, Restriction, envelope
+from harmwatch.kernel.refs import RecordRef
+from harmwatch.kernel.work import Work, unit_of_work
+from harmwatch.sources.importspec import ImportSpec
+from harmwatch.storage.analytics import AnalyticsStore
+
+from . import findings, importer
+from .importer import Authority, FileImport
+from .kinds import CALL_IMPORTS
+from .models import CallDataImport
+from .rules import DetectionRules
+
+T = TypeVar("T")
+TABLES = ("calls", "call_files")
+SCOPE = "rows of the call-data files whose import records the caller may see (calls.service)"
+ALL_FILES = RecordRef(CALL_IMPORTS.kind, "*")
+
+
+@dataclass(frozen=True)
+class ImportTerms:
+    """How the imported files are held: owner unit, need-to-know, handling, retention."""
+
+    authority: Authority
+    unit: str | None = None
+    restriction: Restriction = Restriction.FORCE
+    handling: Handling = field(default_factory=lambda: Handling(HandlingCode.P))
+    retention: str = "intelligence"
+    synthetic: bool = False
+
+
+def visible_imports(db: Session, principal: Principal) -> list[CallDataImport]:
+    return list(
+        db.scalars(
+            policy.scope(
+                principal,
+                select(CallDataImport).order_by(CallDataImport.id),
+                CallDataImport,
+            )
+        )
+    )
+
+
+def _read_unit(
+    engine: Engine,
+    principal: Principal,
+    *,
+    justification: str | None,
+    action: AuditAction,
+    details: dict[str, Any],
+    client: str,
+    recipient: str | None = None,
+) -> Any:
+    return unit_of_work(
+        engine, principal, action, ALL_FILES, client=client, details=details, recipient=recipient
+    )
+
+
+def _begin_read(
+    work: Work, principal: Principal, justification: str | None, what: str
+) -> list[CallDataImport]:
+    if not CALL_IMPORTS.read.granted(principal.role):
+        raise policy.PolicyDenied(f"your role ({principal.role}) may not read call data")
+    work.justify(resolve(principal, justification, what=what))
+    imports = visible_imports(work.db, principal)
+    work.details["files"] = [str(i.ref) for i in imports][:50]
+    if len(imports) > 50:
+        work.details["files_not_listed"] = len(imports) - 50
+    return imports
+
+
+def read_calls(
+    engine: Engine,
+    store: AnalyticsStore,
+    principal: Principal,
+    question: Callable[[duckdb.DuckDBPyConnection, list[str]], T],
+    *,
+    what: str,
+    justification: str | None,
+    details: dict[str, Any] | None = None,
+    rows_of: Callable[[T], int] = lambda result: len(getattr(result, "rows", []) or []),
+    export_to: str | None = None,
+    client: str = "",
+) -> T:
+    """Answer ``question`` over the caller's visible call-data files, logged as one act.
+
+    ``export_to`` set: a download (logged as a disclosure with that recipient), else a
+    consultation.
+    """
+    action = AuditAction.DISCLOSURE if export_to else AuditAction.CONSULTATION
+    with _read_unit(
+        engine, principal, justification=justification, action=action,
+        details={"question": what, **(details or {})}, client=client, recipient=export_to,
+    ) as work:  # fmt: skip
+        imports = _begin_read(work, principal, justification, f"reading call data ({what})")
+        con = store.room_connection(TABLES, scoped_by=SCOPE)
+        result = question(con, [i.file_id for i in imports])
+        work.details["rows"] = rows_of(result)
+        return result
+
+
+def detect(
+    engine: Engine,
+    store: AnalyticsStore,
+    principal: Principal,
+    *,
+    justification: str | None,
+    rules: DetectionRules | None = None,
+    progress: findings.Progress | None = None,
+    client: str = "",
+) -> findings.Detection:
+    """Run deal-line detection over the caller's visible call data (one logged act)."""
+
+    def question(con: duckdb.DuckDBPyConnection, files: list[str]) -> findings.Detection:
+        return findings.detect(con, files, rules, progress=progress)
+
+    return read_calls(
+        engine, store, principal, question, what="county-lines detection",
+        justification=justification, client=client,
+        rows_of=lambda d: len(d.deal_lines) + len(d.roles),
+    )  # fmt: skip
+
+
+def import_files(
+    engine: Engine,
+    store: AnalyticsStore,
+    principal: Principal,
+    paths: Sequence[Path],
+    spec: ImportSpec,
+    terms: ImportTerms,
+    *,
+    progress: importer.Progress | None = None,
+    client: str = "",
+) -> list[FileImport]:
+    """Import each file in its own transaction; stop at the first refused file.
+
+    Files before a refused one stay imported (each is whole on its own); the error
+    says which file was refused and that the ones before it were stored. Per file,
+    the rows are written and checked in DuckDB, then the file's record is added to the
+    records database in the same unit of work as its log entry, then DuckDB commits,
+    then the records database: if the last commit failed the rows would be stored
+    with no record — invisible to everyone, since every read is limited to files
+    with records — and importing the file again repairs it (see :func:`_repair`).
+    """
+    if store.read_only:
+        raise ValueError("the analytics store is open read-only; open it read-write to import")
+    if not CALL_IMPORTS.write.granted(principal.role):
+        with unit_of_work(engine, principal, AuditAction.COLLECTION, ALL_FILES, client=client):
+            raise policy.PolicyDenied(f"your role ({principal.role}) may not import call data")
+    con = store.room_connection(TABLES, scoped_by=SCOPE)
+    done: list[FileImport] = []
+    for path in paths:
+        path = Path(path)
+        with unit_of_work(
+            engine, principal, AuditAction.COLLECTION, RecordRef(CALL_IMPORTS.kind, "new"),
+            client=client,
+            details={"file": path.name, "spec": spec.name, "legal_basis": terms.authority.basis.value,
+                     "authority_ref": terms.authority.reference},
+        ) as work:  # fmt: skip
+            unit = terms.unit or (sorted(principal.units)[0] if principal.units else "")
+            policy.require_collect(principal, CALL_IMPORTS, principal.force, unit)
+
+            def record(
+                outcome: FileImport, work: Work = work, unit: str = unit, path: Path = path
+            ) -> None:
+                row = _record(work, principal, outcome, path, spec, terms, unit)
+                work.target(row.ref)
+
+            try:
+                outcome = importer.import_file(
+                    con, path, spec, authority=terms.authority, force=principal.force,
+                    imported_by=principal.actor, synthetic=terms.synthetic,
+                    progress=progress, before_commit=record,
+                )  # fmt: skip
+            except importer.CallImportRefused as refused:
+                if done:
+                    stored = ", ".join(Path(d.path).name for d in done)
+                    raise importer.CallImportRefused(
+                        f"{refused.summary} (files before it were imported: {stored})",
+                        refused.problems,
+                        refused.more,
+                    ) from None
+                raise
+            if outcome.already_imported:
+                repaired = _repair(work, principal, con, outcome, path, spec, terms, unit)
+                work.details["already_imported"] = outcome.file_id
+                if repaired is not None:
+                    work.target(repaired.ref)
+                    outcome.notes.append("its record was missing and has been restored")
+            work.details.update(rows=outcome.rows, file_id=outcome.file_id, sha256=outcome.sha256)
+        done.append(outcome)
+    return done
+
+
+def _record(
+    work: Work,
+    principal: Principal,
+    outcome: FileImport,
+    path: Path,
+    spec: ImportSpec,
+    terms: ImportTerms,
+    unit: str,
+) -> CallDataImport:
+    row = CallDataImport(
+        file_id=outcome.file_id,
+        file_name=path.name,
+        sha256=outcome.sha256,
+        size_bytes=outcome.size_bytes,
+        spec_name=spec.name,
+        spec_sha256=spec.sha256 or "",
+        legal_basis=terms.authority.basis.value,
+        authority_ref=terms.authority.reference.strip(),
+        rows_loaded=outcome.rows,
+        first_event=_aware(outcome.first_event),
+        last_event=_aware(outcome.last_event),
+        synthetic=terms.synthetic,
+        **envelope(
+            principal.actor,
+            owning_force=principal.force,
+            owning_unit=unit,
+            handling=terms.handling,
+            restriction=terms.restriction,
+            retention=terms.retention,
+        ),
+    )
+    work.db.add(row)
+    work.db.flush()
+    return row
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """DuckDB's UTC timestamps are naive; the records database keeps aware ones."""
+    return None if moment is None else moment.replace(tzinfo=UTC)
+
+
+def _repair(
+    work: Work,
+    principal: Principal,
+    con: duckdb.DuckDBPyConnection,
+    outcome: FileImport,
+    path: Path,
+    spec: ImportSpec,
+    terms: ImportTerms,
+    unit: str,
+) -> CallDataImport | None:
+    exists = work.db.scalar(
+        policy.privileged(
+            select(CallDataImport.id).where(CallDataImport.file_id == outcome.file_id),
+            "an import of stored rows must not make a second record of them",
+        )
+    )
+    if exists is not None:
+        return None
+    row = con.execute(
+        "SELECT rows_loaded, first_event, last_event FROM call_files WHERE file_id = ?",
+        [outcome.file_id],
+    ).fetchone()
+    if row is None:
+        raise InputError(f"{path.name}: stored rows lost their file entry; ask an administrator")
+    outcome.rows, outcome.first_event, outcome.last_event = int(row[0]), row[1], row[2]
+    return _record(work, principal, outcome, path, spec, terms, unit)

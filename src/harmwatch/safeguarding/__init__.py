@@ -1,0 +1,1 @@
+"""Safeguarding and National Referral Mechanism referrals, recorded once for every room."""
