@@ -69,21 +69,6 @@ def visible_imports(db: Session, principal: Principal) -> list[CallDataImport]:
     )
 
 
-def _read_unit(
-    engine: Engine,
-    principal: Principal,
-    *,
-    justification: str | None,
-    action: AuditAction,
-    details: dict[str, Any],
-    client: str,
-    recipient: str | None = None,
-) -> Any:
-    return unit_of_work(
-        engine, principal, action, ALL_FILES, client=client, details=details, recipient=recipient
-    )
-
-
 def _begin_read(
     work: Work, principal: Principal, justification: str | None, what: str
 ) -> list[CallDataImport]:
@@ -116,9 +101,9 @@ def read_calls(
     consultation.
     """
     action = AuditAction.DISCLOSURE if export_to else AuditAction.CONSULTATION
-    with _read_unit(
-        engine, principal, justification=justification, action=action,
-        details={"question": what, **(details or {})}, client=client, recipient=export_to,
+    with unit_of_work(
+        engine, principal, action, ALL_FILES, client=client,
+        details={"question": what, **(details or {})}, recipient=export_to,
     ) as work:  # fmt: skip
         imports = _begin_read(work, principal, justification, f"reading call data ({what})")
         con = store.room_connection(TABLES, scoped_by=SCOPE)
