@@ -29,7 +29,7 @@ from harmwatch.storage.analytics import AnalyticsStore
 
 from .admin import DatabaseUrlOption, _database_errors, open_records
 from .common import DbOption, console, err_console, print_json, resolve_db, user_errors
-from .identity import AsOption, KeyFileOption, sign_in
+from .identity import AsOption, JustificationOption, KeyFileOption, sign_in
 
 calls_app = typer.Typer(
     help="Call data: import operators' files (by an import spec) and the everyday analysis.",
@@ -45,10 +45,6 @@ synth_app = typer.Typer(
     help="Synthetic data generators (everything they write is labelled SYNTHETIC).",
     no_args_is_help=True,
     add_completion=False,
-)
-
-JustificationOpt = typer.Option(
-    None, "--justification", help="Why (the case or operation; 10+ characters); kept in the log."
 )
 
 
@@ -134,7 +130,7 @@ def import_calls(
 @user_errors
 @_database_errors
 def list_files(
-    justification: str | None = JustificationOpt,
+    justification: str | None = JustificationOption,
     json_out: bool = typer.Option(False, "--json"),
     as_user: str | None = AsOption,
     key_file: Path | None = KeyFileOption,
@@ -205,7 +201,7 @@ def analyse(
     numbers: list[str] = typer.Argument(..., help="The number(s) asked about."),
     window: int = typer.Option(30, "--window", help="colocation: minutes apart at most."),
     limit: int = typer.Option(50, "--limit", help="contacts: how many counterparts."),
-    justification: str | None = JustificationOpt,
+    justification: str | None = JustificationOption,
     csv_out: Path | None = typer.Option(None, "--csv", help="Write the whole table as CSV."),
     json_out: bool = typer.Option(False, "--json"),
     db: Path | None = DbOption,
@@ -235,7 +231,7 @@ def detect(
     ),
     csv_path: Path | None = typer.Option(None, "--csv", help="Write one row per number found."),
     rule: list[str] = typer.Option([], "--rule", help="Change a rule: name=value (repeatable)."),
-    justification: str | None = JustificationOpt,
+    justification: str | None = JustificationOption,
     db: Path | None = DbOption,
     as_user: str | None = AsOption,
     key_file: Path | None = KeyFileOption,
@@ -285,7 +281,7 @@ def schedule(
     ),
     out: Path = typer.Option(..., "--out", help="Write the schedule (CSV) here."),
     rule: list[str] = typer.Option([], "--rule"),
-    justification: str | None = JustificationOpt,
+    justification: str | None = JustificationOption,
     db: Path | None = DbOption,
     as_user: str | None = AsOption,
     key_file: Path | None = KeyFileOption,

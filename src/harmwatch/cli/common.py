@@ -13,6 +13,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,7 +21,13 @@ import click
 import typer
 from rich.console import Console
 
-from harmwatch.errors import INTERNAL_LOG, InternalError, UserError, internal_error_reference
+from harmwatch.errors import (
+    INTERNAL_LOG,
+    InputError,
+    InternalError,
+    UserError,
+    internal_error_reference,
+)
 from harmwatch.storage.paths import analytics_db_path, data_home
 
 # soft_wrap: file paths and file:line messages must print whole, never folded or
@@ -81,6 +88,16 @@ def user_errors(func: F) -> F:
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def iso_date(value: str | None, option: str) -> date | None:
+    """An option's ISO date (``2025-03-31``), None when not given; refused naming the option."""
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"{option}: {value!r} is not a date like 2025-03-31") from None
 
 
 def print_json(payload: Any) -> None:

@@ -48,6 +48,10 @@ KeyFileOption = typer.Option(
     envvar=KEY_ENV,
     help=f"Operator key file (mode 0600) from `harmwatch users issue-key` (or ${KEY_ENV}).",
 )
+#: The reason for a read of personal records (DPA 2018 s.62(2)), kept in the access log.
+JustificationOption = typer.Option(
+    None, "--justification", help="Why (the case or operation; 10+ characters); kept in the log."
+)
 
 
 class SignInRefused(UserError):

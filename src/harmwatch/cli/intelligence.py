@@ -21,8 +21,8 @@ from harmwatch.kernel.records import Handling, HandlingCode, Restriction
 
 from . import network
 from .admin import DatabaseUrlOption, _database_errors, open_records
-from .common import console, print_json, user_errors
-from .identity import AsOption, KeyFileOption, sign_in
+from .common import console, iso_date, print_json, user_errors
+from .identity import AsOption, JustificationOption, KeyFileOption, sign_in
 
 intel_app = typer.Typer(
     help="Intelligence: graded reports (3x5x2), entities, links, link charts and exports.",
@@ -30,23 +30,10 @@ intel_app = typer.Typer(
     add_completion=False,
 )
 
-JustificationOpt = typer.Option(
-    None, "--justification", help="Why (the case or operation; 10+ characters); kept in the log."
-)
-
 
 def register(app: typer.Typer) -> None:
     app.add_typer(intel_app, name="intel")
     network.register(app)
-
-
-def _date(value: str | None, name: str) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InputError(f"{name}: {value!r} is not a date like 2025-03-31") from None
 
 
 @intel_app.command("add-report")
@@ -80,10 +67,10 @@ def add_report(
         grade=grade(scheme, source, information, handling),
         sanitised_text=text,
         originator=originator,
-        reported_on=_date(reported_on, "--reported-on") or date.today(),
+        reported_on=iso_date(reported_on, "--reported-on") or date.today(),
         nim_level=nim_level,
         full_text=full_text,
-        information_date=_date(information_date, "--information-date"),
+        information_date=iso_date(information_date, "--information-date"),
         conditions=conditions,
         restriction=Restriction.RESTRICTED if restricted else Restriction.FORCE,
     )
@@ -97,7 +84,7 @@ def add_report(
 def list_reports(
     search: str = typer.Option("", "--search"),
     due: bool = typer.Option(False, "--due", help="Only reports due for review."),
-    justification: str | None = JustificationOpt,
+    justification: str | None = JustificationOption,
     json_out: bool = typer.Option(False, "--json"),
     as_user: str | None = AsOption,
     key_file: Path | None = KeyFileOption,
@@ -153,7 +140,7 @@ def add_entity(
         label=label,
         value=value,
         aliases=tuple(alias or ()),
-        date_of_birth=_date(date_of_birth, "--date-of-birth"),
+        date_of_birth=iso_date(date_of_birth, "--date-of-birth"),
         address_lines=address_lines,
         threat_tier=threat_tier,
         handling=Handling(HandlingCode.P),
@@ -190,8 +177,8 @@ def link(
         kind,
         strength,
         list(report or ()),
-        start=_date(start, "--from-date"),
-        end=_date(end, "--to-date"),
+        start=iso_date(start, "--from-date"),
+        end=iso_date(end, "--to-date"),
         client="cli",
     )
     console.print(f"recorded intelligence-link:{link_id}", highlight=False)
@@ -204,7 +191,7 @@ def path(
     start: str = typer.Argument(..., help="Entity id."),
     end: str = typer.Argument(..., help="Entity id."),
     max_length: int | None = typer.Option(None, "--max-length", help="All paths up to N hops."),
-    justification: str | None = JustificationOpt,
+    justification: str | None = JustificationOption,
     json_out: bool = typer.Option(False, "--json"),
     as_user: str | None = AsOption,
     key_file: Path | None = KeyFileOption,
@@ -250,7 +237,7 @@ def export(
         help="I have read the handling conditions and will meet them.",
     ),
     out: Path = typer.Option(..., "--out"),
-    justification: str | None = JustificationOpt,
+    justification: str | None = JustificationOption,
     as_user: str | None = AsOption,
     key_file: Path | None = KeyFileOption,
     database_url_: str | None = DatabaseUrlOption,
@@ -327,7 +314,7 @@ def grant_full_text(
 @_database_errors
 def players(
     top: int = typer.Option(10, "--top", help="How many key players to list."),
-    justification: str | None = JustificationOpt,
+    justification: str | None = JustificationOption,
     json_out: bool = typer.Option(False, "--json"),
     as_user: str | None = AsOption,
     key_file: Path | None = KeyFileOption,

@@ -19,8 +19,8 @@ from harmwatch.kernel.records import Restriction
 from harmwatch.safeguarding import referrals
 
 from .admin import DatabaseUrlOption, _database_errors, open_records
-from .common import console, print_json, user_errors
-from .identity import AsOption, KeyFileOption, sign_in
+from .common import console, iso_date, print_json, user_errors
+from .identity import AsOption, JustificationOption, KeyFileOption, sign_in
 
 referral_app = typer.Typer(
     help="Safeguarding, National Referral Mechanism and Duty to Notify referrals.",
@@ -28,22 +28,9 @@ referral_app = typer.Typer(
     add_completion=False,
 )
 
-JustificationOpt = typer.Option(
-    None, "--justification", help="Why (the case or operation; 10+ characters); kept in the log."
-)
-
 
 def register(app: typer.Typer) -> None:
     app.add_typer(referral_app, name="referral")
-
-
-def _date(value: str | None, name: str) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InputError(f"{name}: {value!r} is not a date like 2025-03-31") from None
 
 
 def _consent(value: str | None) -> bool | None:
@@ -76,7 +63,7 @@ def add(
     source_ref: str | None = typer.Option(None, "--source-ref", help="The finding's id."),
     conditions: str | None = typer.Option(None, "--conditions", help="Handling code C terms."),
     restricted: bool = typer.Option(False, "--restricted", help="Only your unit (and shares)."),
-    justification: str | None = JustificationOpt,
+    justification: str | None = JustificationOption,
     as_user: str | None = AsOption,
     key_file: Path | None = KeyFileOption,
     database_url_: str | None = DatabaseUrlOption,
@@ -88,10 +75,10 @@ def add(
         referral_kind=kind,
         subject_label=subject,
         subject_is_child=child,
-        subject_date_of_birth=_date(date_of_birth, "--date-of-birth"),
+        subject_date_of_birth=iso_date(date_of_birth, "--date-of-birth"),
         subject_entity_id=entity,
         concern=concern,
-        referred_on=_date(referred_on, "--referred-on") or date.today(),
+        referred_on=iso_date(referred_on, "--referred-on") or date.today(),
         agency=agency,
         agency_reference=agency_reference,
         consent=_consent(consent),
@@ -114,7 +101,7 @@ def list_referrals(
     concern: str = typer.Option("", "--concern"),
     source_kind: str = typer.Option("", "--source-kind"),
     source_ref: str = typer.Option("", "--source-ref"),
-    justification: str | None = JustificationOpt,
+    justification: str | None = JustificationOption,
     json_out: bool = typer.Option(False, "--json"),
     as_user: str | None = AsOption,
     key_file: Path | None = KeyFileOption,
@@ -164,7 +151,7 @@ def decide(
     conclusive_on: str | None = typer.Option(None, "--conclusive-on"),
     outcome: str | None = typer.Option(None, "--outcome"),
     agency_reference: str | None = typer.Option(None, "--agency-reference"),
-    justification: str | None = JustificationOpt,
+    justification: str | None = JustificationOption,
     as_user: str | None = AsOption,
     key_file: Path | None = KeyFileOption,
     database_url_: str | None = DatabaseUrlOption,
@@ -174,9 +161,9 @@ def decide(
     principal = sign_in(engine, as_user, key_file)
     decision = referrals.DecisionDraft(
         reasonable_grounds=reasonable,
-        reasonable_grounds_on=_date(reasonable_on, "--reasonable-on"),
+        reasonable_grounds_on=iso_date(reasonable_on, "--reasonable-on"),
         conclusive_grounds=conclusive,
-        conclusive_grounds_on=_date(conclusive_on, "--conclusive-on"),
+        conclusive_grounds_on=iso_date(conclusive_on, "--conclusive-on"),
         outcome=outcome,
         agency_reference=agency_reference,
     )
