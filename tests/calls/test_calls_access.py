@@ -142,3 +142,62 @@ def test_no_justification_no_read(records_engine: Engine, world: dict[str, objec
                 lambda con, files: analysis.first_last_seen(con, files, ["+447700900001"]),
                 what="seen", justification=None,
             )  # fmt: skip
+
+
+def test_subject_access_finds_every_file_naming_the_number_however_it_is_written(
+    records_engine: Engine, world: dict[str, object]
+) -> None:
+    from harmwatch.kernel.records import SubjectTerms
+    from harmwatch.kernel.subjects import subject_access
+
+    dpo = who(Role.DATA_PROTECTION_OFFICER)
+    found = subject_access(
+        records_engine, dpo, SubjectTerms(identifiers=("07700 900001",)), justification=WHY
+    )
+    calls = [item for item in found.held if item.room == "calls"]
+    # Both files name +447700900001, the restricted one too: subject access sees the force.
+    assert sorted(item.summary.split(" (")[0] for item in calls) == [
+        "call data force-wide.csv",
+        "call data restricted.csv",
+    ]
+    assert "calls: call-data imports" in found.searched
+    only = subject_access(
+        records_engine, dpo, SubjectTerms(identifiers=("447700900002",)), justification=WHY
+    )
+    assert [item.summary.split(" (")[0] for item in only.held if item.room == "calls"] == [
+        "call data restricted.csv"
+    ]
+
+
+def test_a_review_erases_a_file_and_the_purge_deletes_its_rows(
+    records_engine: Engine, world: dict[str, object]
+) -> None:
+    from harmwatch.kernel.refs import RecordRef
+    from harmwatch.kernel.subjects import ReviewDecision, review
+
+    db = world["db"]
+    assert isinstance(db, Path)
+    dpo = who(Role.DATA_PROTECTION_OFFICER)
+    with session_scope(records_engine) as session:
+        [restricted] = [
+            i for i in service.visible_imports(session, OFFICER) if i.file_id == world["restricted"]
+        ]
+        ref = restricted.ref
+    review(records_engine, dpo, RecordRef(ref.kind, ref.id), ReviewDecision.DELETE,
+           "MoPI review: no longer necessary for a policing purpose")  # fmt: skip
+    # Erased: nobody reaches the rows any more, though they are still stored …
+    assert contacts(records_engine, db, OFFICER) == ["+447700900003"]
+    with AnalyticsStore.open(db, read_only=False) as store:
+        with pytest.raises(policy.PolicyDenied):
+            service.purge_erased(records_engine, store, OFFICER)
+        purged = service.purge_erased(records_engine, store, dpo)
+        again = service.purge_erased(records_engine, store, dpo)
+        con = store.room_connection(("calls",), scoped_by="the test counts what is left")
+        left = con.execute("SELECT DISTINCT file_id FROM calls").fetchall()
+    # … until the purge deletes them; the other file is untouched.
+    assert purged == {world["restricted"]: 1} and again == {}
+    assert left == [(world["force"],)]
+    with session_scope(records_engine) as session:
+        entries = audit.query(session, limit=None)
+    erasures = [(e.actor, e.outcome) for e in entries if e.target == "store:calls"]
+    assert (OFFICER.actor, "denied") in erasures and (dpo.actor, "ok") in erasures

@@ -56,7 +56,7 @@ class Accepted:
     link_ids: list[int] = field(default_factory=list)
 
 
-def _phone(db: Session, by: Principal, number: str, unit: str) -> IntelligenceEntity:
+def phone_entity(db: Session, by: Principal, number: str, unit: str) -> IntelligenceEntity:
     """The caller's visible phone entity for ``number`` (E.164 from the import), or a new one."""
     found = db.scalars(
         policy.scope(
@@ -172,7 +172,7 @@ def accept_line(
         accepted = Accepted(report.id, county_line.id)
         line_phones: dict[str, IntelligenceEntity] = {}
         for n in line.numbers:
-            phone = _phone(work.db, principal, n.number, unit)
+            phone = phone_entity(work.db, principal, n.number, unit)
             line_phones[n.number] = phone
             accepted.phone_entity_ids[n.number] = phone.id
             link = entities.add_link(
@@ -181,7 +181,7 @@ def accept_line(
             )  # fmt: skip
             accepted.link_ids.append(link.id)
         for controller in line.controllers:
-            phone = _phone(work.db, principal, controller, unit)
+            phone = phone_entity(work.db, principal, controller, unit)
             accepted.phone_entity_ids[controller] = phone.id
             for n in line.numbers:
                 link = entities.add_link(
@@ -190,7 +190,7 @@ def accept_line(
                 )  # fmt: skip
                 accepted.link_ids.append(link.id)
         for runner in line.runners:
-            phone = _phone(work.db, principal, runner, unit)
+            phone = phone_entity(work.db, principal, runner, unit)
             accepted.phone_entity_ids[runner] = phone.id
             link = entities.add_link(
                 work.db, principal, phone, county_line, "linked-to", "tentative", [report]

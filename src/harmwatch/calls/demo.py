@@ -29,7 +29,7 @@ from harmwatch.sources.importspec import load_spec
 from harmwatch.storage.analytics import AnalyticsStore
 
 from . import service
-from .accept import _phone
+from .accept import phone_entity
 from .importer import CALL_DATA, Authority, LegalBasis
 from .synth.files import write_scenario
 from .synth.generator import generate
@@ -88,7 +88,7 @@ def seed(
             engine, officer, AuditAction.COLLECTION, RecordRef("intelligence-entity", "new"),
             client="demo set-up",
         ) as work:  # fmt: skip
-            phone_id = _phone(work.db, officer, number, unit).id
+            phone_id = phone_entity(work.db, officer, number, unit).id
             work.details["phone"] = number
         entities.create_link(
             engine, officer, person, phone_id, "uses-phone", "confirmed", [report_id],

@@ -147,6 +147,8 @@ class FileImport:
     already_imported: bool = False
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    #: (party key, kind, rows naming it) — the file's index for subject access
+    parties: list[tuple[str, str, int]] = field(default_factory=list)
 
 
 Progress = Callable[[str, int, int], None]  # (file name, bytes read, bytes in all)
@@ -312,6 +314,20 @@ _CALL_COLUMNS = (
 )
 
 
+def party_index(con: duckdb.DuckDBPyConnection, file_id: str) -> list[tuple[str, str, int]]:
+    """Every party of a stored file — caller, recipient, handset (kind ``imei``) — with how
+    many of its rows name it (see :class:`~.models.CallDataParty`)."""
+    rows = con.execute(
+        """SELECT party, kind, count(*) FROM (
+            SELECT a_party AS party, a_kind AS kind FROM calls WHERE file_id = $1
+            UNION ALL SELECT b_party, b_kind FROM calls WHERE file_id = $1
+            UNION ALL SELECT imei, 'imei' FROM calls WHERE file_id = $1 AND imei IS NOT NULL)
+        GROUP BY ALL ORDER BY 1, 2""",
+        [file_id],
+    ).fetchall()
+    return [(str(p), str(k), int(n)) for p, k, n in rows]
+
+
 def already_imported(con: duckdb.DuckDBPyConnection, sha256: str) -> tuple[str, ...] | None:
     row = con.execute(
         "SELECT file_id, file_name, imported_at, imported_by, authority_ref FROM call_files "
@@ -458,7 +474,7 @@ def import_file(
         first, last = (span[0], span[1]) if span else (None, None)
         outcome = FileImport(
             str(path), file_id, sha256, size, rows, first, last,
-            seconds=time.perf_counter() - began,
+            seconds=time.perf_counter() - began, parties=party_index(con, file_id),
         )  # fmt: skip
         con.execute(
             "INSERT INTO call_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from harmwatch.kernel.records import RecordMixin
@@ -40,3 +40,22 @@ class CallDataImport(RecordMixin, Base):
     last_event: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     #: The synthetic generator's files say so here, and every page showing them does.
     synthetic: Mapped[bool] = mapped_column(default=False)
+
+
+class CallDataParty(Base):
+    """One party (number, sender or IMEI) of one imported file, with how many rows name it.
+
+    The file's index of who is in it, kept beside its record in the records database so
+    that a subject access request or a review finds every file that names a person's
+    number — the rows themselves are in DuckDB, which the kernel's subject search does
+    not reach. It holds keys and counts only, and goes when the file's record goes.
+    """
+
+    __tablename__ = "call_data_parties"
+    __table_args__ = (Index("ix_call_data_parties_party", "party"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("call_data_imports.id"), index=True)
+    party: Mapped[str] = mapped_column(String(80))
+    kind: Mapped[str] = mapped_column(String(16))  # msisdn, intl, short, alpha, other, imei
+    rows: Mapped[int] = mapped_column(BigInteger)

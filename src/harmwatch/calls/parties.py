@@ -34,7 +34,7 @@ share the first 14 digits as the match key, as in the intelligence room.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Concatenate, ParamSpec, TypeVar
 
@@ -139,7 +139,7 @@ def install(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(statement)
 
 
-def party_keys(values: list[str | None]) -> list[tuple[str, str]]:
+def party_keys(values: Sequence[str | None]) -> list[tuple[str, str]]:
     """(key, kind) for each value, by the same SQL the importer runs (for tests and tools)."""
     if not values:
         return []
@@ -156,7 +156,7 @@ def party_keys(values: list[str | None]) -> list[tuple[str, str]]:
         con.close()
 
 
-def imei_keys(values: list[str | None]) -> list[tuple[str | None, str | None]]:
+def imei_keys(values: Sequence[str | None]) -> list[tuple[str | None, str | None]]:
     """(14-digit key, refusal reason) for each raw IMEI, by the importer's SQL."""
     if not values:
         return []

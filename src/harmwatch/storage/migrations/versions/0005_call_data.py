@@ -6,7 +6,9 @@ Revises: 0004
 The rows themselves are in the analytics store (DuckDB ``calls``); this record
 carries the kernel's envelope for them (force, unit, restriction, handling code,
 retention) and the file's provenance: its hash, the import spec, and the legal
-basis and reference under which it was obtained.
+basis and reference under which it was obtained. ``call_data_parties`` is each file's index
+of the numbers, senders and IMEIs in it, so that subject access finds the files
+naming a person.
 """
 
 from __future__ import annotations
@@ -56,7 +58,24 @@ def upgrade() -> None:
     op.create_index("ix_call_data_imports_owning_force", "call_data_imports", ["owning_force"])
     op.create_index("ix_call_data_imports_owning_unit", "call_data_imports", ["owning_unit"])
     op.create_index("ix_call_data_imports_file_id", "call_data_imports", ["file_id"], unique=True)
+    op.create_table(
+        "call_data_parties",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("import_id", sa.Integer(), nullable=False),
+        sa.Column("party", sa.String(80), nullable=False),
+        sa.Column("kind", sa.String(16), nullable=False),
+        sa.Column("rows", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_call_data_parties"),
+        sa.ForeignKeyConstraint(
+            ["import_id"],
+            ["call_data_imports.id"],
+            name="fk_call_data_parties_import_id_call_data_imports",
+        ),
+    )
+    op.create_index("ix_call_data_parties_party", "call_data_parties", ["party"])
+    op.create_index("ix_call_data_parties_import_id", "call_data_parties", ["import_id"])
 
 
 def downgrade() -> None:
+    op.drop_table("call_data_parties")
     op.drop_table("call_data_imports")
