@@ -69,6 +69,30 @@ def visible_imports(db: Session, principal: Principal) -> list[CallDataImport]:
     )
 
 
+def file_json(row: CallDataImport) -> dict[str, Any]:
+    """One imported file's record as the API and the command line show it: provenance,
+    authority and handling, no rows."""
+    basis = importer.LegalBasis(row.legal_basis)
+    return {
+        "ref": str(row.ref),
+        "file_id": row.file_id,
+        "file_name": row.file_name,
+        "rows": row.rows_loaded,
+        "first_event_utc": row.first_event.isoformat() if row.first_event else None,
+        "last_event_utc": row.last_event.isoformat() if row.last_event else None,
+        "legal_basis": basis.value,
+        "legal_basis_title": basis.described,
+        "authority_ref": row.authority_ref,
+        "spec_name": row.spec_name,
+        "sha256": row.sha256,
+        "imported_by": row.created_by,
+        "imported_at": row.created_at.isoformat(),
+        "unit": row.owning_unit,
+        "restriction": row.restriction,
+        "synthetic": row.synthetic,
+    }
+
+
 def _begin_read(
     work: Work, principal: Principal, justification: str | None, what: str
 ) -> list[CallDataImport]:

@@ -145,15 +145,7 @@ def list_files(
     found = reads.consult(
         engine, principal, CallDataImport, justification=justification, client="cli"
     ).records
-    rows: list[dict[str, Any]] = [
-        {
-            "record": str(f.ref), "file_id": f.file_id, "file": f.file_name, "rows": f.rows_loaded,
-            "first_event_utc": str(f.first_event), "last_event_utc": str(f.last_event),
-            "legal_basis": f.legal_basis, "authority_ref": f.authority_ref,
-            "unit": f.owning_unit, "restriction": f.restriction, "synthetic": f.synthetic,
-        }
-        for f in found
-    ]  # fmt: skip
+    rows = [service.file_json(f) for f in found]
     if json_out:
         print_json(rows)
         return
@@ -162,7 +154,8 @@ def list_files(
         table.add_column(column, overflow="fold")
     for r in rows:
         table.add_row(
-            r["record"], r["file"], f"{r['rows']:,}", r["first_event_utc"], r["last_event_utc"],
+            r["ref"], r["file_name"], f"{r['rows']:,}", str(r["first_event_utc"]),
+            str(r["last_event_utc"]),
             r["legal_basis"], r["authority_ref"], r["unit"], "SYNTHETIC" if r["synthetic"] else "",
         )  # fmt: skip
     console.print(table)

@@ -40,7 +40,6 @@ from starlette.datastructures import UploadFile
 
 from harmwatch.calls import accept, findings, importer, safeguarding, service
 from harmwatch.calls.kinds import CALL_IMPORTS
-from harmwatch.calls.models import CallDataImport
 from harmwatch.calls.questions import analysis_question
 from harmwatch.calls.rules import DetectionRules
 from harmwatch.calls.tables import Table, to_csv, to_json
@@ -106,28 +105,6 @@ def _reading(request: Request) -> Iterator[AnalyticsStore]:
 # -- reading -------------------------------------------------------------------------------
 
 
-def _file_json(row: CallDataImport) -> dict[str, Any]:
-    basis = importer.LegalBasis(row.legal_basis)
-    return {
-        "ref": str(row.ref),
-        "file_id": row.file_id,
-        "file_name": row.file_name,
-        "rows": row.rows_loaded,
-        "first_event_utc": row.first_event.isoformat() if row.first_event else None,
-        "last_event_utc": row.last_event.isoformat() if row.last_event else None,
-        "legal_basis": basis.value,
-        "legal_basis_title": basis.described,
-        "authority_ref": row.authority_ref,
-        "spec_name": row.spec_name,
-        "sha256": row.sha256,
-        "imported_by": row.created_by,
-        "imported_at": row.created_at.isoformat(),
-        "unit": row.owning_unit,
-        "restriction": row.restriction,
-        "synthetic": row.synthetic,
-    }
-
-
 def list_files(
     engine: Engine, principal: Principal, *, justification: str | None, client: str
 ) -> list[dict[str, Any]]:
@@ -145,7 +122,7 @@ def list_files(
         unit.justify(resolve(principal, justification, what="listing call-data files"))
         rows = service.visible_imports(unit.db, principal)
         unit.details["rows"] = len(rows)
-        return [_file_json(r) for r in rows]
+        return [service.file_json(r) for r in rows]
 
 
 def _rules(body: dict[str, Any]) -> DetectionRules:
