@@ -28,6 +28,7 @@ def test_todays_rooms_are_installed() -> None:
         "evaluation",
         "intelligence",
         "calls",
+        "crimes",
         "safeguarding",
         "information",
         "admin",
@@ -69,7 +70,7 @@ def test_the_library_never_imports_the_command_line_or_the_web() -> None:
 
 def test_grants_read_off_the_rooms() -> None:
     grants = {role: {c.name for c in caps} for role, caps in role_capabilities().items()}
-    assert grants[Role.PCC_VIEWER] == {"view-aggregates"}
+    assert grants[Role.PCC_VIEWER] == {"view-aggregates", "view-force-record-aggregates"}
     assert grants[Role.ADMIN] == {
         "view-aggregates",
         "view-hotspots",
@@ -88,6 +89,9 @@ def test_grants_read_off_the_rooms() -> None:
         "manage-data",
         "read-intelligence",
         "read-referrals",
+        "read-force-records",
+        "view-force-record-aggregates",
+        "import-force-records",
     }
     # No capability to personal data is the admin's: it manages accounts, not records.
     assert SUBJECT_ACCESS not in role_capabilities()[Role.ADMIN]
@@ -108,6 +112,7 @@ def test_navigation_is_ordered_across_rooms() -> None:
         "Hotspot map",
         "Forecast check",
         "Did it work?",
+        "Force records",
         "Data",
         "Intelligence",
         "County lines",

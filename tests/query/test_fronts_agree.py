@@ -36,17 +36,26 @@ from harmwatch.where.requests import (
 TEMPLATES = Path(__file__).resolve().parents[2] / "src" / "harmwatch" / "web" / "templates"
 
 # command -> (its request, the options that say what to do with the result, not what to compute)
+# Every verb that can read a force's own records (--source force-records) also takes
+# who is asking and why: the command line's sign-in, not part of the request.
+SIGN_IN = {"--as", "--key-file", "--justification", "--database-url"}
 COMMANDS: dict[str, tuple[type[Request], set[str]]] = {
-    "hotspots": (HotspotsRequest, {"--db", "--out", "--format", "--map", "--json"}),
+    "hotspots": (HotspotsRequest, {"--db", "--out", "--format", "--map", "--json", *SIGN_IN}),
     "emerging-hotspots": (
         EmergingHotspotsRequest,
-        {"--db", "--out", "--format", "--map", "--json"},
+        {"--db", "--out", "--format", "--map", "--json", *SIGN_IN},
     ),
-    "forecast-eval": (ForecastEvalRequest, {"--db", "--out", "--chart", "--curve", "--json"}),
-    "areas": (AreaRankingRequest, {"--db", "--out", "--json"}),
-    "patrol-plan": (PatrolPlanRequest, {"--db", "--out", "--format", "--map", "--json"}),
-    "evaluate": (EvaluateRequest, {"--db", "--chart", "--json"}),
-    "change": (ChangeRequest, {"--db", "--json"}),
+    "forecast-eval": (
+        ForecastEvalRequest,
+        {"--db", "--out", "--chart", "--curve", "--json", *SIGN_IN},
+    ),
+    "areas": (AreaRankingRequest, {"--db", "--out", "--json", *SIGN_IN}),
+    "patrol-plan": (
+        PatrolPlanRequest,
+        {"--db", "--out", "--format", "--map", "--json", "--when-out", *SIGN_IN},
+    ),
+    "evaluate": (EvaluateRequest, {"--db", "--chart", "--json", *SIGN_IN}),
+    "change": (ChangeRequest, {"--db", "--json", *SIGN_IN}),
 }
 # route -> (its request, the parameters that choose the answer's representation)
 ROUTES: dict[str, tuple[type[Request], set[str]]] = {

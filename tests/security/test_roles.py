@@ -15,13 +15,19 @@ EXPECTED = {
         "manage-data",
         "read-intelligence",
         "read-referrals",
+        "read-force-records",
+        "view-force-record-aggregates",
+        "import-force-records",
     },
     # Officers who meet exploitation make safeguarding referrals; they see no intelligence.
+    # They plan patrols by the hour, from the force's own records.
     Role.NEIGHBOURHOOD_OFFICER: {
         "view-aggregates",
         "view-hotspots",
         "read-referrals",
         "write-referrals",
+        "read-force-records",
+        "view-force-record-aggregates",
     },
     Role.INTELLIGENCE_OFFICER: {
         "view-aggregates",
@@ -31,9 +37,13 @@ EXPECTED = {
         "read-intelligence-full-text",
         "read-referrals",
         "write-referrals",
+        "read-force-records",
+        "view-force-record-aggregates",
+        "import-force-records",
     },
     Role.FORENSIC_REVIEWER: {"view-aggregates"},
-    Role.PCC_VIEWER: {"view-aggregates"},
+    # Aggregates of the force's own records too: counts in 250 m cells, never a point.
+    Role.PCC_VIEWER: {"view-aggregates", "view-force-record-aggregates"},
     Role.DATA_PROTECTION_OFFICER: {"view-aggregates", "subject-access", "read-audit"},
 }
 

@@ -328,6 +328,7 @@ PAGES = {
     "/evaluate": "/evaluate?lsoa=E01033803,E01033804&start=2025-09&force=bedfordshire&crime_type=Drugs",
     "/intelligence": "/intelligence",
     "/county-lines": "/county-lines",
+    "/force-records": "/force-records",
     "/safeguarding": "/safeguarding",
     "/data": "/data",
     "/admin/audit": "/admin/audit",

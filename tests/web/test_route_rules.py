@@ -155,6 +155,11 @@ def test_capabilities_match_the_contract() -> None:
         "GET /evaluate",  # a PCC must be able to check a claim that something worked
         "GET /api/evaluate",
         "GET /api/change",
+        # A force's own records: counts only (aggregates, 250 m cells, small numbers hidden).
+        "GET /force-records",
+        "GET /api/force-records/files",
+        "GET /api/force-records/reconciliation",
+        "GET /api/force-records/timing",
     }
     assert "GET /api/hotspots" in reachable(Role.NEIGHBOURHOOD_OFFICER)
     assert "POST /api/uploads" not in reachable(Role.NEIGHBOURHOOD_OFFICER)

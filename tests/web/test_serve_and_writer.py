@@ -82,6 +82,13 @@ def test_serve_demo_loads_sample_and_prints_accounts(
             "cambridgeshire",
             "hertfordshire",
         ]
+        # The demo's SYNTHETIC force records are the analyst's to analyse on first start.
+        held = client.get(
+            "/api/force-records/files",
+            headers={"X-Justification": "demo: first look at the force records"},
+        ).json()
+        assert held["synthetic"] is True and held["records"] > 80_000
+        assert "Force records: SYNTHETIC" in result.output
     with TestClient(served["app"]) as client:  # the demo's intelligence officer has the demo set
         post_login(client, "intelligence-officer", passwords["intelligence-officer"])
         why = {"X-Justification": "demo: first look at the fictional set"}

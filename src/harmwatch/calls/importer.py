@@ -22,23 +22,26 @@ under (:class:`LegalBasis`); every finding cites the file and line of its rows.
 
 from __future__ import annotations
 
-import gzip
-import hashlib
-import io
-import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
 
 import duckdb
-import pyarrow as pa
-import pyarrow.csv as pacsv
 
 from harmwatch.errors import InputError
+from harmwatch.sources.csvfiles import (
+    BLOCK_BYTES,
+    BatchReader,
+    ImportRefused,
+    check_columns,
+    first_problems,
+    read_header,
+    sha256_of,
+    text_size,
+)
 from harmwatch.sources.importspec import (
     ImportSpec,
     TargetField,
@@ -50,9 +53,6 @@ from harmwatch.sources.importspec import (
 )
 
 from . import parties
-
-MAX_PROBLEMS = 20
-BLOCK_BYTES = 32 * 2**20
 
 CALL_DATA = TargetSchema(
     name="call data",
@@ -106,16 +106,8 @@ def legal_basis(text: str) -> LegalBasis:
         raise InputError(f"legal basis: {text!r} is not one of {choices}") from None
 
 
-class CallImportRefused(InputError):
-    """A file was not imported; ``problems`` say file:line: field: reason."""
-
-    def __init__(self, summary: str, problems: Sequence[str] = (), more: int = 0) -> None:
-        listed = "".join(f"\n  {p}" for p in problems)
-        extra = f"\n  … and {more:,} more" if more else ""
-        super().__init__(f"{summary}{listed}{extra}")
-        self.summary = summary
-        self.problems = list(problems)
-        self.more = more
+class CallImportRefused(ImportRefused):
+    """A call-data file was not imported; ``problems`` say file:line: field: reason."""
 
 
 @dataclass(frozen=True)
@@ -157,42 +149,6 @@ Progress = Callable[[str, int, int], None]  # (file name, bytes read, bytes in a
 def file_id_for(sha256: str) -> str:
     """The key of a file's rows: its content hash, so the same bytes are one file."""
     return "cdr-" + sha256[:24]
-
-
-def sha256_of(path: Path) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(2**20), b""):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
-
-
-def _open_text(path: Path) -> io.BufferedReader | gzip.GzipFile:
-    if path.suffix.lower() == ".gz":
-        return gzip.open(path, "rb")
-    return path.open("rb")
-
-
-def _header(path: Path, spec: ImportSpec) -> list[str]:
-    encoding = "utf-8-sig" if spec.encoding.startswith("utf-8") else spec.encoding
-    try:
-        with _open_text(path) as handle:
-            first = handle.readline()
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        raise CallImportRefused(f"{path.name}: cannot read the file ({exc})") from None
-    if not first.strip():
-        raise CallImportRefused(f"{path.name}:1: the file is empty (no header row)")
-    try:
-        text = first.decode(encoding).rstrip("\r\n")
-    except UnicodeDecodeError as exc:
-        raise CallImportRefused(
-            f"{path.name}:1: not {spec.encoding} text (byte {exc.start}); set spec.encoding"
-        ) from None
-    import csv
-
-    return next(csv.reader([text], delimiter=spec.delimiter))
 
 
 def _conversion_sql(spec: ImportSpec, file_id: str, name: str) -> tuple[str, str]:
@@ -367,98 +323,34 @@ def import_file(
             notes=[f"already imported as {seen[0]} ({seen[1]}) on {seen[2]} by {seen[3]}, "
                    f"reference {seen[4]}; not imported again"],
         )  # fmt: skip
-    header = _header(path, spec)
-    missing = spec.missing_columns(header)
-    if missing:
-        listed = "; ".join(f"{f} → {c!r}" for f, c in missing)
-        raise CallImportRefused(
-            f"{path.name}:1: the spec {spec.name!r} names columns this file's header lacks: "
-            f"{listed} (the header has: {', '.join(header)})"
-        )
-    wanted = sorted(set(spec.columns.values()))
-    parse_problems: list[str] = []
-
-    def bad_row(row: Any) -> str:
-        if len(parse_problems) < MAX_PROBLEMS:
-            where = f"{path.name}:{row.number}" if row.number else path.name
-            parse_problems.append(
-                f"{where}: row: {row.actual_columns} fields where the header has "
-                f"{row.expected_columns}"
-            )
-        else:
-            parse_problems.append("")
-        return "skip"
-
+    header = read_header(path, spec, CallImportRefused)
+    check_columns(path, spec, header, CallImportRefused)
     parties.install(con)
     _lookup_tables(con)
-    reader = pacsv.open_csv(
-        str(path),
-        read_options=pacsv.ReadOptions(
-            block_size=BLOCK_BYTES,
-            encoding="utf8" if spec.encoding.startswith("utf-8") else spec.encoding,
-        ),
-        parse_options=pacsv.ParseOptions(
-            delimiter=spec.delimiter, newlines_in_values=False, invalid_row_handler=bad_row
-        ),
-        convert_options=pacsv.ConvertOptions(
-            column_types={c: pa.string() for c in header},
-            include_columns=wanted,
-            strings_can_be_null=False,
-            quoted_strings_can_be_null=False,
-        ),
-    )
+    reader = BatchReader(path, spec, header, CallImportRefused)
     select, _ = _conversion_sql(spec, file_id, path.name)
     lookups = _lookup_sql(spec)
     problems: list[str] = []
     more = 0
     rows = 0
     read_bytes = 0
-    text_bytes = _text_size(path, size)
-    next_line = 2
+    text_bytes = text_size(path, size)
     con.execute("BEGIN TRANSACTION")
     try:
-        for batch in _batches(reader, path):
-            lines = pa.array(range(next_line, next_line + batch.num_rows), pa.int64())
-            next_line += batch.num_rows
-            table = pa.Table.from_batches([batch]).append_column("hw_line", lines)
+        for table in reader.tables():
             con.register("hw_batch", table)
             for statement in lookups:
                 con.execute(statement)
             con.execute(f"CREATE OR REPLACE TEMP TABLE hw_stage AS {select}")
             con.unregister("hw_batch")
-            bad = con.execute(
-                "SELECT line, problem FROM hw_stage WHERE problem IS NOT NULL ORDER BY line LIMIT ?",
-                [MAX_PROBLEMS],
-            ).fetchall()
-            if bad:
-                total = con.execute(
-                    "SELECT count(*) FROM hw_stage WHERE problem IS NOT NULL"
-                ).fetchone()
-                count = int(total[0]) if total else len(bad)
-                for line, problem in bad:
-                    fld, _, reason = str(problem).partition("\t")
-                    if len(problems) < MAX_PROBLEMS:
-                        problems.append(f"{path.name}:{line}: {_field_label(spec, fld)}: {reason}")
-                    else:
-                        more += 1
-                more += count - len(bad)
-            elif not problems and not parse_problems:
+            more += first_problems(con, path, lambda f: _field_label(spec, f), problems)
+            if not problems and not more and not reader.parse_problems:
                 con.execute(f"INSERT INTO calls SELECT {_CALL_COLUMNS} FROM hw_stage")
-            rows += batch.num_rows
+            rows += table.num_rows
             read_bytes += BLOCK_BYTES
             if progress is not None:
                 progress(path.name, min(read_bytes, text_bytes), text_bytes)
-        # Skipped rows would shift every later line number: the file is refused.
-        if parse_problems:
-            shown = [p for p in parse_problems if p]
-            if not any(re.match(rf"{re.escape(path.name)}:\d+:", p) for p in shown):
-                shown = _wrong_width_lines(path, spec, len(header)) or shown
-            raise CallImportRefused(
-                f"{path.name}: not imported: {len(parse_problems):,} row(s) have the wrong "
-                "number of fields (a quoted value with a line break, or a stray delimiter)",
-                shown,
-                len(parse_problems) - len(shown),
-            )
+        reader.refuse_if_misread()
         if problems:
             raise CallImportRefused(
                 f"{path.name}: not imported: {len(problems) + more:,} row(s) refused; nothing "
@@ -496,54 +388,8 @@ def import_file(
     return outcome
 
 
-def _wrong_width_lines(path: Path, spec: ImportSpec, width: int) -> list[str]:
-    """The lines whose field count is wrong, found again by reading the file (only on error).
-
-    Arrow's CSV reader does not say which line a malformed row was on, so the refused
-    file is read once more to name them.
-    """
-    import csv
-
-    encoding = "utf-8-sig" if spec.encoding.startswith("utf-8") else spec.encoding
-    found: list[str] = []
-    with _open_text(path) as raw, io.TextIOWrapper(raw, encoding=encoding, newline="") as text:
-        for number, line in enumerate(text, start=1):
-            if number == 1:
-                continue
-            fields = next(csv.reader([line.rstrip("\r\n")], delimiter=spec.delimiter), [])
-            if len(fields) != width:
-                found.append(
-                    f"{path.name}:{number}: row: {len(fields)} fields where the header has {width}"
-                )
-                if len(found) >= MAX_PROBLEMS:
-                    break
-    return found
-
-
-def _text_size(path: Path, size: int) -> int:
-    """The file's uncompressed size: gzip's trailer holds it (modulo 4 GiB), for progress."""
-    if path.suffix.lower() != ".gz" or size < 18:
-        return max(size, 1)
-    with path.open("rb") as handle:
-        handle.seek(-4, io.SEEK_END)
-        trailer = int.from_bytes(handle.read(4), "little")
-    return max(trailer, size)
-
-
 def _field_label(spec: ImportSpec, field_name: str) -> str:
     column = spec.column(field_name)
     if column is None and field_name == "start":
         column = f"{spec.column('start_date')} + {spec.column('start_time')}"
     return f"{field_name} ({column})" if column else field_name
-
-
-def _batches(reader: pacsv.CSVStreamingReader, path: Path) -> Any:
-    while True:
-        try:
-            batch = reader.read_next_batch()
-        except StopIteration:
-            return
-        except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-            raise CallImportRefused(f"{path.name}: not imported: unreadable CSV ({exc})") from None
-        if batch.num_rows:
-            yield batch

@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
@@ -88,11 +89,17 @@ def request_command(cls: type[R], *, skip: Iterable[str] = ()) -> Callable[[F], 
         if clash:
             raise TypeError(f"{func.__name__} declares {sorted(clash)} itself")
 
+        reads_records = "source" in names
+        extra = list(_identity_options()) if reads_records else []
+
         @functools.wraps(func)
         def command(**kwargs: Any) -> Any:
             given = {name: kwargs.pop(name) for name in names if name in kwargs}
+            identity = {p.name: kwargs.pop(p.name, None) for p in extra}
             request = cli_request(cls, given)
             try:
+                if reads_records and getattr(request, "source", None) == "force-records":
+                    return _on_force_records(func, request, identity, kwargs)
                 return func(request, **kwargs)
             except ParamError as exc:
                 raise exc.renamed(cls.names(CLI)) from None
@@ -101,8 +108,46 @@ def request_command(cls: type[R], *, skip: Iterable[str] = ()) -> Callable[[F], 
         first = [p for p in keyword if p.name == "db"]
         rest = [p for p in keyword if p.name != "db"]
         command.__signature__ = signature.replace(  # type: ignore[attr-defined]
-            parameters=[*first, *generated, *rest]
+            parameters=[*first, *generated, *rest, *extra]
         )
         return command  # type: ignore[return-value]
 
     return decorate
+
+
+def _identity_options() -> Iterator[inspect.Parameter]:
+    """``--as``, ``--key-file``, ``--justification``, ``--database-url``: for --source force-records."""
+    from .admin import DatabaseUrlOption
+    from .identity import AsOption, JustificationOption, KeyFileOption
+
+    for name, option, annotation in (
+        ("as_user", AsOption, str | None),
+        ("key_file", KeyFileOption, Path | None),
+        ("justification", JustificationOption, str | None),
+        ("database_url_", DatabaseUrlOption, str | None),
+    ):
+        yield inspect.Parameter(
+            name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=annotation
+        )
+
+
+def _on_force_records(
+    func: Callable[..., Any], request: Request, identity: dict[str, Any], kwargs: dict[str, Any]
+) -> Any:
+    """Run the command inside a scoped, logged reading of the force's own records.
+
+    The records are personal data: the command signs in as a named user and the
+    library decides, as for the web app, whether they get exact places or aggregates.
+    """
+    from harmwatch.crimes.service import reading
+
+    from .admin import open_records
+    from .identity import sign_in
+
+    engine = open_records(identity.get("database_url_"))
+    principal = sign_in(engine, identity.get("as_user"), identity.get("key_file"))
+    with reading(
+        engine, principal, what=f"{func.__name__.removesuffix('_command')} on force records",
+        justification=identity.get("justification"), client="cli",
+    ):  # fmt: skip
+        return func(request, **kwargs)

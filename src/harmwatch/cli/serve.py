@@ -106,12 +106,21 @@ def _demo_setup(db: Path | None, url: str | None) -> tuple[Path, str]:
 
     console.print("Generating and importing the demo's SYNTHETIC call data …")
     calls = calls_demo.seed(engine, db_path, home / "calls", DEMO_FORCE, DEMO_UNITS[0])
+    from harmwatch.crimes import demo as crimes_demo
+
+    console.print("Generating and importing the demo's SYNTHETIC force crime records …")
+    force_records = crimes_demo.seed(engine, db_path, home / "force-records", DEMO_FORCE, DEMO_UNITS[0])
     engine.dispose()
     console.print(table)
     console.print(f"Intelligence: {intelligence_demo.SYNTHETIC_NOTE}", highlight=False)
     console.print(
         f"County lines: {calls_demo.SYNTHETIC_NOTE} {calls['rows']:,} rows imported; sign in "
         "as intelligence-officer and open County lines to detect.",
+        highlight=False,
+    )
+    console.print(
+        f"Force records: {crimes_demo.SYNTHETIC_NOTE} {force_records['rows']:,} records imported; "
+        "sign in as analyst and open Force records, or choose the source on any map.",
         highlight=False,
     )
     return db_path, url

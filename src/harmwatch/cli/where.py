@@ -14,6 +14,7 @@ import numpy as np
 import typer
 from rich.table import Table
 
+from harmwatch.crimes.aggregates import aggregates_only, suppressed_cells
 from harmwatch.maps.charts import draw_coverage_curve, draw_forecast_chart
 from harmwatch.maps.results import draw_emerging_map, draw_hotspot_map
 from harmwatch.outputs.tables import format_from_path, write_table
@@ -57,6 +58,8 @@ def print_hotspot_summary(result: HotspotResult) -> None:
     console.print(table)
     print_lines("note", "cyan", [str(summary["cells_note"])])
     top = result.cells.sort_values("n", ascending=False).head(10)
+    if aggregates_only():  # the busiest by the true counts, shown through the one rule
+        top = suppressed_cells(result.cells).loc[top.index]
     cols = [
         c for c in ("cell_id", "x", "y", "n", "kde", "gistar", "pvalue_adj", "class") if c in top
     ]
@@ -93,8 +96,9 @@ def hotspots_command(
         format_from_path(out, fmt)  # refuse a bad name before the run, not after
     result = hotspots(resolve_db(db, quiet=json_out), request)
     written = []
+    cells = suppressed_cells(result.cells) if aggregates_only() else result.cells
     if out:
-        written.append(write_table(result.cells, out, fmt, cell=result.grid.cell))
+        written.append(write_table(cells, out, fmt, cell=result.grid.cell))
     if map_png:
         written.append(draw_hotspot_map(result, map_png))
     if json_out:

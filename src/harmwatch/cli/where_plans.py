@@ -107,6 +107,44 @@ def areas_command(
         console.print(f"wrote {path}")
 
 
+def print_zone_timing(plan: PatrolPlan, shown: int) -> None:
+    """When to visit each zone: its peak hours of the week and the visit guidance."""
+    assert plan.timing is not None
+    table = Table(title="When to visit (local time; hours holding half of each zone's crimes)")
+    for column in ("zone", "windows (visits)", "share", "crimes"):
+        table.add_column(column, justify="right" if column != "windows (visits)" else "left")
+    for zone, timing in zip(plan.zones["zone"].head(shown), plan.timing[:shown], strict=False):
+        windows = "; ".join(f"{w.label()} ({w.visits})" for w in timing.windows) or (
+            timing.note or ""
+        )
+        table.add_row(str(zone), windows, _pct(timing.covered_share), f"{timing.crimes:.1f}")
+    console.print(table)
+    if plan.timing:
+        console.print(f"guidance: {plan.timing[0].guidance}", highlight=False)
+        for source in plan.timing[0].sources:
+            console.print(f"  source: {source}", highlight=False)
+
+
+def write_zone_profiles(plan: PatrolPlan, path: Path) -> Path:
+    """Each zone's hour-of-week profile (aoristic weights) as CSV: zone, day, hour, weight."""
+    import csv
+
+    from harmwatch.where.timing import profile_table
+
+    if plan.profiles is None:
+        raise InputError(
+            "--when-out needs crimes with known times: use --source force-records "
+            "(police.uk dates crimes only to the month)"
+        )
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["zone", "day", "hour", "weight"])
+        for zone, profile in zip(plan.zones["zone"], plan.profiles, strict=True):
+            for row in profile_table(profile):
+                writer.writerow([zone, row["day"], row["hour"], f"{float(row['weight']):.6g}"])  # type: ignore[arg-type]
+    return path
+
+
 def print_patrol_plan(result: HotspotResult, plan: PatrolPlan, shown: int = 15) -> None:
     print_lines("default", "cyan", result.defaults_chosen)
     print_lines("note", "cyan", plan.notes)
@@ -133,6 +171,8 @@ def print_patrol_plan(result: HotspotResult, plan: PatrolPlan, shown: int = 15) 
             str(row.lsoas),
         )
     console.print(table)
+    if plan.timing is not None:
+        print_zone_timing(plan, cut)
     t = plan.totals
     console.print(
         f"The plan's {t['zones']} zone(s), {t['area_km2']:g} km² "
@@ -152,6 +192,9 @@ def patrol_plan_command(
     out: Path | None = typer.Option(None, "--out", help="Write the zones (.csv, .geojson, .gpkg)."),
     fmt: str | None = FormatOption,
     map_png: Path | None = typer.Option(None, "--map", help="Draw the plan to this PNG."),
+    when_out: Path | None = typer.Option(
+        None, "--when-out", help="Write each zone's hour-of-week profile (CSV; force records)."
+    ),
     json_out: bool = JsonOption,
 ) -> None:
     """Patrol zones: the highest-scoring cells within a budget, merged where they touch."""
@@ -159,6 +202,8 @@ def patrol_plan_command(
         format_from_path(out, fmt)  # refuse a bad name before the run, not after
     result, plan = plan_patrols(resolve_db(db, quiet=json_out), request)
     written = []
+    if when_out:
+        written.append(write_zone_profiles(plan, when_out))
     if out:
         written.append(write_table(plan.geo, out, fmt, layer="zones"))
     if map_png:

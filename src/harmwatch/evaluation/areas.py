@@ -53,7 +53,7 @@ from harmwatch.spatial import boundaries
 from harmwatch.spatial.grid import Grid
 from harmwatch.spatial.study_area import for_forces
 from harmwatch.storage.analytics import AnalyticsStore
-from harmwatch.where.selection import SelectionError, select_points
+from harmwatch.where.selection import SelectionError, crime_source, select_points
 
 LSOA_POINT_RADIUS_M = 250.0
 MIN_CONTROLS = 2
@@ -89,7 +89,12 @@ class CrimeData:
 
 
 def load_crime_data(
-    db_path: str | Path, crime_types: Sequence[str], forces: Sequence[str] = ()
+    db_path: str | Path,
+    crime_types: Sequence[str],
+    forces: Sequence[str] = (),
+    *,
+    source: str = "police-uk",
+    flags: Sequence[str] = (),
 ) -> CrimeData:
     """Read the selected crimes, every LSOA's footprint and the loaded months, once.
 
@@ -97,11 +102,13 @@ def load_crime_data(
     read as every type: see :mod:`harmwatch.query.filter`).
     """
     with AnalyticsStore.open(db_path) as store:
-        points = select_points(store, Filter(tuple(forces), tuple(crime_types), ()))
-        slugs = tuple(points.filter.forces) or tuple(store.street_forces())
-        loaded = store.loaded_months(slugs)
-        fp = store.lsoa_footprints(slugs)
-        names = store.lsoa_names(slugs)
+        flt = Filter(tuple(forces), tuple(crime_types), (), source=source, flags=tuple(flags))
+        points = select_points(store, flt)
+        data_source = crime_source(store, flt)
+        slugs = tuple(points.filter.forces) or tuple(data_source.street_forces())
+        loaded = data_source.loaded_months(slugs)
+        fp = data_source.lsoa_footprints(slugs)
+        names = data_source.lsoa_names(slugs)
     months = sorted(set(loaded) | set(points.months))
     has_code = points.lsoa_code != ""
     counts = pd.crosstab(

@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from harmwatch.errors import InputError
 from harmwatch.evaluation.areas import EvaluationError, isin
@@ -49,7 +50,12 @@ from harmwatch.timeline.months import (
     runs_text,
     span_text,
 )
-from harmwatch.where.selection import SelectionError, resolve_district, select_points
+from harmwatch.where.selection import (
+    SelectionError,
+    crime_source,
+    resolve_district,
+    select_points,
+)
 from harmwatch.where.workspace import resolve_study_area
 
 __all__ = ["Change", "ChangeRequest", "change", "latest_period", "parse_period", "resolve"]
@@ -179,7 +185,7 @@ def resolve(
 
 
 def _not_loaded(
-    store: AnalyticsStore,
+    store: Any,
     label: str,
     gap: Sequence[str],
     forces: Sequence[str],
@@ -226,7 +232,8 @@ def change(db_path: str | Path, request: ChangeRequest) -> Change:
     place = request.place
     flt = request.filter()
     with AnalyticsStore.open(db_path) as store:
-        all_forces = store.street_forces()
+        source = crime_source(store, flt)
+        all_forces = source.street_forces()
         # Deduplicated: coverage counts distinct forces, so a repeated one would hide every month.
         forces = list(dict.fromkeys(force_slug(f) for f in flt.forces)) or all_forces
         unknown = [f for f in forces if f not in all_forces]
@@ -237,8 +244,8 @@ def change(db_path: str | Path, request: ChangeRequest) -> Change:
             )
         district = place.district
         if district is not None:  # before the months: a typo is the likelier mistake
-            district = resolve_district(store, forces, district)
-        loaded = store.covered_months(forces)
+            district = resolve_district(source, forces, district)
+        loaded = source.covered_months(forces)
         resolved = resolve(request, loaded, forces)
         defaults = list(resolved.defaults_chosen)
         period, baseline = resolved.request.period, resolved.request.baseline
@@ -249,7 +256,7 @@ def change(db_path: str | Path, request: ChangeRequest) -> Change:
         for label, wanted in (("period", months), ("baseline", base_months)):
             gap = [m for m in wanted if m not in loaded]
             if gap:
-                raise MonthsNotLoadedError(_not_loaded(store, label, gap, forces, loaded))
+                raise MonthsNotLoadedError(_not_loaded(source, label, gap, forces, loaded))
         points = select_points(
             store,
             Filter(
@@ -257,6 +264,8 @@ def change(db_path: str | Path, request: ChangeRequest) -> Change:
                 flt.crime_types,
                 tuple(months + base_months),
                 all_crime_types=flt.all_crime_types,
+                source=flt.source,
+                flags=flt.flags,
             ),
         )
         types = list(points.filter.crime_types)
@@ -289,12 +298,12 @@ def change(db_path: str | Path, request: ChangeRequest) -> Change:
                 )
         elif district is not None:
             description = f"district {district} ({forces_text(forces)})"
-            rows = store.street_counts_by_month(
+            rows = source.street_counts_by_month(
                 StreetScope(forces=scope.forces, crime_types=scope.crime_types, district=district)
             )
             a = sum(rows.get(m, 0) for m in months)
             b = sum(rows.get(m, 0) for m in base_months)
-            unplaced = store.street_counts_by_month(
+            unplaced = source.street_counts_by_month(
                 StreetScope(
                     forces=scope.forces, crime_types=scope.crime_types, lsoa_name_missing=True
                 )
@@ -306,7 +315,7 @@ def change(db_path: str | Path, request: ChangeRequest) -> Change:
             )
         else:
             description = f"the area{'s' if len(forces) > 1 else ''} of {forces_text(forces)}"
-            rows = store.street_counts_by_month(scope)
+            rows = source.street_counts_by_month(scope)
             a = sum(rows.get(m, 0) for m in months)
             b = sum(rows.get(m, 0) for m in base_months)
     rate = rate_ratio_exact(a, b, len(months), len(base_months))

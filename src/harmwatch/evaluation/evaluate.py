@@ -290,7 +290,9 @@ def evaluate(db_path: str | Path, request: EvaluateRequest) -> Evaluation:
     ``n_controls``: take the k nearest-matched LSOAs instead of every
     uncontaminated LSOA of the force (see :mod:`harmwatch.evaluation.areas`).
     """
-    data = load_crime_data(db_path, request.crime_types, request.forces)
+    data = load_crime_data(
+        db_path, request.crime_types, request.forces, source=request.source, flags=request.flags
+    )
     return evaluate_loaded(data, request)
 
 

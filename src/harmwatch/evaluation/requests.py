@@ -23,12 +23,14 @@ from harmwatch.query.fields import (
     CELLS_TEXT_PATTERN,
     CRIME_TYPES,
     DISTRICT,
+    FLAGS,
     FORCES,
     LSOA_CODES,
     MONTH_PATTERN,
     ONLY_CLI,
     ONLY_WEB,
     PERIOD_TEXT_PATTERN,
+    SOURCE,
     clean_ids,
     ids_value,
     numbers_text,
@@ -65,7 +67,10 @@ def _month(help: str, label: str, **more: Any) -> Param:
 
 def _crime_filter_problems(request: Any) -> list[Problem]:
     try:
-        Filter(request.forces, request.crime_types, (), getattr(request, "all_crime_types", False))
+        Filter(
+            request.forces, request.crime_types, (), getattr(request, "all_crime_types", False),
+            source=getattr(request, "source", "police-uk"), flags=getattr(request, "flags", ()),
+        )  # fmt: skip
     except FilterError as exc:
         return [Problem("crime_types", str(exc))]
     return []
@@ -147,6 +152,8 @@ class EvaluateRequest(Request):
         metavar="K",
     ).field()
     boundary_label: str | None = BOUNDARY_LABEL.field()
+    source: str = SOURCE.field()
+    flags: tuple[str, ...] = FLAGS.field()
 
     def relations(self) -> list[Problem]:
         found = _crime_filter_problems(self)
@@ -205,6 +212,8 @@ class ChangeRequest(Request):
     ).field()
     all_crime_types: bool = ALL_CRIME_TYPES.field()
     boundary_label: str | None = BOUNDARY_LABEL.field()
+    source: str = SOURCE.field()
+    flags: tuple[str, ...] = FLAGS.field()
 
     def relations(self) -> list[Problem]:
         found = _crime_filter_problems(self)
@@ -222,7 +231,10 @@ class ChangeRequest(Request):
 
     def filter(self) -> Filter:
         """Forces and crime types (the months are the period's and the baseline's)."""
-        return Filter(self.forces, self.crime_types, (), self.all_crime_types)
+        return Filter(
+            self.forces, self.crime_types, (), self.all_crime_types,
+            source=self.source, flags=self.flags,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)

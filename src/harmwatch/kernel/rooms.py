@@ -40,6 +40,7 @@ INSTALLED_ROOMS: tuple[str, ...] = (
     "harmwatch.evaluation.room",
     "harmwatch.intelligence.room",
     "harmwatch.calls.room",
+    "harmwatch.crimes.room",
     "harmwatch.safeguarding.room",
     "harmwatch.information.room",
     "harmwatch.admin.room",

@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 from harmwatch.errors import InputError
-from harmwatch.query.filter import DEFAULT_CRIME_TYPES
+from harmwatch.query.filter import DEFAULT_CRIME_TYPES, POLICE_UK, SOURCES
 from harmwatch.query.params import CLI, FRONTS, LIBRARY, WEB, Limits, Param
 from harmwatch.timeline.months import months_text, parse_month_spec, parse_period
 
@@ -153,6 +153,32 @@ MONTHS = Param(
     text_pattern=MONTHS_TEXT_PATTERN,
     label="months",
     metavar="MONTHS",
+)
+SOURCE = Param(
+    help="Where the crimes come from: police-uk (open files) or force-records (the force's "
+    "own RMS exports: exact places and times, for those allowed; signed in, logged).",
+    choices=SOURCES,
+    default=POLICE_UK,
+    label="source",
+    metavar="SOURCE",
+)
+
+
+def _flags_clean(flags: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(f.strip().lower() for f in flags if f.strip()))
+
+
+FLAGS = Param(
+    help="Force records only: keep records with this flag (repeatable), e.g. drug-related, "
+    "hate-crime, domestic-abuse, county-lines.",
+    many=True,
+    default=(),
+    url="flag",
+    label="flag",
+    metavar="FLAG",
+    clean=_flags_clean,
+    pattern=r"^[a-z-]{1,40}$",
+    server=Limits(max_items=20),
 )
 ALL_CRIME_TYPES = Param(
     help="Every crime type (crime_types must then be left alone).",

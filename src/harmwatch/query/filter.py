@@ -14,6 +14,12 @@ Every room (hotspots, trends, evaluation, the web app, the command line) takes a
 
 Empty ``forces`` means every force loaded and empty ``months`` every month
 loaded; the analysis says which it took.
+
+``source`` is where the crimes come from: ``police-uk`` (the open files, the
+default) or ``force-records`` (a force's own RMS exports, :mod:`harmwatch.crimes`:
+exact places and times, read only by those allowed and logged). ``flags`` keep
+only records carrying one of those flags (``drug-related``, ``hate-crime`` …);
+police.uk has no flags, so asking for them there is refused.
 """
 
 from __future__ import annotations
@@ -27,6 +33,9 @@ from harmwatch.errors import InputError
 from harmwatch.timeline.months import parse_month_spec
 
 DEFAULT_CRIME_TYPES: tuple[str, ...] = ("Drugs",)
+POLICE_UK = "police-uk"
+FORCE_RECORDS = "force-records"
+SOURCES: tuple[str, ...] = (POLICE_UK, FORCE_RECORDS)
 
 
 class FilterError(InputError):
@@ -39,8 +48,17 @@ class Filter:
     crime_types: tuple[str, ...] = DEFAULT_CRIME_TYPES
     months: tuple[str, ...] = ()  # empty: every month loaded
     all_crime_types: bool = False  # True: every crime type (crime_types must be left alone)
+    source: str = POLICE_UK  # police-uk | force-records
+    flags: tuple[str, ...] = ()  # force records only: keep records with any of these flags
 
     def __post_init__(self) -> None:
+        if self.source not in SOURCES:
+            raise FilterError(f"source {self.source!r}: choose {' or '.join(SOURCES)}")
+        if self.flags and self.source != FORCE_RECORDS:
+            raise FilterError(
+                "police.uk files carry no flags: use --source force-records to filter on "
+                f"{', '.join(self.flags)}"
+            )
         if self.all_crime_types:
             if self.crime_types and tuple(self.crime_types) != DEFAULT_CRIME_TYPES:
                 raise FilterError(
@@ -82,6 +100,10 @@ class Points:
     n_without_location: int
     filter: Filter  # resolved: forces and crime types as stored, months with data
     notes: list[str] = field(default_factory=list)
+    # Force records: when each crime happened (UTC; NaT end = an exact time). police.uk: None.
+    start_utc: np.ndarray | None = None
+    end_utc: np.ndarray | None = None
+    exact: bool = False  # exact places (force records for those allowed); police.uk: snap points
 
     def __len__(self) -> int:
         return int(self.x.shape[0])

@@ -14,12 +14,15 @@ matplotlib (pyplot is not thread-safe).
 
 from __future__ import annotations
 
+import contextvars
 import json
 import math
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -30,6 +33,7 @@ import shapely
 from shapely.geometry import mapping
 
 from harmwatch import ATTRIBUTION
+from harmwatch.crimes.service import Grant
 from harmwatch.errors import InputError
 from harmwatch.evaluation.change import Change
 from harmwatch.evaluation.change import change as period_change
@@ -60,6 +64,47 @@ from .jsontools import records
 from .user_boundaries import BoundaryStore
 
 T = TypeVar("T")
+
+#: Who is asking, for analyses of a force's own records: (engine, principal, client),
+#: set for each signed-in request by :mod:`harmwatch.web.deps`.
+WEB_READER: contextvars.ContextVar[tuple[Any, Any, str] | None] = contextvars.ContextVar(
+    "web_reader", default=None
+)
+
+
+@dataclass(frozen=True)
+class SourceKey:
+    """The source part of a cache key that holds no request (force records: per grant)."""
+
+    source: str
+    flags: tuple[str, ...] = ()
+
+
+def reads_force_records(key: Any) -> bool:
+    """Whether a cache key holds a request (or filter) on ``--source force-records``."""
+    if getattr(key, "source", None) == "force-records":
+        return True
+    if isinstance(key, tuple):
+        return any(reads_force_records(k) for k in key)
+    return False
+
+
+@contextmanager
+def force_records_reading(what: str) -> Iterator[Grant]:
+    """The reading in progress, or a new one for the signed-in user of this request."""
+    from harmwatch.crimes import service
+
+    grant = service.active_grant()
+    if grant is not None:
+        yield grant
+        return
+    reader = WEB_READER.get()
+    if reader is None:
+        raise service.ForceRecordsAccessError("sign in to see a force's own crime records")
+    engine, principal, client = reader
+    with service.reading(engine, principal, what=f"{what} (web)", client=client) as grant:
+        yield grant
+
 
 # pyplot keeps global state; two threads drawing at once can mix their figures.
 PLOT_LOCK = threading.Lock()
@@ -104,7 +149,23 @@ class Analyses:
             with self.gate.read():
                 return compute()
 
-        return self.cache.get_or_compute((self.version(), key), run)
+        return self._get(key, run)
+
+    def _get(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """Every cache read goes through here: a result, a file, a map layer alike.
+
+        A force's own records: the signed-in user's reading decides which files and
+        whether exact or aggregate, so the entry is kept per grant — one reader's
+        result, file or layer is never another's — and every request, a cache hit
+        too, is a logged consultation (one per request: a verb that runs another
+        inside it, as a patrol plan runs hotspots, shares it).
+        """
+        if not reads_force_records(key):
+            return self.cache.get_or_compute((self.version(), key), compute)
+        what = str(key[0]) if isinstance(key, tuple) else "analysis"
+        with force_records_reading(what) as grant:
+            granted = (self.version(), key, grant.file_ids, grant.exact)
+            return self.cache.get_or_compute(granted, compute)
 
     # -- analyses -----------------------------------------------------------------
 
@@ -122,7 +183,7 @@ class Analyses:
                 return None
 
         key = ("bounds", tuple(sorted(f.lower() for f in request.forces)), request.boundary)
-        return self.cache.get_or_compute((self.version(), key), compute)
+        return self._get(key, compute)
 
     def check_grid(self, request: GridRequest) -> None:
         """Refuse a cell size that would make a grid too large to compute on request."""
@@ -198,7 +259,7 @@ class Analyses:
             with tempfile.TemporaryDirectory() as tmp:
                 return write(Path(tmp)).read_bytes()
 
-        return self.cache.get_or_compute((self.version(), "file", key), run)
+        return self._get(("file", key), run)
 
     def hotspot_file(self, request: HotspotsRequest, fmt: str, *, map_cells: bool = False) -> bytes:
         """The cell table as CSV/GeoJSON (as the CLI writes it) or the map as PNG.
@@ -215,9 +276,7 @@ class Analyses:
             return write_table(result.cells, folder / f"cells.{fmt}", fmt, cell=result.grid.cell)
 
         if map_cells and fmt == "geojson":
-            return self.cache.get_or_compute(
-                (self.version(), "map-cells", request), lambda: map_cells_geojson(result)
-            )
+            return self._get(("map-cells", request), lambda: map_cells_geojson(result))
         return self._file(("hotspots", request, fmt), write)
 
     def patrol_file(self, request: PatrolPlanRequest, fmt: str) -> bytes:
@@ -278,7 +337,7 @@ class Analyses:
             ]
             return json.dumps({"type": "FeatureCollection", "features": features}).encode()
 
-        return self.cache.get_or_compute((self.version(), "study-area", request), build)
+        return self._get(("study-area", request), build)
 
     def trends_file(self, request: TrendsRequest, fmt: str) -> bytes:
         trend = self.trends(request)

@@ -296,6 +296,9 @@ async def guard(request: Request) -> None:
     request.state.user = info
     request.state.principal = info.principal()
     client = client_of(request)
+    from .analysis import WEB_READER
+
+    WEB_READER.set((ctx.engine, request.state.principal, client))
     target = str(refs.route(request.url.path))
     attempted = rule.audit or AuditAction.CONSULTATION
     if isinstance(rule.access, Capability) and not rule.access.granted(info.role):

@@ -40,7 +40,7 @@ from harmwatch.spatial import places as gazetteer
 from harmwatch.spatial.projection import to_wgs84
 from harmwatch.where.room import VIEW_HOTSPOTS
 
-from .analysis import PLOT_LOCK, Analyses
+from .analysis import PLOT_LOCK, Analyses, SourceKey
 from .forms import read_form
 from .user_boundaries import BoundaryStore
 
@@ -72,6 +72,7 @@ def data_key(request: EvaluateRequest) -> tuple[Hashable, ...]:
     return (
         tuple(sorted(f.strip().lower() for f in request.forces)),
         tuple(sorted(t.strip() for t in request.crime_types)),
+        SourceKey(request.source, tuple(sorted(request.flags))),
     )
 
 
@@ -104,13 +105,19 @@ class Evaluations:
             with analyses.gate.read():
                 return compute()
 
-        return analyses.cache.get_or_compute((analyses.version(), "evaluation", key), run)
+        return analyses._get(("evaluation", key), run)
 
     def data(self, request: EvaluateRequest) -> CrimeData:
         """The selected crimes and every LSOA's footprint, read once per forces and crime types."""
         return self._cached(
             ("data", data_key(request)),
-            lambda: load_crime_data(self.analyses.db_path, request.crime_types, request.forces),
+            lambda: load_crime_data(
+                self.analyses.db_path,
+                request.crime_types,
+                request.forces,
+                source=request.source,
+                flags=request.flags,
+            ),
         )
 
     def evaluate(self, request: EvaluateRequest) -> Evaluation:

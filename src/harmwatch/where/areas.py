@@ -425,7 +425,12 @@ def rank_lsoas(
 
 
 def selection_vintages(store: AnalyticsStore, flt: Filter) -> set[str]:
-    """LSOA code vintages of the street files behind a resolved filter (``Points.filter``)."""
+    """LSOA code vintages of the street files behind a resolved filter (``Points.filter``).
+
+    A force's own records carry the codes its system assigns, of no stated vintage.
+    """
+    if flt.source != "police-uk":
+        return set()
     return store.lsoa_vintages(flt.forces or None, flt.months or None)
 
 

@@ -35,7 +35,9 @@ from scipy import ndimage
 from harmwatch.errors import InputError
 from harmwatch.spatial.projection import BNG, to_wgs84
 from harmwatch.where.hotspots import HotspotResult, hotspots
+from harmwatch.where.kernels.aoristic import aoristic_profile
 from harmwatch.where.requests import SCORE_METHOD, SCORES, PatrolPlanRequest
+from harmwatch.where.timing import DAY_NAMES, PatrolTiming, patrol_timing
 
 __all__ = [
     "FITTING_SHARE",
@@ -76,10 +78,17 @@ class PatrolPlan:
     parameters: dict[str, object]
     study_area: str
     notes: list[str] = field(default_factory=list)
+    # When to visit each zone (in zone order), from crimes with known times (a force's
+    # own records); None for police.uk, which dates crimes only to the month.
+    timing: list[PatrolTiming] | None = None
+    profiles: np.ndarray | None = None  # (zones, 7, 24) aoristic weights
 
     def summary(self) -> dict[str, object]:
         """A JSON-ready digest: totals, parameters, notes and one record per zone."""
         records = self.zones.to_dict(orient="records")
+        if self.timing is not None:
+            for record, timing in zip(records, self.timing, strict=True):
+                record["when"] = timing_json(timing)
         return {
             "study_area": self.study_area,
             "parameters": self.parameters,
@@ -87,6 +96,55 @@ class PatrolPlan:
             "notes": self.notes,
             "zones": records,
         }
+
+
+def timing_json(timing: PatrolTiming) -> dict[str, object]:
+    return {
+        "windows": [
+            {"label": w.label(), "day": DAY_NAMES[w.day], "start_hour": w.start_hour,
+             "end_hour": w.end_hour, "share": round(w.share, 4), "visits": w.visits}
+            for w in timing.windows
+        ],
+        "covered_share": round(timing.covered_share, 4),
+        "crimes_weighted": round(timing.crimes, 3),
+        "guidance": timing.guidance,
+        "sources": list(timing.sources),
+        "note": timing.note,
+    }  # fmt: skip
+
+
+def zone_timing(
+    result: HotspotResult, chosen: pd.DataFrame, n_zones: int
+) -> tuple[list[PatrolTiming], np.ndarray, list[str]] | None:
+    """Each zone's hour-of-week profile (aoristic, Ratcliffe) and when to visit it.
+
+    Only crimes with known times (a force's records) can say when; police.uk's
+    months cannot, so the answer is None. Counted over the same crimes as the
+    zone's cells: located, inside the study area, in a chosen cell.
+    """
+    points = result.points
+    if points.start_utc is None or points.end_utc is None:
+        return None
+    inside = result.study_area.contains(points.x, points.y)
+    cell_of = result.grid.locate(points.x, points.y)
+    zone_of_cell = np.full(result.grid.size, -1, dtype=np.int64)
+    zone_of_cell[chosen["cell_id"].to_numpy(dtype=np.int64)] = chosen["zone"].to_numpy() - 1
+    groups = np.where(inside & (cell_of >= 0), zone_of_cell[np.maximum(cell_of, 0)], -1)
+    profile = aoristic_profile(points.start_utc, points.end_utc, groups=groups, n_groups=n_zones)
+    timings = [patrol_timing(profile.weights[z]) for z in range(n_zones)]
+    notes = [
+        "when to visit: each zone's crimes spread over the hours of the week they may have "
+        "happened in (aoristic weights, Ratcliffe 2002: a crime known only to lie between "
+        "18:00 and 07:30 counts 1/13.5 in each of those hours), local time (Europe/London)"
+    ]
+    too_long = int(profile.n_too_long.sum())
+    if too_long:
+        notes.append(
+            f"{too_long:,} crimes in the zones are known only within more than "
+            f"{profile.max_span_hours:g} hours and say nothing about the hour: left out of "
+            "the profiles"
+        )
+    return timings, profile.weights, notes
 
 
 class BudgetTooLargeError(InputError):
@@ -313,6 +371,20 @@ def patrol_plan(
         "connectivity": connectivity,
         "hotspot_method": result.method,
     }
+    timing = zone_timing(result, chosen, len(zones))
+    profiles = None
+    timings = None
+    if timing is not None:
+        timings, profiles, timing_notes = timing
+        notes += timing_notes
+        zones = zones.assign(
+            visit_windows=[
+                "; ".join(f"{w.label()} ({w.visits} visit{'s' if w.visits != 1 else ''})"
+                          for w in t.windows) or (t.note or "")
+                for t in timings
+            ]
+        )  # fmt: skip
+        geo = geo.assign(visit_windows=zones["visit_windows"].to_numpy())
     return PatrolPlan(
         zones=zones,
         geo=geo,
@@ -321,6 +393,8 @@ def patrol_plan(
         parameters=parameters,
         study_area=result.study_area.description,
         notes=notes,
+        timing=timings,
+        profiles=profiles,
     )
 
 

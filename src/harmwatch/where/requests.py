@@ -25,10 +25,12 @@ from harmwatch.query.fields import (
     BOUNDARY,
     BOUNDARY_LABEL,
     CRIME_TYPES,
+    FLAGS,
     FORCES,
     MONTHS,
     ONLY_CLI,
     ONLY_WEB,
+    SOURCE,
 )
 from harmwatch.query.filter import Filter, FilterError
 from harmwatch.query.params import LIBRARY, Limits, Param, Problem, Request, ref
@@ -91,9 +93,14 @@ class SelectionRequest(Request):
     bbox: tuple[float, float, float, float] | None = BBOX.field()
     all_crime_types: bool = ALL_CRIME_TYPES.field()
     boundary_label: str | None = BOUNDARY_LABEL.field()
+    source: str = SOURCE.field()
+    flags: tuple[str, ...] = FLAGS.field()
 
     def filter(self) -> Filter:
-        return Filter(self.forces, self.crime_types, self.months, self.all_crime_types)
+        return Filter(
+            self.forces, self.crime_types, self.months, self.all_crime_types,
+            source=self.source, flags=self.flags,
+        )  # fmt: skip
 
     def relations(self) -> list[Problem]:
         try:
@@ -110,6 +117,8 @@ class SelectionRequest(Request):
             "crime_types": flt.crime_types,
             "months": flt.months,
             "all_crime_types": flt.all_crime_types,
+            "source": flt.source,
+            "flags": flt.flags,
         }
         if place is not None:
             values.update(

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Sequence
+from typing import Any
 
 from harmwatch.errors import InputError
-from harmwatch.query.filter import Filter, Points
+from harmwatch.query.filter import FORCE_RECORDS, Filter, Points
 from harmwatch.sources.policeuk.forces import force_slug, forces_text
 from harmwatch.storage.analytics import AnalyticsStore, StreetScope
 from harmwatch.timeline.months import periods_text, runs_text
@@ -27,7 +28,7 @@ class SelectionError(InputError):
 STRAY_DISTRICT_SHARE = 0.005
 
 
-def resolve_district(store: AnalyticsStore, forces: Sequence[str], district: str) -> str:
+def resolve_district(store: Any, forces: Sequence[str], district: str) -> str:
     """The district named ``district``, as the store names it, among ``forces``' crimes.
 
     The name is matched ignoring case and surrounding spaces, among the districts
@@ -59,11 +60,40 @@ def resolve_district(store: AnalyticsStore, forces: Sequence[str], district: str
     return name
 
 
+def crime_source(store: AnalyticsStore, flt: Filter) -> Any:
+    """What answers the filter's questions: the store (police.uk) or a force's records.
+
+    Both answer the same street-crime questions (``street_points``,
+    ``street_counts_by_month``, ``covered_months`` …), so every analysis runs on
+    either; see :mod:`harmwatch.crimes.source`. Force records are read only inside
+    :func:`harmwatch.crimes.service.reading` (who is asking decides what they get).
+    """
+    if flt.source == FORCE_RECORDS:
+        from harmwatch.crimes.source import ForceRecordsSource
+
+        return ForceRecordsSource(store, flt.flags)
+    return store
+
+
+def source_notes(source: Any) -> list[str]:
+    """The line saying where the crimes came from (force records: which files, exact or not)."""
+    if getattr(source, "kind", None) == FORCE_RECORDS:
+        return [source.grant.source_text()]
+    return []
+
+
 def select_points(store: AnalyticsStore, flt: Filter) -> Points:
     """Street crimes matching ``flt``; refuses filters that match nothing loaded."""
-    notes: list[str] = []
-    loaded_forces = store.street_forces()
+    source = crime_source(store, flt)
+    notes: list[str] = source_notes(source)
+    loaded_forces = source.street_forces()
     if not loaded_forces:
+        if source is not store:
+            raise SelectionError(
+                "no force crime records match"
+                + (f" the flag(s) {', '.join(flt.flags)}" if flt.flags else "")
+                + "; import an RMS export first (harmwatch crimes import FILE --spec SPEC)"
+            )
         raise SelectionError("no street crimes are loaded; load police.uk street files first")
     forces = tuple(force_slug(f) for f in flt.forces)
     unknown = [f for f in forces if f not in loaded_forces]
@@ -75,7 +105,7 @@ def select_points(store: AnalyticsStore, flt: Filter) -> Points:
         notes.append(f"forces: all loaded ({forces_text(loaded_forces, most=50)})")
     types: tuple[str, ...] = ()
     if not flt.all_crime_types:
-        known = store.street_crime_types(forces or None)
+        known = source.street_crime_types(forces or None)
         lower = {k.lower(): k for k in known}
         resolved = []
         for t in flt.crime_types:
@@ -86,7 +116,7 @@ def select_points(store: AnalyticsStore, flt: Filter) -> Points:
             resolved.append(lower[t.lower()])
         types = tuple(resolved)
     scope = StreetScope(forces=forces or None, crime_types=None if flt.all_crime_types else types)
-    available = store.street_months(scope)
+    available = source.street_months(scope)
     if flt.months:
         missing = [m for m in flt.months if m not in available]
         if missing:
@@ -99,7 +129,8 @@ def select_points(store: AnalyticsStore, flt: Filter) -> Points:
         months = available
         notes.append(f"months: all loaded ({periods_text(available)})")
     scope = StreetScope(forces=scope.forces, crime_types=scope.crime_types, months=tuple(months))
-    rows = store.street_points(scope)
+    rows = source.street_points(scope)
+    times = source.street_times(scope) if source is not store else None
     return Points(
         x=rows.x,
         y=rows.y,
@@ -108,7 +139,17 @@ def select_points(store: AnalyticsStore, flt: Filter) -> Points:
         lsoa_name=rows.lsoa_name,
         force=rows.force,
         months=months,
-        n_without_location=store.street_count(scope, located=False),
-        filter=Filter(forces, types, tuple(months), all_crime_types=flt.all_crime_types),
+        n_without_location=source.street_count(scope, located=False),
+        filter=Filter(
+            forces,
+            types,
+            tuple(months),
+            all_crime_types=flt.all_crime_types,
+            source=flt.source,
+            flags=flt.flags,
+        ),
         notes=notes,
+        start_utc=None if times is None else times.start_utc,
+        end_utc=None if times is None else times.end_utc,
+        exact=bool(source is not store and source.grant.exact),
     )

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from harmwatch.errors import InputError
-from harmwatch.query.filter import Points
+from harmwatch.query.filter import FORCE_RECORDS, Points
 from harmwatch.query.place import Place
 from harmwatch.spatial.grid import Grid, default_cell_size
 from harmwatch.spatial.study_area import StudyArea, for_forces, from_bbox, from_boundary_file
@@ -103,9 +103,33 @@ class Workspace:
     warnings: list[str] = field(default_factory=list)
 
 
-def choose_cell_size(study: StudyArea) -> tuple[float, str]:
-    """The automatic cell size for a study area, and the sentence saying how it was chosen."""
+def choose_cell_size(study: StudyArea, points: Points | None = None) -> tuple[float, str]:
+    """The automatic cell size for a study area, and the sentence saying how it was chosen.
+
+    police.uk's snap points set a floor of :data:`LOCATION_PRECISION_M`; a force's own
+    records have exact places, so none — except for a viewer of aggregates, who is
+    given cells of at least :data:`harmwatch.crimes.kinds.AGGREGATE_CELL_M`.
+    """
     wanted = default_cell_size(*study.bounds)
+    if points is not None and points.filter.source == FORCE_RECORDS:
+        floor = _aggregate_floor(points)
+        if floor and wanted < floor:
+            return floor, (
+                f"cell size: {floor:g} m, not the {wanted:g} m that would give about 50 cells "
+                f"across: figures from a force's own records are given to you in cells of at "
+                f"least {floor:g} m (aggregates only)"
+            )
+        if floor:
+            return wanted, (
+                f"cell size: {wanted:g} m (about 50 cells across the shorter side of the study "
+                f"area; figures from a force's own records are given to you in cells of at "
+                f"least {floor:g} m, aggregates only)"
+            )
+        return wanted, (
+            f"cell size: {wanted:g} m (about 50 cells across the shorter side of the study "
+            "area; the force's records give exact places, so police.uk's snap-point floor of "
+            f"{LOCATION_PRECISION_M:g} m does not apply)"
+        )
     cell = default_cell_size(*study.bounds, minimum=LOCATION_PRECISION_M)
     if cell > wanted:
         return cell, (
@@ -116,6 +140,28 @@ def choose_cell_size(study: StudyArea) -> tuple[float, str]:
             "those points, not places"
         )
     return cell, f"cell size: {cell:g} m (about 50 cells across the shorter side of the study area)"
+
+
+def _aggregate_floor(points: Points) -> float:
+    """The finest cell this reading allows (0: exact places)."""
+    if points.exact:
+        return 0.0
+    from harmwatch.crimes.kinds import AGGREGATE_CELL_M
+
+    return AGGREGATE_CELL_M
+
+
+def check_cell_for_source(cell: float, points: Points) -> None:
+    """Refuse a cell a viewer of aggregates may not have (finer, or off the 250 m grid)."""
+    if points.filter.source != FORCE_RECORDS:
+        return
+    floor = _aggregate_floor(points)
+    if floor and (cell < floor or abs(cell / floor - round(cell / floor)) > 1e-9):
+        raise InputError(
+            f"cell size {cell:g} m: figures from a force's own records are given to you in "
+            f"cells of at least {floor:g} m, in multiples of {floor:g} m (aggregates only); "
+            f"choose {floor:g}, {2 * floor:g}, {4 * floor:g} …"
+        )
 
 
 def resolve_study_area(place: Place, points: Points) -> StudyArea:
@@ -161,8 +207,9 @@ def prepare(db_path: str | Path, request: GridRequest) -> Workspace:
         defaults.append(f"study area: {study.description}")
     cell = request.cell
     if cell is None:
-        cell, why = choose_cell_size(study)
+        cell, why = choose_cell_size(study, points)
         defaults.append(why)
+    check_cell_for_source(cell, points)
     grid = Grid.covering(*study.bounds, cell)
     mask = study.mask(grid)
     if mask.sum() < 3:

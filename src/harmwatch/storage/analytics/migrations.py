@@ -203,6 +203,55 @@ _V3_CALLS = (
     )""",
 )
 
+# A force's own crime records (personal data: exact places and times; see harmwatch.crimes).
+# Only the columns an import spec names are kept (no names, dates of birth or free text).
+# ``crime_type`` is the police.uk type the current HO class is published under (NULL for a
+# non-notifiable record); ``counted`` is what analyses count: recorded (not cancelled or
+# transferred) and notifiable. Times are UTC; months are the local (Europe/London) month.
+_V4_FORCE_RECORDS = (
+    """CREATE TABLE force_crime_files (
+        file_id VARCHAR PRIMARY KEY,
+        file_name VARCHAR NOT NULL,
+        sha256 VARCHAR NOT NULL,
+        size_bytes BIGINT NOT NULL,
+        spec_name VARCHAR NOT NULL,
+        spec_sha256 VARCHAR NOT NULL,
+        force VARCHAR NOT NULL,
+        rows_loaded BIGINT NOT NULL,
+        first_committed TIMESTAMP,
+        last_committed TIMESTAMP,
+        imported_at TIMESTAMP NOT NULL,
+        imported_by VARCHAR NOT NULL,
+        synthetic BOOLEAN NOT NULL
+    )""",
+    """CREATE TABLE force_crimes (
+        file_id VARCHAR NOT NULL,
+        line BIGINT NOT NULL,
+        force VARCHAR NOT NULL,
+        reference VARCHAR NOT NULL,
+        offence_code VARCHAR NOT NULL,
+        offence_description VARCHAR,
+        original_offence_code VARCHAR,
+        crime_type VARCHAR,
+        original_crime_type VARCHAR,
+        committed_from TIMESTAMP NOT NULL,
+        committed_to TIMESTAMP,
+        recorded TIMESTAMP,
+        committed_month DATE NOT NULL,
+        recorded_month DATE,
+        x DOUBLE,
+        y DOUBLE,
+        lsoa_code VARCHAR,
+        district VARCHAR,
+        address VARCHAR,
+        postcode VARCHAR,
+        flags VARCHAR[] NOT NULL,
+        status VARCHAR NOT NULL,
+        outcome VARCHAR,
+        counted BOOLEAN NOT NULL
+    )""",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "police.uk rows, loads, datasets and rejects (the first release)", _V1_SCHEMA),
     Migration(
@@ -214,6 +263,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         3,
         "call data: files (provenance) and their rows (personal data)",
         _V3_CALLS,
+    ),
+    Migration(
+        4,
+        "a force's own crime records: files (provenance) and their rows (personal data)",
+        _V4_FORCE_RECORDS,
     ),
 )
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -7,7 +7,8 @@ adds a table and forgets to declare it fails closed (nothing reads it without an
 access checker) rather than open.
 
 The police.uk tables hold open data (Open Government Licence) or the store's own
-bookkeeping. Call-data records (``calls``, ``call_files``) are declared
+bookkeeping. Call-data records (``calls``, ``call_files``) and a force's crime records
+(``force_crimes``, ``force_crime_files``) are declared
 :attr:`Sensitivity.PERSONAL`, as every later table of bulk personal data will be; note that ``rejects`` keeps the raw text of
 refused rows, so a loader of personal data must not set its refused rows aside
 there.
@@ -38,6 +39,9 @@ TABLES: Mapping[str, Sensitivity] = MappingProxyType(
         # Call data: who called whom, when and from where (harmwatch.calls).
         "call_files": Sensitivity.PERSONAL,
         "calls": Sensitivity.PERSONAL,
+        # A force's own crime records: exact places and times (harmwatch.crimes).
+        "force_crime_files": Sensitivity.PERSONAL,
+        "force_crimes": Sensitivity.PERSONAL,
     }
 )
 

@@ -86,6 +86,7 @@ def evaluate_page(request: Request) -> HTMLResponse:
             "controls_csv": f"/api/evaluate?{_qs(params, format='csv', table='controls')}",
         }
     form = {k: request.query_params.get(k, "") for k in _FORM_FIELDS}
+    form["flag"] = request.query_params.get("flag", "")
     return render(
         request,
         "evaluate.html",

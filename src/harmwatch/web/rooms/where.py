@@ -27,6 +27,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import QueryParams, UploadFile
 
+from harmwatch.crimes.aggregates import suppressed_cells
+from harmwatch.crimes.kinds import READ_FORCE_RECORDS
 from harmwatch.errors import UserError
 from harmwatch.evaluation.change import Change
 from harmwatch.evaluation.rates import p_text
@@ -34,6 +36,8 @@ from harmwatch.evaluation.recording import neutral_direction_note
 from harmwatch.evaluation.requests import ChangeRequest, TrendsRequest
 from harmwatch.kernel.actions import AuditAction
 from harmwatch.kernel.refs import RecordRef
+from harmwatch.outputs.suppression import NOTE as SUPPRESSION_NOTE
+from harmwatch.outputs.tables import write_table
 from harmwatch.query.params import WEB, convert
 from harmwatch.where.patrol import PatrolPlan, fitting_budget_km2
 from harmwatch.where.requests import (
@@ -44,9 +48,9 @@ from harmwatch.where.requests import (
 )
 
 from .. import charts
-from ..analysis import Analyses, trends_title
+from ..analysis import Analyses, map_cells_geojson, trends_title
 from ..cache import cached_first
-from ..deps import audit_details, context, current_user, outside, render
+from ..deps import audit_details, context, current_user, outside, principal_of, render
 from ..filters import ratio
 from ..forms import api_request, form_view, links, read_form, stem_for
 from ..params import BOUNDARY_PATTERN, file_response, json_bytes, records
@@ -495,15 +499,54 @@ def _hotspot_cells(request: Request, query: HotspotsRequest, format: str, cells:
     analyses = context(request).analyses
     summary = analyses.hotspot_summary(query)
     audit_details(request, cells=summary["cells"], hot_cells=summary.get("hot_cells"))
+    aggregates = aggregates_only(request, query)
     if format == "json":
         payload: dict[str, Any] = {"summary": summary}
         if cells != "none":
-            payload["cells"] = records(analyses.hotspots(query).cells)
+            table = analyses.hotspots(query).cells
+            payload["cells"] = records(suppressed_cells(table) if aggregates else table)
+        if aggregates:
+            payload["suppression"] = SUPPRESSION_NOTE
         return json_response(payload)
+    if aggregates and format in ("csv", "geojson"):
+        data = _suppressed_file(analyses, query, format, map_cells=cells == "map")
+        return file_response(data, format, stem_for("hotspots", query))
     data = analyses.hotspot_file(query, format, map_cells=cells == "map")
     if cells == "map" and format == "geojson":
         return map_layer(request, data, ("map-cells", query))
     return file_response(data, format, stem_for("hotspots", query))
+
+
+def aggregates_only(request: Request, query: object) -> bool:
+    """A request on a force's own records from a viewer of aggregates (not exact: the PCC)."""
+    return getattr(query, "source", "") == "force-records" and not READ_FORCE_RECORDS.granted(
+        principal_of(request).role
+    )
+
+
+def _suppressed_file(
+    analyses: Analyses, query: HotspotsRequest, fmt: str, *, map_cells: bool
+) -> bytes:
+    """The cells as CSV or GeoJSON with suppressed counts, from this reader's own result."""
+    import json
+    import tempfile
+    from pathlib import Path as FilePath
+
+    result = analyses.hotspots(query)
+    shown = suppressed_cells(result.cells)
+    if map_cells and fmt == "geojson":
+        layer = json.loads(map_cells_geojson(result))
+        by_centre = {
+            (float(x), float(y)): n
+            for x, y, n in zip(shown["x"], shown["y"], shown["n"], strict=True)
+        }
+        for feature in layer["features"]:
+            props = feature["properties"]
+            props["n"] = by_centre.get((float(props["x"]), float(props["y"])), props.get("n"))
+        return json_bytes(layer)
+    with tempfile.TemporaryDirectory() as folder:
+        path = FilePath(folder) / f"cells.{fmt}"
+        return write_table(shown, path, fmt, cell=result.grid.cell).read_bytes()
 
 
 @api.get("/study-area", tags=["hotspots"])
