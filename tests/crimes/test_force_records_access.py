@@ -132,9 +132,11 @@ def test_a_fresh_records_database_gets_the_stored_files_record_back_on_reimport(
 
     fresh = make_engine(f"sqlite:///{tmp_path / 'fresh.sqlite'}")
     upgrade(fresh)
-    with pytest.raises(InputError, match="no force crime records"):
-        with service.reading(fresh, ANALYST, what="t", justification=WHY):
-            pass
+    with (
+        pytest.raises(InputError, match="no force crime records"),
+        service.reading(fresh, ANALYST, what="t", justification=WHY),
+    ):
+        pass
     with AnalyticsStore.open(world.db, read_only=False) as store:
         [again] = service.import_files(
             fresh, store, ANALYST, [world.csv], load_spec(world.spec, FORCE_RECORDS),

@@ -14,7 +14,6 @@ from typing import Any
 
 import duckdb
 import typer
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from harmwatch.calls import findings, importer, service
@@ -28,7 +27,14 @@ from harmwatch.sources.importspec import load_spec
 from harmwatch.storage.analytics import AnalyticsStore
 
 from .admin import DatabaseUrlOption, _database_errors, open_records
-from .common import DbOption, console, err_console, print_json, resolve_db, user_errors
+from .common import (
+    DbOption,
+    console,
+    file_progress,
+    print_json,
+    resolve_db,
+    user_errors,
+)
 from .identity import AsOption, JustificationOption, KeyFileOption, sign_in
 
 calls_app = typer.Typer(
@@ -99,19 +105,9 @@ def import_calls(
     )
     db_path = resolve_db(db)
     with (
-        Progress(
-            TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeElapsedColumn(),
-            console=err_console, transient=True,
-        ) as progress,
+        file_progress() as on_progress,
         AnalyticsStore.open(db_path, read_only=False) as store,
-    ):  # fmt: skip
-        tasks: dict[str, int] = {}
-
-        def on_progress(name: str, done: int, total: int) -> None:
-            if name not in tasks:
-                tasks[name] = progress.add_task(name, total=total)
-            progress.update(tasks[name], completed=done, total=total)  # type: ignore[arg-type]
-
+    ):
         done = service.import_files(
             engine, store, principal, files, spec, terms, progress=on_progress, client="cli"
         )

@@ -12,7 +12,8 @@ import functools
 import json
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
@@ -114,3 +115,22 @@ def print_notes(defaults: list[str], warnings: list[str]) -> None:
     """Tell the user which defaults were chosen and what to be wary of."""
     print_lines("default", "cyan", defaults)
     print_lines("warning", "yellow", warnings)
+
+
+@contextmanager
+def file_progress() -> Iterator[Callable[[str, int, int], None]]:
+    """A progress bar per file for an import: yields the ``(name, done, total)`` callback."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeElapsedColumn(),
+        console=err_console, transient=True,
+    ) as progress:  # fmt: skip
+        tasks: dict[str, Any] = {}
+
+        def on_progress(name: str, done: int, total: int) -> None:
+            if name not in tasks:
+                tasks[name] = progress.add_task(name, total=total)
+            progress.update(tasks[name], completed=done, total=total)
+
+        yield on_progress

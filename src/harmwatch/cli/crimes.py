@@ -11,7 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from harmwatch.crimes import importer, service
@@ -21,7 +20,14 @@ from harmwatch.storage.analytics import AnalyticsStore
 
 from .admin import DatabaseUrlOption, _database_errors, open_records
 from .calls import synth_app
-from .common import DbOption, console, err_console, print_json, resolve_db, user_errors
+from .common import (
+    DbOption,
+    console,
+    file_progress,
+    print_json,
+    resolve_db,
+    user_errors,
+)
 from .identity import AsOption, JustificationOption, KeyFileOption, sign_in
 
 crimes_app = typer.Typer(
@@ -62,19 +68,9 @@ def import_crimes(
     )
     db_path = resolve_db(db)
     with (
-        Progress(
-            TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeElapsedColumn(),
-            console=err_console, transient=True,
-        ) as progress,
+        file_progress() as on_progress,
         AnalyticsStore.open(db_path, read_only=False) as store,
-    ):  # fmt: skip
-        tasks: dict[str, int] = {}
-
-        def on_progress(name: str, done: int, total: int) -> None:
-            if name not in tasks:
-                tasks[name] = progress.add_task(name, total=total)
-            progress.update(tasks[name], completed=done, total=total)  # type: ignore[arg-type]
-
+    ):
         done = service.import_files(
             engine, store, principal, files, spec, terms, progress=on_progress, client="cli"
         )

@@ -109,7 +109,9 @@ def _demo_setup(db: Path | None, url: str | None) -> tuple[Path, str]:
     from harmwatch.crimes import demo as crimes_demo
 
     console.print("Generating and importing the demo's SYNTHETIC force crime records …")
-    force_records = crimes_demo.seed(engine, db_path, home / "force-records", DEMO_FORCE, DEMO_UNITS[0])
+    force_records = crimes_demo.seed(
+        engine, db_path, home / "force-records", DEMO_FORCE, DEMO_UNITS[0]
+    )
     engine.dispose()
     console.print(table)
     console.print(f"Intelligence: {intelligence_demo.SYNTHETIC_NOTE}", highlight=False)

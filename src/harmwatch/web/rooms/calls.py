@@ -25,9 +25,8 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -36,7 +35,6 @@ from fastapi import APIRouter, Body, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 
 from harmwatch.calls import accept, findings, importer, safeguarding, service
 from harmwatch.calls.kinds import CALL_IMPORTS
@@ -54,11 +52,12 @@ from harmwatch.kernel.records import Restriction
 from harmwatch.kernel.refs import RecordRef
 from harmwatch.kernel.work import unit_of_work
 from harmwatch.safeguarding.kinds import WRITE_REFERRALS
-from harmwatch.sources.importspec import ImportSpec, load_spec
+from harmwatch.sources.importspec import ImportSpec
 from harmwatch.storage.analytics import AnalyticsStore
 from harmwatch.storage.analytics.store import StoreMissingError
 
-from ..deps import client_of, context, principal_of, render, work
+from .. import spec_uploads
+from ..deps import client_of, context, principal_of, render
 from ..responses import json_response
 
 pages = APIRouter(include_in_schema=False)
@@ -67,10 +66,7 @@ routers = (pages, api)
 
 BASES = [(b.value, b.described) for b in importer.LegalBasis]
 CALL_FILE_ENDINGS = (".csv", ".csv.gz", ".gz", ".txt", ".tsv")
-SPEC_ENDINGS = (".toml", ".json")
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _LINE_ID = re.compile(r"[A-Za-z0-9-]{1,40}")
-MAX_FILES = 50
 # Finished jobs are kept this long for the page (or a script) to read their outcome.
 JOB_KEPT_S = 3600.0
 JOBS_PER_USER = 20
@@ -390,90 +386,40 @@ class ImportUpload:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def _safe_name(name: str, endings: tuple[str, ...], what: str) -> str:
-    base = re.split(r"[\\/]", name or "")[-1].strip()
-    base = _UNSAFE.sub("-", base).strip(".-")[:200]
-    if not base or not base.lower().endswith(endings):
-        raise InputError(f"{what}: {name or '(no name)'!r} must end {', '.join(endings)}")
-    return base
-
-
-def _checked(form: Any, name: str) -> bool:
-    return str(form.get(name, "")).lower() in ("on", "true", "1", "yes")
-
-
 async def _store_upload(request: Request) -> ImportUpload:
     """Read the multipart form (``files``, ``spec``, ``legal_basis``, ``authority_ref``,
     ``restricted``, ``synthetic``) into a new folder; refuse it whole before any import."""
-    ctx = context(request)
-    limit = ctx.settings.max_upload_bytes
-    length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > limit:
-        raise InputError(f"the upload is larger than the {limit // 2**20:,} MiB allowed")
-    form = await request.form(max_files=MAX_FILES + 1, max_fields=20)
-    uploads = [
-        f for f in form.getlist("files") if isinstance(f, UploadFile) and (f.filename or f.size)
-    ]
-    spec_file = form.get("spec")
-    if not uploads:
-        raise InputError("files: choose at least one call-data file (.csv or .csv.gz)")
-    if len(uploads) > MAX_FILES:
-        raise InputError(f"files: at most {MAX_FILES} files in one upload")
-    if not isinstance(spec_file, UploadFile) or not spec_file.filename:
-        raise InputError("spec: choose the import spec (.toml or .json) that maps these files")
-    names = [_safe_name(u.filename or "", CALL_FILE_ENDINGS, "files") for u in uploads]
-    if len(set(names)) != len(names):
-        raise InputError("files: two uploaded files have the same name")
-    spec_name = _safe_name(spec_file.filename, SPEC_ENDINGS, "spec")
-    authority = importer.Authority(
-        importer.legal_basis(str(form.get("legal_basis") or "")),
-        str(form.get("authority_ref") or "")[:200],
-    )
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    folder = ctx.settings.uploads_root / "calls" / f"{stamp}-{secrets.token_hex(4)}"
-    folder.mkdir(parents=True)
-    try:
-        paths = []
-        for name, upload in zip(names, uploads, strict=True):
-            path = folder / "data" / name
-            path.parent.mkdir(exist_ok=True)
-            with path.open("wb") as out:
-                shutil.copyfileobj(upload.file, out, length=1024 * 1024)
-            paths.append(path)
-        spec_path = folder / "spec" / spec_name
-        spec_path.parent.mkdir()
-        with spec_path.open("wb") as out:
-            shutil.copyfileobj(spec_file.file, out)
-        spec = load_spec(spec_path, importer.CALL_DATA)
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
+    authorities: list[importer.Authority] = []
+
+    def check(form: Any) -> None:
+        authorities.append(
+            importer.Authority(
+                importer.legal_basis(str(form.get("legal_basis") or "")),
+                str(form.get("authority_ref") or "")[:200],
+            )
+        )
+
+    stored = await spec_uploads.store_upload(
+        request, kind="calls", schema=importer.CALL_DATA, endings=CALL_FILE_ENDINGS,
+        files_hint="call-data file (.csv or .csv.gz)", check=check,
+    )  # fmt: skip
+    form = stored.form
     terms = service.ImportTerms(
-        authority=authority,
-        restriction=Restriction.RESTRICTED if _checked(form, "restricted") else Restriction.FORCE,
-        synthetic=_checked(form, "synthetic"),
+        authority=authorities[0],
+        restriction=Restriction.RESTRICTED
+        if spec_uploads.checked(form, "restricted")
+        else Restriction.FORCE,
+        synthetic=spec_uploads.checked(form, "synthetic"),
     )
-    return ImportUpload(folder, paths, spec, terms)
+    return ImportUpload(stored.folder, stored.paths, stored.spec, terms)
 
 
 async def _receive(request: Request) -> ImportUpload:
     """The stored upload, or the refusal logged (a collection refused) and raised."""
-    try:
-        return await _store_upload(request)
-    except UserError as exc:
-        refused = exc
-
-        def log() -> None:
-            with work(request, AuditAction.COLLECTION, NEW_IMPORT, details={"refused": "upload"}):
-                raise refused
-
-        with suppress(UserError):
-            await run_in_threadpool(log)
-        raise
-    finally:
-        form = getattr(request, "_form", None)
-        if form is not None:
-            await form.close()
+    upload: ImportUpload = await spec_uploads.receive(
+        request, NEW_IMPORT, lambda: _store_upload(request)
+    )
+    return upload
 
 
 def _outcome_json(outcome: importer.FileImport) -> dict[str, Any]:

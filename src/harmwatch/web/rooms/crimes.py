@@ -24,19 +24,16 @@ on the web server would be personal data outside the record policy.
 from __future__ import annotations
 
 import re
-import secrets
 import shutil
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 
 from harmwatch.crimes import importer, service
 from harmwatch.crimes.kinds import (
@@ -49,14 +46,13 @@ from harmwatch.crimes.offences import POLICE_UK_CRIME_TYPES
 from harmwatch.crimes.reconcile import COLUMNS, REASONS, Reconciliation, reconcile
 from harmwatch.crimes.service import Grant, NoForceRecords
 from harmwatch.errors import InputError, UserError
-from harmwatch.kernel.actions import AuditAction
 from harmwatch.kernel.justification import JustificationRequired
 from harmwatch.kernel.principal import Principal
 from harmwatch.kernel.records import Restriction
 from harmwatch.kernel.refs import RecordRef
 from harmwatch.outputs.suppression import NOTE as SUPPRESSION_NOTE
 from harmwatch.outputs.suppression import suppress_counts
-from harmwatch.sources.importspec import ImportSpec, load_spec
+from harmwatch.sources.importspec import ImportSpec
 from harmwatch.sources.policeuk.forces import force_slug
 from harmwatch.storage.analytics import AnalyticsStore
 from harmwatch.storage.analytics.store import StoreMissingError
@@ -66,7 +62,8 @@ from harmwatch.where.patrol import PatrolPlan
 from harmwatch.where.requests import PatrolPlanRequest
 from harmwatch.where.room import VIEW_HOTSPOTS
 
-from ..deps import client_of, context, principal_of, render, work
+from .. import spec_uploads
+from ..deps import client_of, context, principal_of, render
 from ..responses import json_response
 
 pages = APIRouter(include_in_schema=False)
@@ -74,10 +71,6 @@ api = APIRouter(tags=["force records"])
 routers = (pages, api)
 
 RMS_ENDINGS = (".csv", ".csv.gz", ".xlsx")
-SPEC_ENDINGS = (".toml", ".json")
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-MAX_FILES = 20
-MAX_SPEC_BYTES = 256 * 1024
 NEW_IMPORT = RecordRef(FORCE_RECORDS_IMPORTS.kind, "new")
 REFUSED = 400  # an import refused (a file's problems, or an upload that cannot be used)
 # "When to patrol": a small plan, on the finest cells a viewer of aggregates may have.
@@ -340,85 +333,23 @@ class Upload:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def _safe_name(name: str, endings: tuple[str, ...], what: str) -> str:
-    base = re.split(r"[\\/]", name or "")[-1].strip()
-    base = _UNSAFE.sub("-", base).strip(".-")[:200]
-    if not base or not base.lower().endswith(endings):
-        raise InputError(f"{what}: {name or '(no name)'!r} must end {', '.join(endings)}")
-    return base
-
-
-def _checked(form: Any, name: str) -> bool:
-    return str(form.get(name, "")).lower() in ("on", "true", "1", "yes")
-
-
 async def _store_upload(request: Request) -> Upload:
     """Read the multipart form (``files``, ``spec``, ``restricted``) into a new folder."""
-    ctx = context(request)
-    limit = ctx.settings.max_upload_bytes
-    length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > limit:
-        raise InputError(f"the upload is larger than the {limit // 2**20:,} MiB allowed")
-    form = await request.form(max_files=MAX_FILES + 1, max_fields=20)
-    uploads = [
-        f for f in form.getlist("files") if isinstance(f, UploadFile) and (f.filename or f.size)
-    ]
-    spec_file = form.get("spec")
-    if not uploads:
-        raise InputError("files: choose at least one RMS export (.csv, .csv.gz or .xlsx)")
-    if len(uploads) > MAX_FILES:
-        raise InputError(f"files: at most {MAX_FILES} files in one upload")
-    if not isinstance(spec_file, UploadFile) or not spec_file.filename:
-        raise InputError("spec: choose the import spec (.toml or .json) that maps these files")
-    names = [_safe_name(u.filename or "", RMS_ENDINGS, "files") for u in uploads]
-    if len(set(names)) != len(names):
-        raise InputError("files: two uploaded files have the same name")
-    spec_name = _safe_name(spec_file.filename, SPEC_ENDINGS, "spec")
-    if spec_file.size is not None and spec_file.size > MAX_SPEC_BYTES:
-        raise InputError(f"spec: an import spec is at most {MAX_SPEC_BYTES // 1024} KiB")
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    folder = ctx.settings.uploads_root / "force-records" / f"{stamp}-{secrets.token_hex(4)}"
-    folder.mkdir(parents=True)
-    try:
-        paths = []
-        for name, upload in zip(names, uploads, strict=True):
-            path = folder / "data" / name
-            path.parent.mkdir(exist_ok=True)
-            with path.open("wb") as out:
-                shutil.copyfileobj(upload.file, out, length=1024 * 1024)
-            paths.append(path)
-        spec_path = folder / "spec" / spec_name
-        spec_path.parent.mkdir()
-        with spec_path.open("wb") as out:
-            shutil.copyfileobj(spec_file.file, out)
-        spec = load_spec(spec_path, importer.FORCE_RECORDS)
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
+    stored = await spec_uploads.store_upload(
+        request, kind="force-records", schema=importer.FORCE_RECORDS, endings=RMS_ENDINGS,
+        files_hint="RMS export (.csv, .csv.gz or .xlsx)",
+    )  # fmt: skip
+    restricted = spec_uploads.checked(stored.form, "restricted")
     terms = service.ImportTerms(
-        restriction=Restriction.RESTRICTED if _checked(form, "restricted") else Restriction.FORCE,
+        restriction=Restriction.RESTRICTED if restricted else Restriction.FORCE,
     )
-    return Upload(folder, paths, spec, terms)
+    return Upload(stored.folder, stored.paths, stored.spec, terms)
 
 
 async def _receive(request: Request) -> Upload:
     """The stored upload, or the refusal logged (a collection refused) and raised."""
-    try:
-        return await _store_upload(request)
-    except UserError as exc:
-        refused = exc
-
-        def log() -> None:
-            with work(request, AuditAction.COLLECTION, NEW_IMPORT, details={"refused": "upload"}):
-                raise refused
-
-        with suppress(UserError):
-            await run_in_threadpool(log)
-        raise
-    finally:
-        form = getattr(request, "_form", None)
-        if form is not None:
-            await form.close()
+    upload: Upload = await spec_uploads.receive(request, NEW_IMPORT, lambda: _store_upload(request))
+    return upload
 
 
 def _outcome_json(outcome: importer.FileImport) -> dict[str, Any]:
