@@ -146,3 +146,29 @@ def test_a_fresh_records_database_gets_the_stored_files_record_back_on_reimport(
     with service.reading(fresh, ANALYST, what="t", justification=WHY) as grant:
         assert grant.file_ids == (world.file_id,)
     fresh.dispose()
+
+
+def test_purge_finishes_an_erasure_and_only_the_dpo_may_run_it(
+    world: World, tmp_path: Path
+) -> None:
+    from harmwatch.storage.records import make_engine, upgrade
+
+    # A records database without the file's record stands for one whose review erased it.
+    erased = make_engine(f"sqlite:///{tmp_path / 'erased.sqlite'}")
+    upgrade(erased)
+    copy = tmp_path / "copy.duckdb"
+    import shutil
+
+    shutil.copy(world.db, copy)
+    with AnalyticsStore.open(copy, read_only=False) as store:
+        with pytest.raises(policy.PolicyDenied, match="data protection officer"):
+            service.purge_erased(erased, store, ANALYST)
+        purged = service.purge_erased(erased, store, who(Role.DATA_PROTECTION_OFFICER))
+        assert purged == {world.file_id: len(world.synthetic.rows)}
+        con = store.room_connection(service.TABLES, scoped_by="test: after the purge")
+        assert con.execute("SELECT count(*) FROM force_crimes").fetchone() == (0,)
+        assert service.purge_erased(erased, store, who(Role.DATA_PROTECTION_OFFICER)) == {}
+    # The world's own records database still holds the record: nothing of it is purged.
+    with AnalyticsStore.open(world.db, read_only=False) as store:
+        assert service.purge_erased(world.engine, store, who(Role.DATA_PROTECTION_OFFICER)) == {}
+    erased.dispose()

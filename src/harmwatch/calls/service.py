@@ -29,7 +29,7 @@ from harmwatch.kernel.justification import resolve
 from harmwatch.kernel.principal import Principal
 from harmwatch.kernel.records import Handling, HandlingCode, Restriction, envelope
 from harmwatch.kernel.refs import RecordRef
-from harmwatch.kernel.work import Work, outside_change, unit_of_work
+from harmwatch.kernel.work import Work, unit_of_work
 from harmwatch.sources.importspec import ImportSpec
 from harmwatch.storage.analytics import AnalyticsStore
 
@@ -310,53 +310,11 @@ def _repair(
 def purge_erased(
     engine: Engine, store: AnalyticsStore, principal: Principal, *, client: str = ""
 ) -> dict[str, int]:
-    """Delete the rows of every stored file whose record has been erased (by review).
+    """Delete the rows of call-data files whose records a review erased (the data
+    protection officer); see :func:`harmwatch.kernel.bulk.purge_files_without_records`."""
+    from harmwatch.kernel.bulk import purge_files_without_records
 
-    An erasure runs in the records database and cannot reach DuckDB in its transaction,
-    so it leaves the file's rows stored but unreachable (every read needs the record).
-    This finishes it: files in ``call_files`` with no ``call-data-import`` record lose
-    their rows and their entry, in one DuckDB transaction, logged as an erasure with
-    the file ids and row counts — no content. Only the data protection officer, who
-    carries out reviews, may run it.
-    """
-    from harmwatch.kernel.capabilities import SUBJECT_ACCESS
-
-    if store.read_only:
-        raise ValueError("the analytics store is open read-only; open it read-write to purge")
-    with outside_change(
-        engine, principal, AuditAction.ERASURE, RecordRef("store", "calls"), client=client
-    ) as change:
-        if not SUBJECT_ACCESS.granted(principal.role):
-            raise policy.PolicyDenied(
-                f"your role ({principal.role}) does not carry out reviews; the data protection "
-                "officer purges erased call data"
-            )
-        with Session(engine) as db:
-            kept = set(
-                db.scalars(
-                    policy.privileged(
-                        select(CallDataImport.file_id),
-                        "every file with a record is kept, whoever may see it",
-                    )
-                )
-            )
-        con = store.room_connection(TABLES, scoped_by="purge: files without a record")
-        stored = {str(f) for (f,) in con.execute("SELECT file_id FROM call_files").fetchall()}
-        gone = sorted(stored - kept)
-        purged: dict[str, int] = {}
-        if gone:
-            con.execute("BEGIN TRANSACTION")
-            try:
-                for file_id in gone:
-                    row = con.execute(
-                        "SELECT count(*) FROM calls WHERE file_id = ?", [file_id]
-                    ).fetchone()
-                    purged[file_id] = int(row[0]) if row else 0
-                    con.execute("DELETE FROM calls WHERE file_id = ?", [file_id])
-                    con.execute("DELETE FROM call_files WHERE file_id = ?", [file_id])
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
-        change.details.update(files=gone[:100], rows=sum(purged.values()))
-        return purged
+    return purge_files_without_records(
+        engine, store, principal, model=CallDataImport, files_table="call_files",
+        rows_table="calls", what="call data", client=client,
+    )  # fmt: skip

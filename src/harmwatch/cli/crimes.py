@@ -123,6 +123,26 @@ def list_files(
     console.print(table)
 
 
+@crimes_app.command("purge")
+@user_errors
+@_database_errors
+def purge(
+    db: Path | None = DbOption,
+    as_user: str | None = AsOption,
+    key_file: Path | None = KeyFileOption,
+    database_url_: str | None = DatabaseUrlOption,
+) -> None:
+    """Delete the rows of RMS exports whose records a review erased (data protection officer)."""
+    engine = open_records(database_url_)
+    principal = sign_in(engine, as_user, key_file)
+    with AnalyticsStore.open(resolve_db(db), read_only=False) as store:
+        purged = service.purge_erased(engine, store, principal, client="cli")
+    if not purged:
+        console.print("nothing to purge: every stored file has its record", highlight=False)
+    for file_id, rows in purged.items():
+        console.print(f"purged {file_id}: {rows:,} records", highlight=False)
+
+
 @crimes_app.command("reconcile")
 @user_errors
 @_database_errors

@@ -382,3 +382,16 @@ def _repair(
 
 def _aware(moment: datetime | None) -> datetime | None:
     return None if moment is None else moment.replace(tzinfo=UTC)
+
+
+def purge_erased(
+    engine: Engine, store: AnalyticsStore, principal: Principal, *, client: str = ""
+) -> dict[str, int]:
+    """Delete the rows of force-records files whose records a review erased (the data
+    protection officer); see :func:`harmwatch.kernel.bulk.purge_files_without_records`."""
+    from harmwatch.kernel.bulk import purge_files_without_records
+
+    return purge_files_without_records(
+        engine, store, principal, model=ForceRecordsImport, files_table="force_crime_files",
+        rows_table="force_crimes", what="force crime records", client=client,
+    )  # fmt: skip

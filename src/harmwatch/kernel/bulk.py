@@ -14,6 +14,7 @@ is logged with its row count — a refusal as ``denied``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -82,3 +83,71 @@ class BulkAccess:
             self._entry(table, purpose, rows=rows),
             Outcome.OK,
         )
+
+
+def purge_files_without_records(
+    engine: Engine,
+    store: Any,
+    principal: Principal,
+    *,
+    model: type[Any],
+    files_table: str,
+    rows_table: str,
+    what: str,
+    client: str = "",
+) -> dict[str, int]:
+    """Delete the rows of every stored file whose kernel record has been erased (by review).
+
+    An erasure runs in the records database and cannot reach DuckDB in its transaction,
+    so it leaves a file's rows stored but unreachable (every read needs the record).
+    This finishes it: files in ``files_table`` with no record of ``model`` lose their
+    rows (``rows_table``) and their entry, in one DuckDB transaction, logged as an
+    erasure with the file ids and row counts — no content. Only the data protection
+    officer, who carries out reviews, may run it. ``what`` names the data in messages.
+    """
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from harmwatch.kernel import policy
+    from harmwatch.kernel.capabilities import SUBJECT_ACCESS
+    from harmwatch.kernel.work import outside_change
+
+    if store.read_only:
+        raise ValueError("the analytics store is open read-only; open it read-write to purge")
+    with outside_change(
+        engine, principal, AuditAction.ERASURE, RecordRef("store", rows_table), client=client
+    ) as change:
+        if not SUBJECT_ACCESS.granted(principal.role):
+            raise PolicyDenied(
+                f"your role ({principal.role}) does not carry out reviews; the data protection "
+                f"officer purges erased {what}"
+            )
+        with Session(engine) as db:
+            kept = set(
+                db.scalars(
+                    policy.privileged(
+                        select(model.file_id),
+                        "every file with a record is kept, whoever may see it",
+                    )
+                )
+            )
+        con = store.room_connection((rows_table, files_table), scoped_by="purge: no record")
+        stored = {str(f) for (f,) in con.execute(f"SELECT file_id FROM {files_table}").fetchall()}
+        gone = sorted(stored - kept)
+        purged: dict[str, int] = {}
+        if gone:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                for file_id in gone:
+                    row = con.execute(
+                        f"SELECT count(*) FROM {rows_table} WHERE file_id = ?", [file_id]
+                    ).fetchone()
+                    purged[file_id] = int(row[0]) if row else 0
+                    con.execute(f"DELETE FROM {rows_table} WHERE file_id = ?", [file_id])
+                    con.execute(f"DELETE FROM {files_table} WHERE file_id = ?", [file_id])
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        change.details.update(files=gone[:100], rows=sum(purged.values()))
+        return purged
