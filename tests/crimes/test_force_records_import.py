@@ -281,3 +281,37 @@ def test_districts_by_kilometre_squares_are_those_of_each_point() -> None:
     got = _district_names(x, y)
     assert (got == expected).all()
     assert len({n for n in got if n}) >= 10
+
+
+def test_without_police_uk_the_lsoa_footprints_come_from_the_records(tmp_path: Path) -> None:
+    from harmwatch.crimes.service import Grant
+    from harmwatch.crimes.source import ForceRecordsSource
+    from harmwatch.storage.analytics import AnalyticsStore
+
+    rows = (
+        "A1,46,,01/02/2025 10:00,,,515010,207020,,Recorded,,\n"
+        "A2,46,,01/02/2025 11:00,,,515110,207120,,Recorded,,\n"
+    )
+    path = tmp_path / "rms.csv"
+    path.write_text("Ref,HO,Orig,From,To,Rec,E,N,Flags,Status,Victim Name,MO\n" + rows)
+    lsoa = parse_spec(
+        {
+            "spec": {"name": "lsoa"},
+            "columns": {"reference": "Ref", "offence_code": "HO", "committed_from": "From",
+                        "easting": "E", "northing": "N", "lsoa_code": "Victim Name"},
+            "time": {"format": "%d/%m/%Y %H:%M", "zone": "Europe/London"},
+        },
+        FORCE_RECORDS, source="lsoa.toml",
+    )  # fmt: skip
+    path.write_text(
+        "Ref,HO,Orig,From,To,Rec,E,N,Flags,Status,Victim Name,MO\n"
+        + rows.replace(",,\n", ",E01023720,\n")
+    )
+    with AnalyticsStore.open(tmp_path / "a.duckdb", read_only=False) as store:
+        con = store.room_connection(("force_crimes", "force_crime_files"), scoped_by="test")
+        done = import_file(con, path, lsoa, force="hertfordshire", imported_by="t")
+        for exact, expected in ((True, {515010.0, 515110.0}), (False, {515125.0})):
+            grant = Grant(file_ids=(done.file_id,), exact=exact, synthetic=False)
+            fp = ForceRecordsSource(store, grant=grant).lsoa_footprints(["hertfordshire"])
+            assert set(fp.x.tolist()) == expected
+            assert set(fp.lsoa_code.tolist()) == {"E01023720"}

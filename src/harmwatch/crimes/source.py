@@ -284,12 +284,10 @@ class ForceRecordsSource:
         open_fp = self.store.lsoa_footprints(forces) if self.store.street_forces() else None
         if open_fp is not None and len(open_fp.x):
             return open_fp
-        sql, params = self._points_sql(
-            StreetScope(forces=tuple(forces)),
-            f"DISTINCT {self._xy()}, lsoa_code, force",
-        )
-        sql = sql.replace(" ORDER BY file_id, line", "").replace(
-            "AND x IS NOT NULL", "AND x IS NOT NULL AND lsoa_code IS NOT NULL"
+        where, params = self._where(StreetScope(forces=tuple(forces)))
+        sql = (
+            f"SELECT DISTINCT {self._xy()}, lsoa_code, force FROM force_crimes WHERE {where} "
+            "AND x IS NOT NULL AND lsoa_code IS NOT NULL"
         )
         fp = self._con.execute(sql, params).fetchnumpy()
         return LsoaFootprints(
