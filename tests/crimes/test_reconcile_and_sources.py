@@ -137,3 +137,20 @@ def test_a_patrol_plan_on_the_records_says_when_and_police_uk_cannot(world: Worl
         assert profile.sum() == pytest.approx(crimes, abs=crimes * 0.02 + 1e-9)
     busiest = plan.timing[0]
     assert busiest.windows and "Koper" in busiest.guidance
+
+
+def test_the_monthly_trends_on_the_records_count_by_committed_month(world: World) -> None:
+    from harmwatch.evaluation.requests import TrendsRequest
+    from harmwatch.evaluation.trends import monthly_trends
+
+    with service.reading(world.engine, PCC, what="trends test"):
+        trend = monthly_trends(world.db, TrendsRequest(forces=(FORCE,), source="force-records"))
+    assert trend.months == list(MONTHS)
+    assert any("force's own crime records" in n for n in trend.notes)
+    rows = pd.read_csv(world.csv, dtype=str, keep_default_na=False)
+    kinds = {c: k.police_uk_type for c, k in offence_classes().items()}
+    counted = rows[(rows["Status"] == "Recorded") & rows["HO Class"].map(kinds).notna()]
+    burglary = counted[counted["HO Class"].map(kinds) == "Burglary"]
+    committed = pd.to_datetime(burglary["Committed From"], format="%d/%m/%Y %H:%M")
+    expected = committed.dt.strftime("%Y-%m").value_counts()
+    assert dict(trend.series("Burglary")) == {m: int(expected.get(m, 0)) for m in MONTHS}

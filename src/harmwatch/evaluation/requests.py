@@ -254,3 +254,5 @@ class TrendsRequest(Request):
         "every type.",
         fronts=ONLY_WEB,
     ).field()
+    source: str = SOURCE.field()
+    flags: tuple[str, ...] = FLAGS.field()

@@ -30,10 +30,16 @@ from harmwatch.evaluation.change import ALPHA
 from harmwatch.evaluation.rates import rate_ratio_exact
 from harmwatch.evaluation.recording import police_generated
 from harmwatch.evaluation.requests import TrendsRequest
+from harmwatch.query.filter import Filter
 from harmwatch.sources.policeuk.forces import force_slug, forces_text
 from harmwatch.storage.analytics import AnalyticsStore, StreetScope
 from harmwatch.timeline.months import add_months
-from harmwatch.where.selection import SelectionError, resolve_district
+from harmwatch.where.selection import (
+    SelectionError,
+    crime_source,
+    resolve_district,
+    source_notes,
+)
 
 
 def _p_value(now: int, then: int | None) -> float | None:
@@ -150,7 +156,10 @@ def monthly_trends(db_path: str | Path, request: TrendsRequest | None = None) ->
     request = request or TrendsRequest()
     forces, district = request.forces, request.district
     with AnalyticsStore.open(db_path) as store:
-        loaded = store.dataset_forces("street")
+        source = crime_source(
+            store, Filter(all_crime_types=True, source=request.source, flags=request.flags)
+        )
+        loaded = source.dataset_forces("street")
         if not loaded:
             raise SelectionError("no street crimes are loaded; upload police.uk files first")
         chosen = sorted({force_slug(f) for f in forces}) if forces else loaded
@@ -159,16 +168,16 @@ def monthly_trends(db_path: str | Path, request: TrendsRequest | None = None) ->
             raise SelectionError(
                 f"no street crimes loaded for force(s) {', '.join(unknown)}; loaded: {', '.join(loaded)}"
             )
-        months = store.covered_months(chosen)
-        notes: list[str] = []
+        months = source.covered_months(chosen)
+        notes: list[str] = source_notes(source)
         if district:
-            district = resolve_district(store, chosen, district)
+            district = resolve_district(source, chosen, district)
             notes.append(
                 f"district {district}: crimes whose LSOA name starts with it; crimes without "
                 "an LSOA are left out"
             )
         # Every crime type: the overview shows each type's own series.
-        rows = store.street_counts_by_month_and_type(
+        rows = source.street_counts_by_month_and_type(
             StreetScope(forces=tuple(chosen), district=district)
         )
     counts = pd.DataFrame(

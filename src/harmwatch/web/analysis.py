@@ -226,7 +226,10 @@ class Analyses:
 
     def trends(self, request: TrendsRequest) -> TrendResult:
         # Every crime type is counted; the request's crime types only pick the series drawn.
-        key = ("trends", tuple(sorted(request.forces)), request.district)
+        key = (
+            "trends", tuple(sorted(request.forces)), request.district,
+            SourceKey(request.source, tuple(sorted(request.flags))),
+        )  # fmt: skip
         return self._cached(key, lambda: monthly_trends(self.db_path, request))
 
     def status(self) -> StoreStatus:
