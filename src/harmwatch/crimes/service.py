@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from harmwatch.errors import InputError
 from harmwatch.kernel import policy
 from harmwatch.kernel.actions import AuditAction
+from harmwatch.kernel.bulk import import_files_each
 from harmwatch.kernel.justification import resolve
 from harmwatch.kernel.principal import Principal
 from harmwatch.kernel.records import Handling, HandlingCode, Restriction, envelope
@@ -45,7 +46,6 @@ from .importer import FileImport
 from .kinds import (
     AGGREGATE_CELL_M,
     FORCE_RECORDS_IMPORTS,
-    IMPORT_FORCE_RECORDS,
     READ_FORCE_RECORDS,
     VIEW_FORCE_RECORD_AGGREGATES,
 )
@@ -258,55 +258,23 @@ def import_files(
     """
     if store.read_only:
         raise ValueError("the analytics store is open read-only; open it read-write to import")
-    if not IMPORT_FORCE_RECORDS.granted(principal.role):
-        with unit_of_work(engine, principal, AuditAction.COLLECTION, ALL_FILES, client=client):
-            raise policy.PolicyDenied(
-                f"your role ({principal.role}) may not import force crime records"
-            )
     con = store.room_connection(TABLES, scoped_by=SCOPE)
     synthetic = terms.synthetic or bool(spec.options.get("synthetic", False))
-    done: list[FileImport] = []
-    for path in paths:
-        path = Path(path)
-        with unit_of_work(
-            engine, principal, AuditAction.COLLECTION,
-            RecordRef(FORCE_RECORDS_IMPORTS.kind, "new"), client=client,
-            details={"file": path.name, "spec": spec.name},
-        ) as work:  # fmt: skip
-            unit = terms.unit or (sorted(principal.units)[0] if principal.units else "")
-            policy.require_collect(principal, FORCE_RECORDS_IMPORTS, principal.force, unit)
-
-            def record(
-                outcome: FileImport, work: Work = work, unit: str = unit, path: Path = path
-            ) -> None:
-                row = _record(work, principal, outcome, path, spec, terms, unit, synthetic)
-                work.target(row.ref)
-
-            try:
-                outcome = importer.import_file(
-                    con, path, spec, force=principal.force, imported_by=principal.actor,
-                    synthetic=synthetic, progress=progress, before_commit=record,
-                )  # fmt: skip
-            except importer.ForceRecordsRefused as refused:
-                if done:
-                    stored = ", ".join(Path(d.path).name for d in done)
-                    raise importer.ForceRecordsRefused(
-                        f"{refused.summary} (files before it were imported: {stored})",
-                        refused.problems,
-                        refused.more,
-                    ) from None
-                raise
-            if outcome.already_imported:
-                work.details["already_imported"] = outcome.file_id
-                repaired = _repair(
-                    work, principal, con, outcome, path, spec, terms, unit, synthetic
-                )
-                if repaired is not None:
-                    work.target(repaired.ref)
-                    outcome.notes.append("its record was missing and has been restored")
-            work.details.update(rows=outcome.rows, file_id=outcome.file_id, sha256=outcome.sha256)
-        done.append(outcome)
-    return done
+    return import_files_each(
+        engine, principal, paths, record_type=FORCE_RECORDS_IMPORTS,
+        what="force crime records", client=client, unit=terms.unit,
+        details={"spec": spec.name},
+        import_one=lambda path, before_commit: importer.import_file(
+            con, path, spec, force=principal.force, imported_by=principal.actor,
+            synthetic=synthetic, progress=progress, before_commit=before_commit,
+        ),
+        record=lambda work, outcome, path, unit: _record(
+            work, principal, outcome, path, spec, terms, unit, synthetic
+        ),
+        repair=lambda work, outcome, path, unit: _repair(
+            work, principal, con, outcome, path, spec, terms, unit, synthetic
+        ),
+    )  # fmt: skip
 
 
 def _record(

@@ -79,6 +79,7 @@ class ForceRecordsSource:
         self.grant = grant or current_grant()
         self.flags = expand_flags(flags)
         self._con = store.room_connection(TABLES, scoped_by=SCOPE)
+        self._times: dict[StreetScope, CrimeTimes] = {}
 
     # -- the scope --------------------------------------------------------------------
 
@@ -213,11 +214,16 @@ class ForceRecordsSource:
             scope,
             f"{self._xy()}, {_MONTH} AS month, coalesce(lsoa_code, '') AS lsoa_code, "
             "CASE WHEN district IS NULL THEN '' ELSE district || ' ' || coalesce(lsoa_code, '-') "
-            "END AS lsoa_name, force",
+            "END AS lsoa_name, force, committed_from, committed_to",
         )
         rows = self._con.execute(sql, params).fetchnumpy()
         self.grant.questions.append("points" if self.grant.exact else "points in 250 m cells")
         self.grant.crimes_read += len(rows["x"])
+        # The times come in the same scan: street_times gives them without reading again.
+        self._times[scope] = CrimeTimes(
+            start_utc=_datetimes(rows["committed_from"]),
+            end_utc=_datetimes(rows["committed_to"]),
+        )
         return StreetPoints(
             x=np.asarray(rows["x"], dtype=float),
             y=np.asarray(rows["y"], dtype=float),
@@ -229,6 +235,8 @@ class ForceRecordsSource:
 
     def street_times(self, scope: StreetScope) -> CrimeTimes:
         """When each of :meth:`street_points`' crimes happened, in the same order."""
+        if scope in self._times:
+            return self._times.pop(scope)
         sql, params = self._points_sql(scope, "committed_from, committed_to")
         rows = self._con.execute(sql, params).fetchnumpy()
         self.grant.questions.append("times")

@@ -13,7 +13,8 @@ is logged with its row count — a refusal as ``denied``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
@@ -23,9 +24,10 @@ from harmwatch.kernel.capabilities import Capability
 from harmwatch.kernel.justification import resolve
 from harmwatch.kernel.policy import PolicyDenied
 from harmwatch.kernel.principal import Principal
+from harmwatch.kernel.records import RecordType
 from harmwatch.kernel.refs import RecordRef
 from harmwatch.kernel.rooms import installed_rooms
-from harmwatch.kernel.work import Entry, log_alone
+from harmwatch.kernel.work import Entry, Work, log_alone
 
 
 def bulk_capability(table: str) -> Capability | None:
@@ -151,3 +153,76 @@ def purge_files_without_records(
                 raise
         change.details.update(files=gone[:100], rows=sum(purged.values()))
         return purged
+
+
+def import_files_each(
+    engine: Engine,
+    principal: Principal,
+    paths: Sequence[Path],
+    *,
+    record_type: RecordType,
+    what: str,
+    details: dict[str, Any],
+    import_one: Callable[[Path, Callable[[Any], None]], Any],
+    record: Callable[[Work, Any, Path, str], Any],
+    repair: Callable[[Work, Any, Path, str], Any],
+    unit: str | None = None,
+    client: str = "",
+) -> list[Any]:
+    """Import files of bulk personal data one by one, each with its kernel record.
+
+    Every room whose rows live in the analytics store (call data, force records)
+    imports the same way. The role must hold the record type's write capability (a
+    refusal is logged). Per file, in one unit of work: the owning unit is chosen and
+    the policy asked whether the caller may collect into it; ``import_one(path,
+    before_commit)`` writes and checks the rows in DuckDB and calls ``before_commit``
+    before DuckDB commits, where ``record(work, outcome, path, unit)`` adds the file's
+    record — so a failure to record rolls the rows back. A file already stored whose
+    record is missing (a failed last commit, a records database set up afresh) gets it
+    back from ``repair``. The first refused file stops the run; its error says which
+    files before it were stored (each is whole on its own).
+    """
+    from harmwatch.kernel import policy
+    from harmwatch.kernel.work import unit_of_work
+    from harmwatch.sources.csvfiles import ImportRefused
+
+    if not record_type.write.granted(principal.role):
+        with unit_of_work(
+            engine, principal, AuditAction.COLLECTION, RecordRef(record_type.kind, "*"),
+            client=client,
+        ):  # fmt: skip
+            raise PolicyDenied(f"your role ({principal.role}) may not import {what}")
+    done: list[Any] = []
+    for path in (Path(p) for p in paths):
+        with unit_of_work(
+            engine, principal, AuditAction.COLLECTION, RecordRef(record_type.kind, "new"),
+            client=client, details={"file": path.name, **details},
+        ) as work:  # fmt: skip
+            owner = unit or (sorted(principal.units)[0] if principal.units else "")
+            policy.require_collect(principal, record_type, principal.force, owner)
+
+            def before_commit(
+                outcome: Any, work: Work = work, path: Path = path, owner: str = owner
+            ) -> None:
+                work.target(record(work, outcome, path, owner).ref)
+
+            try:
+                outcome = import_one(path, before_commit)
+            except ImportRefused as refused:
+                if done:
+                    stored = ", ".join(Path(d.path).name for d in done)
+                    raise type(refused)(
+                        f"{refused.summary} (files before it were imported: {stored})",
+                        refused.problems,
+                        refused.more,
+                    ) from None
+                raise
+            if outcome.already_imported:
+                work.details["already_imported"] = outcome.file_id
+                repaired = repair(work, outcome, path, owner)
+                if repaired is not None:
+                    work.target(repaired.ref)
+                    outcome.notes.append("its record was missing and has been restored")
+            work.details.update(rows=outcome.rows, file_id=outcome.file_id, sha256=outcome.sha256)
+        done.append(outcome)
+    return done

@@ -149,9 +149,9 @@ class Analyses:
             with self.gate.read():
                 return compute()
 
-        return self._get(key, run)
+        return self.cached(key, run)
 
-    def _get(self, key: Hashable, compute: Callable[[], T]) -> T:
+    def cached(self, key: Hashable, compute: Callable[[], T]) -> T:
         """Every cache read goes through here: a result, a file, a map layer alike.
 
         A force's own records: the signed-in user's reading decides which files and
@@ -183,7 +183,7 @@ class Analyses:
                 return None
 
         key = ("bounds", tuple(sorted(f.lower() for f in request.forces)), request.boundary)
-        return self._get(key, compute)
+        return self.cached(key, compute)
 
     def check_grid(self, request: GridRequest) -> None:
         """Refuse a cell size that would make a grid too large to compute on request."""
@@ -262,7 +262,7 @@ class Analyses:
             with tempfile.TemporaryDirectory() as tmp:
                 return write(Path(tmp)).read_bytes()
 
-        return self._get(("file", key), run)
+        return self.cached(("file", key), run)
 
     def hotspot_file(self, request: HotspotsRequest, fmt: str, *, map_cells: bool = False) -> bytes:
         """The cell table as CSV/GeoJSON (as the CLI writes it) or the map as PNG.
@@ -279,7 +279,7 @@ class Analyses:
             return write_table(result.cells, folder / f"cells.{fmt}", fmt, cell=result.grid.cell)
 
         if map_cells and fmt == "geojson":
-            return self._get(("map-cells", request), lambda: map_cells_geojson(result))
+            return self.cached(("map-cells", request), lambda: map_cells_geojson(result))
         return self._file(("hotspots", request, fmt), write)
 
     def patrol_file(self, request: PatrolPlanRequest, fmt: str) -> bytes:
@@ -340,7 +340,7 @@ class Analyses:
             ]
             return json.dumps({"type": "FeatureCollection", "features": features}).encode()
 
-        return self._get(("study-area", request), build)
+        return self.cached(("study-area", request), build)
 
     def trends_file(self, request: TrendsRequest, fmt: str) -> bytes:
         trend = self.trends(request)

@@ -105,7 +105,7 @@ class Evaluations:
             with analyses.gate.read():
                 return compute()
 
-        return analyses._get(("evaluation", key), run)
+        return analyses.cached(("evaluation", key), run)
 
     def data(self, request: EvaluateRequest) -> CrimeData:
         """The selected crimes and every LSOA's footprint, read once per forces and crime types."""
