@@ -30,6 +30,9 @@ def test_todays_rooms_are_installed() -> None:
         "calls",
         "crimes",
         "safeguarding",
+        "operations",
+        "covert",
+        "programmes",
         "information",
         "admin",
     ]
@@ -70,7 +73,12 @@ def test_the_library_never_imports_the_command_line_or_the_web() -> None:
 
 def test_grants_read_off_the_rooms() -> None:
     grants = {role: {c.name for c in caps} for role, caps in role_capabilities().items()}
-    assert grants[Role.PCC_VIEWER] == {"view-aggregates", "view-force-record-aggregates"}
+    assert grants[Role.PCC_VIEWER] == {
+        "view-aggregates",
+        "view-force-record-aggregates",
+        "view-operation-summaries",  # figures computed from the records, never a name
+        "view-programme-outcomes",  # outcome measures, never a participant
+    }
     assert grants[Role.ADMIN] == {
         "view-aggregates",
         "view-hotspots",
@@ -92,6 +100,17 @@ def test_grants_read_off_the_rooms() -> None:
         "read-force-records",
         "view-force-record-aggregates",
         "import-force-records",
+        "read-operations",
+        "write-operations",
+        "view-operation-summaries",
+        "manage-price-tables",
+        "read-programmes",
+        "write-programmes",
+        "view-programme-outcomes",
+    }
+    # Covert authorisations: the intelligence officer only, of every role.
+    assert {r for r, caps in grants.items() if "read-covert-authorisations" in caps} == {
+        Role.INTELLIGENCE_OFFICER
     }
     # No capability to personal data is the admin's: it manages accounts, not records.
     assert SUBJECT_ACCESS not in role_capabilities()[Role.ADMIN]
@@ -117,6 +136,10 @@ def test_navigation_is_ordered_across_rooms() -> None:
         "Intelligence",
         "County lines",
         "Safeguarding",
+        "Operations",
+        "Seizures",
+        "Authorisations",
+        "Programmes",
         "Subject access",
         "Review",
         "Access log",

@@ -18,6 +18,14 @@ EXPECTED = {
         "read-force-records",
         "view-force-record-aggregates",
         "import-force-records",
+        # Operations, their results and programmes: the roles that run them.
+        "read-operations",
+        "write-operations",
+        "view-operation-summaries",
+        "read-programmes",
+        "write-programmes",
+        "view-programme-outcomes",
+        "manage-price-tables",
     },
     # Officers who meet exploitation make safeguarding referrals; they see no intelligence.
     # They plan patrols by the hour, from the force's own records.
@@ -28,6 +36,13 @@ EXPECTED = {
         "write-referrals",
         "read-force-records",
         "view-force-record-aggregates",
+        # Operations, their results and programmes: the roles that run them.
+        "read-operations",
+        "write-operations",
+        "view-operation-summaries",
+        "read-programmes",
+        "write-programmes",
+        "view-programme-outcomes",
     },
     Role.INTELLIGENCE_OFFICER: {
         "view-aggregates",
@@ -40,10 +55,27 @@ EXPECTED = {
         "read-force-records",
         "view-force-record-aggregates",
         "import-force-records",
+        # Operations, their results and programmes: the roles that run them.
+        "read-operations",
+        "write-operations",
+        "view-operation-summaries",
+        "read-programmes",
+        "write-programmes",
+        "view-programme-outcomes",
+        "manage-price-tables",
+        # Covert authorisations: the intelligence officer alone (need-to-know by unit).
+        "read-covert-authorisations",
+        "write-covert-authorisations",
     },
     Role.FORENSIC_REVIEWER: {"view-aggregates"},
     # Aggregates of the force's own records too: counts in 250 m cells, never a point.
-    Role.PCC_VIEWER: {"view-aggregates", "view-force-record-aggregates"},
+    # Figures computed from operations and programmes, never a name or a participant.
+    Role.PCC_VIEWER: {
+        "view-aggregates",
+        "view-force-record-aggregates",
+        "view-operation-summaries",
+        "view-programme-outcomes",
+    },
     Role.DATA_PROTECTION_OFFICER: {"view-aggregates", "subject-access", "read-audit"},
 }
 

@@ -31,6 +31,12 @@ PATH_VALUES = {
     "job_id": "no-such-job",
     "kind": "contacts",
     "referral_id": "1",
+    "operation_id": "1",
+    "result_id": "1",
+    "table_id": "1",
+    "authorisation_id": "1",
+    "programme_id": "1",
+    "event_id": "1",
 }
 
 
@@ -160,6 +166,16 @@ def test_capabilities_match_the_contract() -> None:
         "GET /api/force-records/files",
         "GET /api/force-records/reconciliation",
         "GET /api/force-records/timing",
+        # Operations: summaries computed from the records, never a name.
+        "GET /operations",
+        "GET /operations/summary",
+        "GET /api/operations",
+        "GET /api/operations/summary",
+        # Programmes: outcome measures (small numbers suppressed), never a participant.
+        "GET /programmes",
+        "GET /api/programmes",
+        "GET /api/programmes/types",
+        "GET /api/programmes/{programme_id}/outcomes",
     }
     assert "GET /api/hotspots" in reachable(Role.NEIGHBOURHOOD_OFFICER)
     assert "POST /api/uploads" not in reachable(Role.NEIGHBOURHOOD_OFFICER)

@@ -28,7 +28,9 @@ def demo_command(
         Path("harmwatch-output"), "--out", help="Folder for the map and tables."
     ),
 ) -> None:
-    """Load the bundled sample (Hertfordshire, Bedfordshire, Cambridgeshire, 2025) and map drug hotspots."""
+    """Load the bundled sample (Hertfordshire, Bedfordshire, Cambridgeshire, 2025), map drug
+    hotspots, and set up the demo's records (accounts, SYNTHETIC intelligence, call data,
+    force records and Op Lantern) as `serve --demo` does."""
     db_path = resolve_db(db)
     console.print(f"Loading the bundled sample from {sample_dir()} …")
     loaded = ingest([sample_dir()], db_path)
@@ -50,3 +52,43 @@ def demo_command(
         draw_hotspot_map(result, out / "hertfordshire-drugs-hotspots.png"),
     ):
         console.print(f"wrote {path}")
+
+    from .serve import _demo_setup
+
+    _, url = _demo_setup(db_path, None)
+    from harmwatch.storage.paths import data_home
+
+    keys = _demo_keys(url, data_home() / "demo")
+    console.print(
+        "Try the command line as the demo's analyst (its operator key is in "
+        f"{keys['analyst'].parent}):",
+        highlight=False,
+    )
+    console.print(
+        f"  harmwatch ops list --json --as analyst --key-file {keys['analyst']} "
+        f"--database-url {url}",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def _demo_keys(url: str, home: Path) -> dict[str, Path]:
+    """Operator keys for the demo's analyst and PCC viewer, so `harmwatch ops …` runs at once."""
+    from sqlalchemy import select
+
+    from harmwatch.security.operator_keys import issue_key, write_key_file
+    from harmwatch.storage.models import User
+    from harmwatch.storage.records import make_engine, session_scope
+
+    engine = make_engine(url)
+    paths = {}
+    try:
+        with session_scope(engine) as db:
+            for name in ("analyst", "pcc-viewer"):
+                user = db.scalars(select(User).where(User.username == name)).one()
+                path = home / f"{name}.key"
+                path.unlink(missing_ok=True)
+                paths[name] = write_key_file(path, issue_key(db, user, created_by="demo set-up"))
+    finally:
+        engine.dispose()
+    return paths

@@ -112,6 +112,17 @@ def _demo_setup(db: Path | None, url: str | None) -> tuple[Path, str]:
     force_records = crimes_demo.seed(
         engine, db_path, home / "force-records", DEMO_FORCE, DEMO_UNITS[0]
     )
+    from harmwatch.operations import demo as operations_demo
+
+    console.print("Recording the demo's fictional operation and its SYNTHETIC results …")
+    operation = operations_demo.seed(engine, DEMO_FORCE, DEMO_UNITS[0])
+    from harmwatch.covert import demo as covert_demo
+    from harmwatch.programmes import demo as programmes_demo
+
+    covert_demo.seed(engine, DEMO_FORCE, DEMO_UNITS[0])
+    programmes = programmes_demo.seed_demo(
+        engine, Principal("analyst", Role.ANALYST, DEMO_FORCE, frozenset(DEMO_UNITS), "system")
+    )
     engine.dispose()
     console.print(table)
     console.print(f"Intelligence: {intelligence_demo.SYNTHETIC_NOTE}", highlight=False)
@@ -123,6 +134,18 @@ def _demo_setup(db: Path | None, url: str | None) -> tuple[Path, str]:
     console.print(
         f"Force records: {crimes_demo.SYNTHETIC_NOTE} {force_records['rows']:,} records imported; "
         "sign in as analyst and open Force records, or choose the source on any map.",
+        highlight=False,
+    )
+    console.print(
+        f"Operations: {operations_demo.SYNTHETIC_NOTE} {operation['operation']} has "
+        f"{sum(v for k, v in operation.items() if isinstance(v, int) and k != 'operation_id')} "
+        "results; sign in as analyst (or pcc-viewer, for the figures only) and open Operations.",
+        highlight=False,
+    )
+    console.print(
+        f"Authorisations: {covert_demo.SYNTHETIC_NOTE} Sign in as intelligence-officer and open "
+        f"Authorisations. Programmes: {len(programmes)} SYNTHETIC programmes with pseudonymous "
+        "participants; open Programmes.",
         highlight=False,
     )
     return db_path, url

@@ -21,8 +21,8 @@ ROOM = Room(
         ("POST", "/records/review/decision"): RouteRule(SUBJECT_ACCESS, "page", audit=None),
     },
     nav=(
-        NavEntry("/records/subject-access", "Subject access", SUBJECT_ACCESS, order=60),
-        NavEntry("/records/review", "Review", SUBJECT_ACCESS, order=65),
+        NavEntry("/records/subject-access", "Subject access", SUBJECT_ACCESS, order=70),
+        NavEntry("/records/review", "Review", SUBJECT_ACCESS, order=75),
     ),
     web=("harmwatch.web.rooms.information",),
     cli="harmwatch.cli.information",

@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, and_, event, exists, false, or_, select
+from sqlalchemy import Select, and_, event, exists, false, func, or_, select
 from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.sql import util as sql_util
 from sqlalchemy.sql.elements import ColumnElement
@@ -159,6 +159,47 @@ def privileged(statement: S, reason: str) -> S:
     if len(reason) < 10:
         raise ValueError("say why the policy is bypassed")
     return statement.execution_options(**{POLICY_OPTION: f"privileged: {reason}"})
+
+
+R = TypeVar("R", bound=RecordMixin)
+
+
+def visible_one(
+    session: Session,
+    principal: Principal,
+    model: type[R],
+    record_id: int,
+    purpose: Purpose = Purpose.READ,
+    *,
+    what: str | None = None,
+) -> R:
+    """The record ``record_id`` of ``model`` if ``principal`` may see it (``what``: its
+    name in the message, e.g. "safeguarding referral"; default the record type's title).
+
+    One the principal may not see is answered as not found, whether it exists or not,
+    so a refusal tells nothing; but it is raised as :class:`PolicyDenied` when it
+    exists and :class:`~harmwatch.errors.NotFoundError` when it does not, so that the
+    unit of work logs it as ``denied`` or ``refused`` — the log tells the truth.
+    """
+    from harmwatch.errors import NotFoundError
+
+    if not 1 <= record_id <= 2**63 - 1:  # no such id can be stored: not found, before the driver
+        raise NotFoundError(f"no {what or record_type(model).title} {record_id}")
+    found = session.scalars(
+        scope(principal, select(model).where(model.id == record_id), model, purpose)
+    ).first()
+    if found is not None:
+        return found
+    exists = session.scalar(
+        privileged(
+            select(func.count()).select_from(model).where(model.id == record_id),
+            "tell a denied act from a missing record, to log it",
+        )
+    )
+    message = f"no {what or record_type(model).title} {record_id} that you may see"
+    if exists:
+        raise PolicyDenied(message)
+    raise NotFoundError(message)
 
 
 def _shares(session: Session, record: RecordMixin) -> list[tuple[str, str]]:
@@ -326,4 +367,5 @@ __all__ = [
     "scope",
     "share",
     "visible",
+    "visible_one",
 ]

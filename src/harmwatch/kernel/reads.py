@@ -20,7 +20,7 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Engine, Select, func, select
 
-from harmwatch.errors import NotFoundError, UserError
+from harmwatch.errors import UserError
 from harmwatch.kernel import policy
 from harmwatch.kernel.actions import AuditAction
 from harmwatch.kernel.justification import Justification, resolve
@@ -155,20 +155,7 @@ def get(
     with unit_of_work(engine, principal, AuditAction.CONSULTATION, ref, client=client) as work:
         _check_kind(principal, model, policy.Purpose.READ)
         why = work.justify(_justify(principal, model, justification, f"reading {ref}"))
-        found = work.db.scalars(
-            policy.scope(principal, select(model).where(model.id == record_id), model)
-        ).first()
-        if found is None:
-            exists = work.db.scalar(
-                policy.privileged(
-                    select(func.count()).select_from(model).where(model.id == record_id),
-                    "tell a denied read from a missing record, to log it",
-                )
-            )
-            message = f"no {rtype.title} {record_id} that you may see"
-            if exists:
-                raise policy.PolicyDenied(message)
-            raise NotFoundError(message)
+        found = policy.visible_one(work.db, principal, model, record_id)
         return Read([found], why, _conditions([found]))
 
 

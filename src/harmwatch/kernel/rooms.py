@@ -42,6 +42,9 @@ INSTALLED_ROOMS: tuple[str, ...] = (
     "harmwatch.calls.room",
     "harmwatch.crimes.room",
     "harmwatch.safeguarding.room",
+    "harmwatch.operations.room",
+    "harmwatch.covert.room",
+    "harmwatch.programmes.room",
     "harmwatch.information.room",
     "harmwatch.admin.room",
 )

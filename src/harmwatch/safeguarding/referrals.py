@@ -60,10 +60,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Engine, Select, func, select
+from sqlalchemy import Engine, Select, select
 from sqlalchemy.orm import Session
 
-from harmwatch.errors import InputError, NotFoundError
+from harmwatch.errors import InputError
 from harmwatch.kernel import policy, reads
 from harmwatch.kernel.actions import AuditAction
 from harmwatch.kernel.justification import resolve
@@ -601,21 +601,7 @@ def check_decision(referral: Referral, decision: DecisionDraft, *, today: date) 
 
 def _one(db: Session, by: Principal, referral_id: int) -> Referral:
     """The referral, if the principal may see it; missing and hidden alike are "not found"."""
-    found = db.scalars(
-        policy.scope(by, select(Referral).where(Referral.id == referral_id), Referral)
-    ).first()
-    if found is not None:
-        return found
-    exists = db.scalar(
-        policy.privileged(
-            select(func.count()).select_from(Referral).where(Referral.id == referral_id),
-            "tell a denied change from a missing referral, to log it",
-        )
-    )
-    message = f"no safeguarding referral {referral_id} that you may see"
-    if exists:
-        raise policy.PolicyDenied(message)
-    raise NotFoundError(message)
+    return policy.visible_one(db, by, Referral, referral_id, what="safeguarding referral")
 
 
 def record_decision(

@@ -34,7 +34,6 @@ import duckdb
 from fastapi import APIRouter, Body, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import Engine
-from starlette.concurrency import run_in_threadpool
 
 from harmwatch.calls import accept, findings, importer, safeguarding, service
 from harmwatch.calls.kinds import CALL_IMPORTS
@@ -59,6 +58,8 @@ from harmwatch.storage.analytics.store import StoreMissingError
 from .. import spec_uploads
 from ..deps import client_of, context, principal_of, render
 from ..responses import json_response
+from ..roomkit import in_thread as _call
+from ..roomkit import justification_of as _why
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(tags=["calls"])
@@ -71,15 +72,6 @@ _LINE_ID = re.compile(r"[A-Za-z0-9-]{1,40}")
 JOB_KEPT_S = 3600.0
 JOBS_PER_USER = 20
 NEW_IMPORT = RecordRef(CALL_IMPORTS.kind, "new")
-
-
-def _why(request: Request, body: dict[str, Any] | None = None) -> str | None:
-    typed = request.headers.get("x-justification") or (body or {}).get("justification")
-    return str(typed) if typed else None
-
-
-async def _call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    return await run_in_threadpool(lambda: fn(*args, **kwargs))
 
 
 # -- the analytics store ------------------------------------------------------------------

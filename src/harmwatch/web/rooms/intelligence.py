@@ -15,7 +15,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from harmwatch.errors import InputError, UserError
 from harmwatch.intelligence import entities, imports, linkcharts, reports, watches
@@ -26,27 +25,15 @@ from harmwatch.kernel.records import Handling, HandlingCode, Restriction
 
 from ..deps import client_of, context, principal_of, render
 from ..responses import json_response
+from ..roomkit import created as _created
+from ..roomkit import in_thread as _call
+from ..roomkit import justification_of as _why
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/intelligence", tags=["intelligence"])
 routers = (pages, api)
 
 MAX_UPLOAD = 20 * 1024 * 1024
-
-
-def _created(payload: dict[str, Any]) -> Response:
-    response = json_response(payload)
-    response.status_code = 201
-    return response
-
-
-def _why(request: Request, body: dict[str, Any] | None = None) -> str | None:
-    typed = request.headers.get("x-justification") or (body or {}).get("justification")
-    return str(typed) if typed else None
-
-
-async def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
-    return await run_in_threadpool(lambda: fn(*args, **kwargs))
 
 
 def _date(value: Any, name: str) -> date | None:

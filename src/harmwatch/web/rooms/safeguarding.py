@@ -22,7 +22,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from harmwatch.errors import InputError, UserError
 from harmwatch.kernel.justification import JustificationRequired
@@ -33,6 +32,9 @@ from harmwatch.safeguarding.referrals import Problem, ReferralRefused
 
 from ..deps import client_of, context, principal_of, render
 from ..responses import json_response
+from ..roomkit import created as _created
+from ..roomkit import in_thread as _call
+from ..roomkit import justification_of as _why
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/safeguarding", tags=["safeguarding"])
@@ -66,21 +68,6 @@ DECISION_FIELDS = (
     "agency_reference",
 )
 MAX_FIELD = 2000
-
-
-async def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
-    return await run_in_threadpool(lambda: fn(*args, **kwargs))
-
-
-def _why(request: Request, body: dict[str, Any] | None = None) -> str | None:
-    typed = request.headers.get("x-justification") or (body or {}).get("justification")
-    return str(typed) if typed else None
-
-
-def _created(payload: dict[str, Any]) -> Response:
-    response = json_response(payload)
-    response.status_code = 201
-    return response
 
 
 def _refused(exc: ReferralRefused) -> Response:

@@ -1,0 +1,1 @@
+"""The covert room (see room.py)."""
