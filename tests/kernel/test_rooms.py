@@ -33,6 +33,7 @@ def test_todays_rooms_are_installed() -> None:
         "operations",
         "covert",
         "programmes",
+        "forensics",
         "information",
         "admin",
     ]
@@ -78,6 +79,7 @@ def test_grants_read_off_the_rooms() -> None:
         "view-force-record-aggregates",
         "view-operation-summaries",  # figures computed from the records, never a name
         "view-programme-outcomes",  # outcome measures, never a participant
+        "view-forensic-progress",  # a lab-incident review's progress, small numbers suppressed
     }
     assert grants[Role.ADMIN] == {
         "view-aggregates",
@@ -140,6 +142,7 @@ def test_navigation_is_ordered_across_rooms() -> None:
         "Seizures",
         "Authorisations",
         "Programmes",
+        "Forensic review",
         "Subject access",
         "Review",
         "Access log",

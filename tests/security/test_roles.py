@@ -67,7 +67,13 @@ EXPECTED = {
         "read-covert-authorisations",
         "write-covert-authorisations",
     },
-    Role.FORENSIC_REVIEWER: {"view-aggregates"},
+    # The lab-incident review: cases, exhibits, custody, retests; and its progress figures.
+    Role.FORENSIC_REVIEWER: {
+        "view-aggregates",
+        "read-forensics",
+        "write-forensics",
+        "view-forensic-progress",
+    },
     # Aggregates of the force's own records too: counts in 250 m cells, never a point.
     # Figures computed from operations and programmes, never a name or a participant.
     Role.PCC_VIEWER: {
@@ -75,6 +81,7 @@ EXPECTED = {
         "view-force-record-aggregates",
         "view-operation-summaries",
         "view-programme-outcomes",
+        "view-forensic-progress",
     },
     Role.DATA_PROTECTION_OFFICER: {"view-aggregates", "subject-access", "read-audit"},
 }

@@ -334,6 +334,7 @@ PAGES = {
     "/seizures": "/seizures",
     "/covert": "/covert",
     "/programmes": "/programmes",
+    "/forensics": "/forensics",
     "/data": "/data",
     "/admin/audit": "/admin/audit",
     "/admin/users": "/admin/users",

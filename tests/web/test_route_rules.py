@@ -37,6 +37,12 @@ PATH_VALUES = {
     "authorisation_id": "1",
     "programme_id": "1",
     "event_id": "1",
+    "incident_id": "1",
+    "retest_id": "1",
+    "exhibit_id": "1",
+    "step": "compare",
+    "case_id": "1",
+    "notification_id": "1",
 }
 
 
@@ -176,6 +182,9 @@ def test_capabilities_match_the_contract() -> None:
         "GET /api/programmes",
         "GET /api/programmes/types",
         "GET /api/programmes/{programme_id}/outcomes",
+        # Forensic review: its progress in figures (small numbers suppressed).
+        "GET /forensics",
+        "GET /api/forensics/progress",
     }
     assert "GET /api/hotspots" in reachable(Role.NEIGHBOURHOOD_OFFICER)
     assert "POST /api/uploads" not in reachable(Role.NEIGHBOURHOOD_OFFICER)

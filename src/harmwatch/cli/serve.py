@@ -120,6 +120,10 @@ def _demo_setup(db: Path | None, url: str | None) -> tuple[Path, str]:
     from harmwatch.programmes import demo as programmes_demo
 
     covert_demo.seed(engine, DEMO_FORCE, DEMO_UNITS[0])
+    from harmwatch.forensics import demo as forensic_demo
+
+    console.print("Generating and importing the demo's SYNTHETIC forensic casework …")
+    forensic_demo.seed(engine, DEMO_FORCE, DEMO_UNITS[0])
     programmes = programmes_demo.seed_demo(
         engine, Principal("analyst", Role.ANALYST, DEMO_FORCE, frozenset(DEMO_UNITS), "system")
     )
@@ -146,6 +150,11 @@ def _demo_setup(db: Path | None, url: str | None) -> tuple[Path, str]:
         f"Authorisations: {covert_demo.SYNTHETIC_NOTE} Sign in as intelligence-officer and open "
         f"Authorisations. Programmes: {len(programmes)} SYNTHETIC programmes with pseudonymous "
         "participants; open Programmes.",
+        highlight=False,
+    )
+    console.print(
+        f"Forensic review: {forensic_demo.SYNTHETIC_NOTE} Sign in as forensic-reviewer and open "
+        "Forensic review.",
         highlight=False,
     )
     return db_path, url

@@ -45,6 +45,7 @@ INSTALLED_ROOMS: tuple[str, ...] = (
     "harmwatch.operations.room",
     "harmwatch.covert.room",
     "harmwatch.programmes.room",
+    "harmwatch.forensics.room",
     "harmwatch.information.room",
     "harmwatch.admin.room",
 )
