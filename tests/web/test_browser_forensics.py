@@ -122,5 +122,16 @@ def test_the_queue_and_one_retest_end_to_end(
     check("compared")
     page.goto(f"{server.url}/forensics/exhibits/{exhibit_id}")
     expect(page.get_by_text("retest")).not_to_have_count(0)
-    check("exhibit")
+    check("exhibit")  # with its custody and result forms
+    # A custody event added from the exhibit's page joins its chain.
+    yesterday = date.fromordinal(date.today().toordinal() - 1).isoformat()
+    page.get_by_label("At (required)").fill(f"{yesterday} 09:00")
+    page.get_by_label("Action (required)").select_option("stored")
+    page.get_by_label("Handled by (required)").fill("DC SYNTHETIC")
+    page.get_by_label("Location (required)").fill("Hertfordshire evidence store")
+    page.get_by_role("button", name="Add to the chain").click()
+    page.wait_for_load_state()
+    expect(page.get_by_role("cell", name="Hertfordshire evidence store")).not_to_have_count(0)
+    page.goto(f"{server.url}/forensics/new/case")
+    check("new case form")
     assert found == {}

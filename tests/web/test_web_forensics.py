@@ -191,3 +191,71 @@ def test_casework_recorded_through_the_api_and_its_chain_verified(
         "/api/forensics/verify", json={"exhibit": exhibit_id}, headers=headers
     )
     assert checked.status_code == 200 and checked.json()["ok"] is True
+
+
+def test_casework_entered_on_the_pages_with_the_forms_checks(users: dict[str, SignedIn]) -> None:
+    reviewer = users["forensic-reviewer"]
+    reviewer.client.post(
+        "/purpose",
+        data={
+            "purpose": "Northgate review: entering casework",
+            "back": "/",
+            "csrf_token": reviewer.csrf,
+        },
+    )
+    page = reviewer.client.get("/forensics/new/case")
+    assert page.status_code == 200 and 'data-check-url="/api/forensics/check/case"' in page.text
+    check = reviewer.client.post(
+        "/api/forensics/check/case",
+        json={
+            "fields": {"cj_status": "awaiting-trial", "next_hearing_on": "tomorrow"},
+            "partial": True,
+        },
+        headers={"X-CSRF-Token": reviewer.csrf},
+    )
+    assert {p["field"] for p in check.json()["problems"]} == {"next_hearing_on"}
+    refused = reviewer.client.post(
+        "/forensics/new/case", data={"reference": "PAGE-1", "csrf_token": reviewer.csrf}
+    )
+    assert refused.status_code == 422 and "Nothing was saved" in refused.text
+    made = reviewer.client.post(
+        "/forensics/new/case",
+        data={
+            "reference": "PAGE-1",
+            "offence_code": "RTA5A",
+            "cj_status": "charged",
+            "custody_status": "bailed",
+            "officer_in_charge": "PC 2",
+            "subject_label": "B Fictional",
+            "csrf_token": reviewer.csrf,
+        },
+        follow_redirects=False,
+    )
+    assert made.status_code == 303, made.text
+    cases = reviewer.client.post(
+        "/api/forensics/cases",
+        json={
+            "fields": {
+                "reference": "PAGE-1",
+                "offence_code": "RTA5A",
+                "cj_status": "charged",
+                "custody_status": "bailed",
+                "officer_in_charge": "PC 2",
+                "subject_label": "B Fictional",
+            }
+        },
+        headers={"X-CSRF-Token": reviewer.csrf, **WHY},
+    )
+    assert cases.status_code == 422  # the reference is taken now: refused by field
+    exhibit = reviewer.client.post(
+        "/forensics/new/exhibit",
+        data={
+            "case_id": "",
+            "reference": "PAGE-1/BL1",
+            "exhibit_type": "blood",
+            "test_requested": "s5A",
+            "taken_at": "2026-11-20 22:00",
+            "csrf_token": reviewer.csrf,
+        },
+    )
+    assert exhibit.status_code == 422  # no case named

@@ -15,7 +15,16 @@ from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from harmwatch.errors import InputError, NotFoundError, UserError
-from harmwatch.forensics import casework, incidents, priority, progress, providers, retests, verify
+from harmwatch.forensics import (
+    casework,
+    forms,
+    incidents,
+    priority,
+    progress,
+    providers,
+    retests,
+    verify,
+)
 from harmwatch.forensics.kinds import READ_FORENSICS, WRITE_FORENSICS
 from harmwatch.forensics.retests import DISPOSITIONS
 from harmwatch.kernel.forms import FormRefused
@@ -201,11 +210,134 @@ async def exhibit_page(request: Request, exhibit_id: RecordId) -> HTMLResponse:
         casework.read_exhibit, ctx.engine, by, exhibit_id, justification=None,
         client=client_of(request),
     )  # fmt: skip
-    return render(request, "forensics_exhibit.html", title=f"Exhibit {found.reference}",
-                  exhibit=found)  # fmt: skip
+    return render(
+        request, "forensics_exhibit.html", title=f"Exhibit {found.reference}", exhibit=found,
+        values={}, errors={}, can_write=WRITE_FORENSICS.granted(by.role), **_entry_context(),
+    )  # fmt: skip
+
+
+# -- recording from the pages: one Form per record, checked as the user types ------------------
+
+ENTRY_FORMS = {
+    "case": forms.CASE_FORM,
+    "exhibit": forms.EXHIBIT_FORM,
+    "custody": forms.CUSTODY_FORM,
+    "result": forms.RESULT_FORM,
+}
+ENTRY_TITLES = {"case": "Record a case", "exhibit": "Record an exhibit"}
+
+
+def _entry_form(kind: str) -> Any:
+    if kind not in ENTRY_FORMS:
+        raise NotFoundError(f"no form {kind!r}: case, exhibit, custody or result")
+    return ENTRY_FORMS[kind]
+
+
+def _new_page(
+    request: Request,
+    kind: str,
+    values: dict[str, str],
+    status_code: int = 200,
+    *,
+    errors: dict[str, str] | None = None,
+    error: str | None = None,
+) -> HTMLResponse:
+    form = _entry_form(kind)
+    return render(
+        request,
+        "forensics_form.html",
+        status_code,
+        title=ENTRY_TITLES[kind],
+        heading=ENTRY_TITLES[kind],
+        kind=kind,
+        fields=form.fields,
+        values=values,
+        errors=errors or {},
+        error=error,
+        action=f"/forensics/new/{kind}",
+    )
+
+
+@pages.get("/forensics/new/{kind}", response_class=HTMLResponse)
+async def new_record(
+    request: Request, kind: str, case_id: Annotated[str, Query(max_length=20)] = ""
+) -> HTMLResponse:
+    """The form for a new case or exhibit (an exhibit may name its case in the link)."""
+    if kind not in ENTRY_TITLES:
+        raise NotFoundError(f"no form {kind!r}: case or exhibit")
+    return _new_page(request, kind, {"case_id": case_id} if case_id.isdigit() else {})
+
+
+@pages.post("/forensics/new/{kind}", response_class=HTMLResponse)
+async def create_record(request: Request, kind: str) -> Response:
+    ctx, by = context(request), principal_of(request)
+    if kind not in ENTRY_TITLES:
+        raise NotFoundError(f"no form {kind!r}: case or exhibit")
+    values = await _posted(request, (*_entry_form(kind).names, "justification"))
+    why = values.pop("justification", None)
+    fn = casework.add_case if kind == "case" else casework.add_exhibit
+    try:
+        done = await _call(fn, ctx.engine, by, values, why, client=client_of(request))
+    except UserError as exc:
+        errors = exc.by_field() if isinstance(exc, FormRefused) else {}
+        return _new_page(
+            request, kind, values, 422 if errors else exc.http_status, errors=errors,
+            error=None if errors else str(exc),
+        )  # fmt: skip
+    target = f"/forensics/exhibits/{done.id}" if kind == "exhibit" else "/forensics"
+    return Response(status_code=303, headers={"location": target})
+
+
+@pages.post("/forensics/exhibits/{exhibit_id}/{kind}", response_class=HTMLResponse)
+async def exhibit_entry(request: Request, exhibit_id: RecordId, kind: str) -> Response:
+    """A custody event or a result recorded from the exhibit's page (appended to its chain)."""
+    ctx, by = context(request), principal_of(request)
+    if kind not in ("custody", "result"):
+        raise NotFoundError(f"no form {kind!r}: custody or result")
+    values = await _posted(request, (*_entry_form(kind).names, "justification"))
+    why = values.pop("justification", None)
+    if kind == "custody":
+        fn = casework.record_custody
+    else:
+        fn = casework.amend_result if values.get("amendment_reason") else casework.add_result
+    try:
+        await _call(fn, ctx.engine, by, exhibit_id, values, why, client=client_of(request))
+    except UserError as exc:
+        errors = exc.by_field() if isinstance(exc, FormRefused) else {}
+        found = await _call(
+            casework.read_exhibit, ctx.engine, by, exhibit_id, justification=why,
+            client=client_of(request),
+        )  # fmt: skip
+        return render(
+            request, "forensics_exhibit.html", 422 if errors else exc.http_status,
+            title=f"Exhibit {found.reference}", exhibit=found, entry=kind, values=values,
+            errors=errors, error=None if errors else str(exc), can_write=True,
+            **_entry_context(),
+        )  # fmt: skip
+    return Response(
+        status_code=303, headers={"location": f"/forensics/exhibits/{exhibit_id}#{kind}-heading"}
+    )
+
+
+def _entry_context() -> dict[str, Any]:
+    return {"custody_fields": forms.CUSTODY_FORM.fields, "result_fields": forms.RESULT_FORM.fields}
 
 
 # -- API -------------------------------------------------------------------------------------
+
+
+@api.post("/check/{kind}")
+async def api_check(
+    request: Request, kind: str, body: Annotated[dict[str, Any], Body()]
+) -> Response:
+    """The problems of a half-filled form (stores nothing, reads no record)."""
+    form = _entry_form(kind)
+    fields = body.get("fields")
+    if not isinstance(fields, dict):
+        raise InputError("fields: an object of the form's fields")
+    known = {k: v for k, v in fields.items() if k in form.names and isinstance(v, str | None)}
+    _, problems = form.check(known, partial=body.get("partial") is not False)
+    return json_response({"problems": [p.to_json() for p in problems]})
 
 
 @api.get("/progress")
