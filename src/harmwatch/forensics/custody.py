@@ -22,7 +22,7 @@ The rules (stated, because they decide what is flagged):
 **Seal mismatches** — a seal number changes with no ``opened`` or ``resealed`` event
 between, or a ``received`` carries a seal other than the one the exhibit was sent under.
 
-**A broken seal** (condition ``seal-broken``), and a **damaged** exhibit, are flagged too.
+**A broken seal** (condition ``seal-broken``), and a **damaged** (or leaking) exhibit, are flagged too.
 """
 
 from __future__ import annotations
@@ -178,8 +178,8 @@ def flags(
             opened = True
         if e.condition == "seal-broken":
             out.append(Flag("seal-broken", (e.id,), f"seal found broken at {_named(e)}"))
-        elif e.condition == "damaged":
-            out.append(Flag("damaged", (e.id,), f"exhibit found damaged at {_named(e)}"))
+        elif e.condition in ("damaged", "leaking"):
+            out.append(Flag("damaged", (e.id,), f"exhibit found {e.condition} at {_named(e)}"))
         # -- who holds it, and where, after this event
         if e.action == "transferred":
             pending = e

@@ -43,6 +43,8 @@ CJ_STATUSES = (
 )
 #: Statuses that end the case: each needs the day it was decided.
 DECIDED = ("convicted", "acquitted", "discontinued")
+#: Statuses of a case still going through the criminal justice system.
+LIVE_STATUSES = frozenset(set(CJ_STATUSES) - set(DECIDED))
 CUSTODY_STATUSES = ("in-custody", "remanded", "bailed", "released", "not-applicable")
 COURTS = ("magistrates", "crown")
 EXHIBIT_TYPES = ("blood", "urine", "oral-fluid", "hair", "drug-exhibit", "other")
@@ -58,7 +60,7 @@ CUSTODY_ACTIONS = (
     "returned",
     "destroyed",
 )
-CONDITIONS = ("intact", "damaged", "seal-broken")
+CONDITIONS = ("intact", "damaged", "leaking", "seal-broken")
 #: An exhibit's dates, in the order they must fall (each on or after the one before).
 EXHIBIT_DATES = ("taken_at", "sent_on", "received_on", "tested_on", "reported_on")
 

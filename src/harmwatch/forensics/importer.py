@@ -77,6 +77,17 @@ from harmwatch.sources.importspec import (
 from harmwatch.storage import models
 
 from . import chain
+
+# One vocabulary for every way in (form, API, import): the forms module's.
+from .forms import (
+    CJ_STATUSES,
+    CONDITIONS,
+    COURTS,
+    CUSTODY_ACTIONS,
+    CUSTODY_STATUSES,
+    EXHIBIT_TYPES,
+    LIVE_STATUSES,
+)
 from .kinds import CASES, EXHIBITS
 from .models import (
     ExhibitResult,
@@ -86,19 +97,6 @@ from .models import (
     ForensicProvider,
 )
 
-CJ_STATUSES = (
-    "under-investigation", "charged", "awaiting-trial", "convicted", "acquitted", "discontinued",
-)  # fmt: skip
-#: Statuses of a case still going through the criminal justice system.
-LIVE_STATUSES = frozenset({"under-investigation", "charged", "awaiting-trial"})
-CUSTODY_STATUSES = ("in-custody", "remanded", "bailed", "released", "not-applicable")
-COURTS = ("magistrates", "crown")
-EXHIBIT_TYPES = ("blood", "urine", "oral-fluid", "drug-exhibit", "other")
-CUSTODY_ACTIONS = (
-    "seized", "sealed", "transferred", "received", "opened", "resealed", "stored", "returned",
-    "destroyed",
-)  # fmt: skip
-CONDITIONS = ("intact", "damaged", "leaking", "seal-broken")
 DEFAULT_DATE_FORMAT = "%Y-%m-%d"
 
 

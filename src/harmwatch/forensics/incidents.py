@@ -48,6 +48,7 @@ from harmwatch.kernel.refs import RecordRef
 from harmwatch.kernel.work import unit_of_work
 from harmwatch.storage import models
 
+from .forms import CJ_STATUSES
 from .kinds import READ_FORENSICS, VIEW_FORENSIC_PROGRESS, WRITE_FORENSICS
 from .limits import LONDON
 from .models import ForensicCase, ForensicExhibit, ForensicLaboratory, ForensicProvider, LabIncident
@@ -55,14 +56,6 @@ from .models import ForensicCase, ForensicExhibit, ForensicLaboratory, ForensicP
 INCIDENT_KIND = "forensic-incident"
 #: The day the Code of Practice became statutory (Forensic Science Regulator Act 2021).
 CODE_STATUTORY_FROM = date(2023, 10, 2)
-CJ_STATUSES = (
-    "under-investigation",
-    "charged",
-    "awaiting-trial",
-    "convicted",
-    "acquitted",
-    "discontinued",
-)
 
 INCIDENT_FORM = Form(
     kind="forensic-incident",
