@@ -2,16 +2,21 @@
 # Debian packages harmwatch needs. Always: ICU and a C++ compiler, to build PyICU
 # (under followthemoney's name normalisation; it has no wheels). For the test suite
 # (not with --build-only): Chromium for the browser tests, a PostgreSQL server that
-# the storage tests start themselves, a font. Installed only when missing; needs
+# the storage tests start themselves, a font, poppler (the report tests read PDFs
+# back). Pango always (PDF reports). Installed only when missing; needs
 # root (or sudo), as apt does.
 set -euo pipefail
 need=()
 pkg-config --exists icu-uc 2>/dev/null || need+=(libicu-dev pkg-config)
 command -v g++ >/dev/null 2>&1 || need+=(g++)
+# Pango lays out the PDF reports (WeasyPrint); always, since `harmwatch report` needs it.
+ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0 || need+=(libpango-1.0-0 libpangoft2-1.0-0)
 if [ "${1:-}" != "--build-only" ]; then
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
   fc-list 2>/dev/null | grep -qi dejavu || need+=(fonts-dejavu-core)
+  # pdftoppm / pdftotext: the report tests render the PDF and read its text back.
+  command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
 fi
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

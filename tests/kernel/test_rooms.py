@@ -34,6 +34,7 @@ def test_todays_rooms_are_installed() -> None:
         "covert",
         "programmes",
         "forensics",
+        "oversight",
         "information",
         "admin",
     ]

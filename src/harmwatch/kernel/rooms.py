@@ -46,6 +46,7 @@ INSTALLED_ROOMS: tuple[str, ...] = (
     "harmwatch.covert.room",
     "harmwatch.programmes.room",
     "harmwatch.forensics.room",
+    "harmwatch.oversight.room",
     "harmwatch.information.room",
     "harmwatch.admin.room",
 )
