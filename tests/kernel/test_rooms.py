@@ -135,6 +135,8 @@ def test_navigation_is_ordered_across_rooms() -> None:
         "Forecast check",
         "Did it work?",
         "Force records",
+        "Oversight",
+        "Check a claim",
         "Data",
         "Intelligence",
         "County lines",

@@ -159,6 +159,12 @@ def test_change_defaults_and_refusals() -> None:
         baseline="2025-06",
     )
     refused(ChangeRequest, "district must be at most 100 characters", district="x" * 101)
+    refused(ChangeRequest, "police.uk files carry crime types, not Home Office offence classes",
+            offence_classes=("92D",))  # fmt: skip
+    refused(ChangeRequest, "unknown Home Office offence class\\(es\\): 99Z",
+            source="force-records", offence_classes=("99Z",))  # fmt: skip
+    cleaned = ChangeRequest(source="force-records", offence_classes=("092d", "92E"))
+    assert cleaned.filter().offence_classes == ("92D", "92E")
 
 
 def test_trends_defaults() -> None:

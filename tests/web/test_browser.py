@@ -329,6 +329,8 @@ PAGES = {
     "/intelligence": "/intelligence",
     "/county-lines": "/county-lines",
     "/force-records": "/force-records",
+    "/oversight": "/oversight?force=hertfordshire",
+    "/check-claim": "/check-claim?before=1111&after=1208",
     "/safeguarding": "/safeguarding",
     "/operations": "/operations",
     "/seizures": "/seizures",

@@ -30,7 +30,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from scipy.spatial import cKDTree
-from webhelpers import SignedIn, WebEnv, sign_in
+from webhelpers import SignedIn, WebEnv, new_env, sign_in, with_stop_and_search
 
 from harmwatch.kernel.rooms import PUBLIC, SIGNED_IN
 from harmwatch.security.roles import Role
@@ -45,10 +45,11 @@ LUTON = {
     "force": "bedfordshire",
     "crime_type": "Drugs",
 }
+THREE = ["hertfordshire", "bedfordshire", "cambridgeshire"]
 # Realistic parameters per route. A route the role may reach and that is missing here
 # is still called (with no parameters) and must answer 200, or this file fails and asks
 # for its parameters: a new route is never skipped.
-REALISTIC: dict[tuple[str, str], list[dict[str, str]]] = {
+REALISTIC: dict[tuple[str, str], list[dict[str, str | list[str]]]] = {
     ("GET", "/"): [{}, {"force": "hertfordshire", "crime_type": "Drugs"}],
     ("GET", "/forecast"): [{"force": "bedfordshire", "crime_type": "Drugs"}],
     ("GET", "/evaluate"): [LUTON, {**LUTON, "buffer": "250"}],
@@ -58,6 +59,20 @@ REALISTIC: dict[tuple[str, str], list[dict[str, str]]] = {
     ("GET", "/api/evaluate"): [LUTON, {**LUTON, "table": "controls"}],
     ("GET", "/api/change"): [{"force": "bedfordshire", "crime_type": "Drugs"}],
     ("POST", "/purpose"): [{"purpose": "PCC scrutiny panel, March"}],
+    ("GET", "/oversight"): [{"force": "hertfordshire"}, {"force": THREE}],
+    ("GET", "/oversight/measure"): [
+        {"key": "drug-offences", "force": "bedfordshire"},
+        {"key": "weapons-possession", "force": THREE, "period": "2025-12"},
+    ],
+    ("GET", "/oversight/stop-search"): [{}, {"force": "bedfordshire", "months": "2021-05"}],
+    ("GET", "/oversight/outcomes"): [{"force": "bedfordshire", "crime_type": "Drugs"}],
+    ("GET", "/oversight/report"): [{"force": "bedfordshire"}],
+    ("GET", "/oversight/report.pdf"): [{"force": "bedfordshire"}],
+    ("GET", "/check-claim"): [{}, {"before": "1,111", "after": "1208"}],
+    ("GET", "/api/check-claim"): [{"before": "1111", "after": "1208"}],
+    ("GET", "/api/oversight/measures"): [{"force": "hertfordshire"}, {"force": THREE}],
+    ("GET", "/api/oversight/stop-search"): [{"force": "bedfordshire"}],
+    ("GET", "/api/oversight/outcomes"): [{"force": "bedfordshire"}],
 }
 LAST = {("POST", "/logout")}  # ends the session: called last, on its own client
 #: Ids for routes with a path parameter. This store holds no such record of the viewer's
@@ -71,13 +86,15 @@ LINK = re.compile(r'(?:href|src|data-[a-z-]+)="(/[^"]*)"')
 
 
 class Crimes:
-    """Every located crime of the store, in both coordinate systems, for lookups."""
+    """Every located crime (and stop and search) of the store, in both coordinate systems."""
 
     def __init__(self, db: Path) -> None:
         con = duckdb.connect(str(db), read_only=True)
         try:
             rows = con.execute(
-                "SELECT DISTINCT longitude, latitude, x, y FROM street WHERE x IS NOT NULL"
+                "SELECT DISTINCT longitude, latitude, x, y FROM street WHERE x IS NOT NULL "
+                "UNION SELECT DISTINCT longitude, latitude, x, y FROM stop_search "
+                "WHERE x IS NOT NULL"
             ).fetchall()
         finally:
             con.close()
@@ -100,14 +117,20 @@ class Crimes:
 
 
 @pytest.fixture(scope="module")
-def crimes(web_env: WebEnv) -> Crimes:
-    return Crimes(web_env.analytics_db)
+def pcc_env(tmp_path_factory: pytest.TempPathFactory, sample_db: Path) -> WebEnv:
+    """The sample, and a month of stop and search (each search has a location too)."""
+    return with_stop_and_search(new_env(tmp_path_factory.mktemp("pcc"), sample_db))
 
 
 @pytest.fixture(scope="module")
-def fresh_app(web_env: WebEnv) -> FastAPI:
+def crimes(pcc_env: WebEnv) -> Crimes:
+    return Crimes(pcc_env.analytics_db)
+
+
+@pytest.fixture(scope="module")
+def fresh_app(pcc_env: WebEnv) -> FastAPI:
     """An app of its own, so no file was drawn (and cached) before this module looks."""
-    return create_app(web_env.settings())
+    return create_app(pcc_env.settings())
 
 
 @pytest.fixture(scope="module")
@@ -252,7 +275,7 @@ def links_of(html: str) -> list[str]:
     return sorted({unescape(link) for link in LINK.findall(html) if link.startswith("/api/")})
 
 
-def call(signed: SignedIn, method: str, path: str, params: dict[str, str]) -> Any:
+def call(signed: SignedIn, method: str, path: str, params: dict[str, Any]) -> Any:
     if method in UNSAFE_METHODS:
         return signed.client.request(
             method,
@@ -324,6 +347,19 @@ def test_the_search_finds_the_crimes_an_analyst_sees(
     png = analyst.client.get("/api/evaluate", params={**LUTON, "format": "png", "buffer": "400"})
     assert png.status_code == 200
     assert any("a figure draws" in f for f in search(png, crimes, "png", drawn))
+
+
+def test_the_search_knows_where_each_stop_and_search_was(pcc_env: WebEnv, crimes: Crimes) -> None:
+    """Stop and search is personal data with a place: the search looks for those places too."""
+    con = duckdb.connect(str(pcc_env.analytics_db), read_only=True)
+    try:
+        located = con.execute(
+            "SELECT longitude, latitude, x, y FROM stop_search WHERE x IS NOT NULL"
+        ).fetchall()
+    finally:
+        con.close()
+    assert len(located) > 100
+    assert all(crimes.located(lon, lat) and crimes.located(x, y) for lon, lat, x, y in located)
 
 
 def test_every_reachable_route_is_walked() -> None:

@@ -185,6 +185,19 @@ def test_capabilities_match_the_contract() -> None:
         # Forensic review: its progress in figures (small numbers suppressed).
         "GET /forensics",
         "GET /api/forensics/progress",
+        # Oversight: the measures, stop and search and outcomes (published figures only),
+        # the board report (its PDF logged as a disclosure), and any claim checked.
+        "GET /oversight",
+        "GET /oversight/measure",
+        "GET /oversight/stop-search",
+        "GET /oversight/outcomes",
+        "GET /oversight/report",
+        "GET /oversight/report.pdf",
+        "GET /api/oversight/measures",
+        "GET /api/oversight/stop-search",
+        "GET /api/oversight/outcomes",
+        "GET /check-claim",
+        "GET /api/check-claim",
     }
     assert "GET /api/hotspots" in reachable(Role.NEIGHBOURHOOD_OFFICER)
     assert "POST /api/uploads" not in reachable(Role.NEIGHBOURHOOD_OFFICER)

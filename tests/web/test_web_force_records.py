@@ -23,7 +23,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from scipy.spatial import cKDTree
 from test_pcc_aggregates_only import Crimes, drawn, formats_of, links_of, reachable, search
-from webhelpers import SignedIn, WebEnv, new_env, sign_in
+from webhelpers import SignedIn, WebEnv, new_env, sign_in, with_stop_and_search
 
 from harmwatch.crimes import service
 from harmwatch.crimes.reconcile import COLUMNS, reconcile
@@ -62,6 +62,16 @@ ON_RECORDS: dict[str, dict[str, str]] = {
     "/api/evaluate": TWO_LSOAS,
     "/api/change": {**HERTS, "period": "2025-02", "baseline": "2025-01"},
     "/api/force-records/timing": {"force": FORCE, "crime_type": "Drugs", "top": "10"},
+    # The oversight measures read the force's records through their room, as the user, for
+    # the months the export covers.
+    "/oversight": {"force": FORCE, "period": "2025-02"},
+    "/oversight/measure": {"force": FORCE, "key": "hate-crime", "period": "2025-02"},
+    "/oversight/report": {"force": FORCE, "period": "2025-02"},
+    "/oversight/report.pdf": {"force": FORCE, "period": "2025-02"},
+    "/api/oversight/measures": {"force": FORCE, "period": "2025-02"},
+    "/oversight/stop-search": {"force": "bedfordshire"},
+    "/api/oversight/stop-search": {"force": "bedfordshire"},
+    "/api/check-claim": {"before": "1111", "after": "1208"},
 }
 
 
@@ -111,7 +121,7 @@ def post_import(signed: SignedIn, files: list[tuple[str, bytes]], spec: Path) ->
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory, sample_db: Path) -> Iterator[World]:
     root = tmp_path_factory.mktemp("force-records-web")
-    env = new_env(root / "env", sample_db, USERS)
+    env = with_stop_and_search(new_env(root / "env", sample_db, USERS))
     engine = make_engine(env.database_url)
     with session_scope(engine) as db:
         for username, unit in UNITS.items():

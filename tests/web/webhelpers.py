@@ -64,6 +64,28 @@ def new_env(root: Path, sample_db: Path, users: dict[str, Role] = ONE_PER_ROLE) 
     return WebEnv(root=root, analytics_db=db, database_url=url)
 
 
+#: A whole month of real police.uk stop-and-search (Bedfordshire, 2021-05: 225 searches), kept in
+#: the repository for the analytics-store tests (tests/storage/data/README.md); the bundled
+#: sample has street crimes only.
+STOP_AND_SEARCH_MONTH = (
+    Path(__file__).parents[1]
+    / "storage"
+    / "data"
+    / "release-1"
+    / "inputs"
+    / "first"
+    / "2021-05-bedfordshire-stop-and-search.csv.gz"
+)
+
+
+def with_stop_and_search(env: WebEnv) -> WebEnv:
+    """``env`` with :data:`STOP_AND_SEARCH_MONTH` loaded into its analytics store too."""
+    from harmwatch.sources.policeuk.ingest import ingest
+
+    ingest([STOP_AND_SEARCH_MONTH], env.analytics_db)
+    return env
+
+
 def post_login(
     client: TestClient,
     username: str,

@@ -73,11 +73,17 @@ class ForceRecordsSource:
     kind = "force-records"
 
     def __init__(
-        self, store: AnalyticsStore, flags: Sequence[str] = (), grant: Grant | None = None
+        self,
+        store: AnalyticsStore,
+        flags: Sequence[str] = (),
+        grant: Grant | None = None,
+        *,
+        offence_classes: Sequence[str] = (),
     ):
         self.store = store
         self.grant = grant or current_grant()
         self.flags = expand_flags(flags)
+        self.offence_classes = tuple(offence_classes)
         self._con = store.room_connection(TABLES, scoped_by=SCOPE)
         self._times: dict[StreetScope, CrimeTimes] = {}
 
@@ -91,6 +97,10 @@ class ForceRecordsSource:
                 "list_has_any(flags, [" + ", ".join("?" * len(self.flags)) + "]::VARCHAR[])"
             )
             params += list(self.flags)
+        if self.offence_classes:
+            sql, p = _in("offence_code", list(self.offence_classes))
+            clauses.append(sql)
+            params += p
         return " AND ".join(clauses), params
 
     def _where(self, scope: StreetScope) -> tuple[str, list[object]]:

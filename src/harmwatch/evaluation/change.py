@@ -266,6 +266,7 @@ def change(db_path: str | Path, request: ChangeRequest) -> Change:
                 all_crime_types=flt.all_crime_types,
                 source=flt.source,
                 flags=flt.flags,
+                offence_classes=flt.offence_classes,
             ),
         )
         types = list(points.filter.crime_types)

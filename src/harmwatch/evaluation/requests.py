@@ -27,6 +27,7 @@ from harmwatch.query.fields import (
     FORCES,
     LSOA_CODES,
     MONTH_PATTERN,
+    OFFENCE_CLASSES,
     ONLY_CLI,
     ONLY_WEB,
     PERIOD_TEXT_PATTERN,
@@ -70,6 +71,7 @@ def _crime_filter_problems(request: Any) -> list[Problem]:
         Filter(
             request.forces, request.crime_types, (), getattr(request, "all_crime_types", False),
             source=getattr(request, "source", "police-uk"), flags=getattr(request, "flags", ()),
+            offence_classes=getattr(request, "offence_classes", ()),
         )  # fmt: skip
     except FilterError as exc:
         return [Problem("crime_types", str(exc))]
@@ -214,6 +216,7 @@ class ChangeRequest(Request):
     boundary_label: str | None = BOUNDARY_LABEL.field()
     source: str = SOURCE.field()
     flags: tuple[str, ...] = FLAGS.field()
+    offence_classes: tuple[str, ...] = OFFENCE_CLASSES.field()
 
     def relations(self) -> list[Problem]:
         found = _crime_filter_problems(self)
@@ -233,7 +236,7 @@ class ChangeRequest(Request):
         """Forces and crime types (the months are the period's and the baseline's)."""
         return Filter(
             self.forces, self.crime_types, (), self.all_crime_types,
-            source=self.source, flags=self.flags,
+            source=self.source, flags=self.flags, offence_classes=self.offence_classes,
         )  # fmt: skip
 
 

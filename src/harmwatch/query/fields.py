@@ -180,6 +180,17 @@ FLAGS = Param(
     pattern=r"^[a-z-]{1,40}$",
     server=Limits(max_items=20),
 )
+OFFENCE_CLASSES = Param(
+    help="Force records only: keep records of this Home Office offence class (repeatable), "
+    "e.g. 92D and 92E (possession), 92A and 92C (trafficking).",
+    many=True,
+    default=(),
+    url="offence_class",
+    label="offence class",
+    metavar="CLASS",
+    pattern=r"^[0-9A-Za-z./]{1,8}$",
+    server=Limits(max_items=40),
+)
 ALL_CRIME_TYPES = Param(
     help="Every crime type (crime_types must then be left alone).",
     type=bool,

@@ -50,6 +50,10 @@ class Filter:
     all_crime_types: bool = False  # True: every crime type (crime_types must be left alone)
     source: str = POLICE_UK  # police-uk | force-records
     flags: tuple[str, ...] = ()  # force records only: keep records with any of these flags
+    # Force records only: keep records of these Home Office offence classes (92D, 92A …).
+    # police.uk publishes crime types, not classes, so possession and trafficking can be
+    # told apart only in a force's own records.
+    offence_classes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.source not in SOURCES:
@@ -59,6 +63,8 @@ class Filter:
                 "police.uk files carry no flags: use --source force-records to filter on "
                 f"{', '.join(self.flags)}"
             )
+        if self.offence_classes:
+            self._check_offence_classes()
         if self.all_crime_types:
             if self.crime_types and tuple(self.crime_types) != DEFAULT_CRIME_TYPES:
                 raise FilterError(
@@ -70,6 +76,20 @@ class Filter:
             raise FilterError(
                 "no crime type chosen: name at least one, or ask for every crime type"
             )
+
+    def _check_offence_classes(self) -> None:
+        from harmwatch.crimes.offences import normalise_code, offence_classes
+
+        if self.source != FORCE_RECORDS:
+            raise FilterError(
+                "police.uk files carry crime types, not Home Office offence classes: use "
+                f"--source force-records to count {', '.join(self.offence_classes)}"
+            )
+        codes = tuple(dict.fromkeys(normalise_code(c) for c in self.offence_classes))
+        unknown = [c for c in codes if c not in offence_classes()]
+        if unknown:
+            raise FilterError(f"unknown Home Office offence class(es): {', '.join(unknown)}")
+        object.__setattr__(self, "offence_classes", codes)
 
     @classmethod
     def from_options(

@@ -12,6 +12,7 @@ words them.
 from __future__ import annotations
 
 import math
+import re
 from pathlib import PurePath
 
 from harmwatch.evaluation.rates import p_text
@@ -126,7 +127,31 @@ def pvalue(value: object) -> str:
     return p_text(number)
 
 
+# The library words some messages for the command line ("give the period (e.g. --period
+# 2025-10:2025-12)", "(harmwatch evaluate)"); a page says the same in its own words.
+_PAGE_WORDS = (
+    (re.compile(r"\s*\(harmwatch evaluate\)"), " (the \u201cDid it work?\u201d page)"),
+    (re.compile(r"\s*\(harmwatch ingest\)"), " (on the Data page)"),
+    (re.compile(r"\s*\(harmwatch crimes import[^)]*\)"), " (on the Force records page)"),
+    (re.compile(r"\s*\(harmwatch [^)]*\)"), ""),
+    (re.compile(r";\s*give current populations with --population"), ""),
+    (re.compile(r"\s*\(--force, repeatable\)"), ""),
+    (re.compile(r"\s*\((?:--as|--db)\)"), ""),
+    (re.compile(r"\(e\.g\. --[\w-]+ "), "(e.g. "),
+    (re.compile(r"(?<![\w-])--([a-z][\w-]*)"), r"\1"),
+)
+
+
+def plain(text: object) -> str:
+    """Library text as a page says it: no command-line option or command in it."""
+    out = "" if text is None else str(text)
+    for pattern, words in _PAGE_WORDS:
+        out = pattern.sub(words, out)
+    return out
+
+
 FILTERS = {
+    "plain": plain,
     "ratio": ratio,
     "pvalue": pvalue,
     "num": num,

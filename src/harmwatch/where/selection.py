@@ -71,7 +71,7 @@ def crime_source(store: AnalyticsStore, flt: Filter) -> Any:
     if flt.source == FORCE_RECORDS:
         from harmwatch.crimes.source import ForceRecordsSource
 
-        return ForceRecordsSource(store, flt.flags)
+        return ForceRecordsSource(store, flt.flags, offence_classes=flt.offence_classes)
     return store
 
 
@@ -147,6 +147,7 @@ def select_points(store: AnalyticsStore, flt: Filter) -> Points:
             all_crime_types=flt.all_crime_types,
             source=flt.source,
             flags=flt.flags,
+            offence_classes=flt.offence_classes,
         ),
         notes=notes,
         start_utc=None if times is None else times.start_utc,
