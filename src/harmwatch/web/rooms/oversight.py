@@ -759,19 +759,27 @@ def _with_actions(html: str, request: Request, form: MeasuresForm, published: bo
     return re.sub(r"<body[^>]*>", lambda m: m.group(0) + nav, html, count=1)
 
 
+def _report_or_refusal(request: Request) -> tuple[Any, Any] | Response:
+    """The report the request asks for, with its form; or the page refusing it (422)."""
+    form, published = _report_request(request)
+    if form.errors:
+        return _refused_report(request, form)
+    try:
+        return _build_report(request, form, published), form
+    except UserError as exc:
+        form.errors.append(str(exc))
+        return _refused_report(request, form)
+
+
 @pages.get("/oversight/report", response_class=HTMLResponse)
 def report_page(request: Request) -> Response:
     """The board report, read in the browser (a consultation, as any page)."""
     from harmwatch.oversight.render import render_html
 
-    form, published = _report_request(request)
-    if form.errors:
-        return _refused_report(request, form)
-    try:
-        report = _build_report(request, form, published)
-    except UserError as exc:
-        form.errors.append(str(exc))
-        return _refused_report(request, form)
+    built = _report_or_refusal(request)
+    if isinstance(built, Response):
+        return built
+    report, form = built
     audit_details(request, period=list(report.period), published=report.published)
     html = _with_actions(render_html(report), request, form, report.published)
     return HTMLResponse(html, headers={"content-security-policy": REPORT_CSP})
@@ -782,14 +790,10 @@ def report_pdf(request: Request) -> Response:
     """The board report as a PDF to take away: a download, logged as a disclosure."""
     from harmwatch.oversight.render import render_pdf
 
-    form, published = _report_request(request)
-    if form.errors:
-        return _refused_report(request, form)
-    try:
-        report = _build_report(request, form, published)
-    except UserError as exc:
-        form.errors.append(str(exc))
-        return _refused_report(request, form)
+    built = _report_or_refusal(request)
+    if isinstance(built, Response):
+        return built
+    report, _ = built
     data = render_pdf(report)
     audit_details(
         request, period=list(report.period), published=report.published, pdf_bytes=len(data)
