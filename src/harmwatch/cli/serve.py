@@ -33,6 +33,9 @@ from .common import DbOption, console, err_console, resolve_db, user_errors
 from .demo import sample_dir
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+#: How long a worker of ``--workers N`` may take to start (or answer) before uvicorn
+#: gives up on it and starts another.
+WORKER_START_S = 60
 # The demo's accounts work in one force and unit, so the record policy has something to check.
 DEMO_FORCE = "hertfordshire"
 DEMO_UNITS = ("demo-unit",)
@@ -198,7 +201,7 @@ def serve_command(
     import uvicorn
 
     from harmwatch.web import WebSettings, create_app
-    from harmwatch.web.app import SETTINGS_ENV
+    from harmwatch.web.app import SETTINGS_ENV, freeze_startup_heap
 
     if demo:
         db_path, url = _demo_setup(db, database_url_opt)
@@ -223,9 +226,9 @@ def serve_command(
     console.print(f"records database:   {describe_url(url)}", highlight=False)
     console.print(f"Open http://{shown}:{port}/login and sign in (Ctrl+C stops).", highlight=False)
     if workers == 1:
-        uvicorn.run(
-            create_app(settings), host=host, port=port, log_level="info", server_header=False
-        )
+        app = create_app(settings)
+        freeze_startup_heap()
+        uvicorn.run(app, host=host, port=port, log_level="info", server_header=False)
         return
     # Several processes: uvicorn imports the app in each, so the settings go by the
     # environment; the records database is migrated once, here, before they start.
@@ -242,4 +245,9 @@ def serve_command(
         port=port,
         log_level="info",
         server_header=False,
+        # uvicorn kills a worker that has not answered its supervisor's ping within this
+        # (5 s by default), and a new worker only answers once it has imported this
+        # command's modules (pandas, geopandas, scipy …): on a busy machine that takes
+        # longer, and workers were killed and started again, over and over.
+        timeout_worker_healthcheck=WORKER_START_S,
     )

@@ -30,7 +30,7 @@ import csv
 import hashlib
 import hmac
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import IO, Any, cast
@@ -56,7 +56,9 @@ __all__ = [
     "AuditEntry",
     "AuditError",
     "Checkpoint",
+    "PendingEntry",
     "VerifyResult",
+    "append_pending",
     "compute_entry_hash",
     "count",
     "csv_row",
@@ -65,6 +67,7 @@ __all__ = [
     "export_jsonl",
     "head_id",
     "iter_entries",
+    "prepare",
     "query",
     "read_checkpoint",
     "record",
@@ -146,10 +149,78 @@ def compute_entry_hash(entry: AuditEntry, secret: bytes | None = None) -> str:
     the key existed."""
     fields = entry_dict(entry)
     del fields["entry_hash"]  # the hash covers everything but itself
+    return _hash_fields(fields, secret)
+
+
+def _hash_fields(fields: dict[str, Any], secret: bytes | None) -> str:
+    """The hash of an entry given as :func:`entry_dict`'s values less ``entry_hash``."""
     payload = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     if secret is None:
         return hashlib.sha256(payload.encode("ascii")).hexdigest()
     return hmac.new(secret, payload.encode("ascii"), hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class PendingEntry:
+    """An entry checked by :func:`prepare` and ready to be chained onto the log.
+
+    Checking is apart from chaining so that a server can check each request's entry
+    where the request runs, then chain many in one transaction (:func:`append_pending`):
+    a malformed entry fails on its own, before it reaches anyone else's transaction.
+    """
+
+    actor: str
+    action: str
+    target: str
+    outcome: str
+    details: dict[str, Any]
+    justification: str | None
+    client: str
+
+
+def prepare(
+    *,
+    actor: str,
+    action: AuditAction | str,
+    target: RecordRef | str = "",
+    outcome: Outcome | str = Outcome.OK,
+    details: dict[str, Any] | None = None,
+    justification: str | None = None,
+    client: str = "",
+    recipient: str | None = None,
+) -> PendingEntry:
+    """Check an entry as :func:`record` does, without writing it (the arguments are the same)."""
+    actor = _clean(actor.strip())
+    if not actor:
+        raise AuditError("an access-log entry needs an actor (who did it)")
+    try:
+        action = AuditAction(str(action).strip())
+    except ValueError:
+        raise AuditError(
+            f"unknown access-log action {action!r}; actions are: "
+            f"{', '.join(a.value for a in AuditAction)}"
+        ) from None
+    try:
+        outcome = Outcome(str(outcome).strip())
+    except ValueError:
+        raise AuditError(
+            f"unknown access-log outcome {outcome!r}; outcomes are: "
+            f"{', '.join(o.value for o in Outcome)}"
+        ) from None
+    details = dict(details or {})
+    if action is AuditAction.DISCLOSURE:
+        details["recipient"] = recipient or actor
+    elif recipient:
+        details["recipient"] = recipient
+    return PendingEntry(
+        actor=actor,
+        action=action.value,
+        target=str(target),
+        outcome=outcome.value,
+        details=details,
+        justification=justification,
+        client=client,
+    )
 
 
 def record(
@@ -176,38 +247,20 @@ def record(
     (:mod:`harmwatch.kernel.work`), which calls this in the transaction of the change.
     The chain head stays locked until the caller commits, so keep the transaction short.
     """
-    actor = _clean(actor.strip())
-    if not actor:
-        raise AuditError("an access-log entry needs an actor (who did it)")
-    try:
-        action = AuditAction(str(action).strip())
-    except ValueError:
-        raise AuditError(
-            f"unknown access-log action {action!r}; actions are: "
-            f"{', '.join(a.value for a in AuditAction)}"
-        ) from None
-    try:
-        outcome = Outcome(str(outcome).strip())
-    except ValueError:
-        raise AuditError(
-            f"unknown access-log outcome {outcome!r}; outcomes are: "
-            f"{', '.join(o.value for o in Outcome)}"
-        ) from None
-    details = dict(details or {})
-    if action is AuditAction.DISCLOSURE:
-        details["recipient"] = recipient or actor
-    elif recipient:
-        details["recipient"] = recipient
-    return append_entry(
-        db,
+    pending = prepare(
         actor=actor,
-        action=action.value,
-        target=str(target),
-        outcome=outcome.value,
+        action=action,
+        target=target,
+        outcome=outcome,
         details=details,
         justification=justification,
         client=client,
+        recipient=recipient,
     )
+    (row,) = _chain(db, [pending])
+    # The returned entry is not in the session: it is what was written, for the caller
+    # to read (its id and hashes), not an object to change.
+    return _entry_of(row)
 
 
 # Built once: compiled and cached by SQLAlchemy, executed with plain parameters.
@@ -237,6 +290,27 @@ def append_entry(
 ) -> AuditEntry:
     """Chain one entry onto the log as given, unchecked. Use :func:`record`; this is the
     mechanism under it (and how tests write entries as an earlier release did)."""
+    pending = PendingEntry(actor, action, target, outcome, details, justification, client)
+    (row,) = _chain(db, [pending])
+    return _entry_of(row)
+
+
+def append_pending(db: Session, entries: Sequence[PendingEntry]) -> list[int]:
+    """Chain entries checked by :func:`prepare` onto the log, in order; returns their ids.
+
+    One read of the chain head, then the inserts and the head's moves each sent as
+    one batch of statements, in the caller's transaction: how the web app's writer
+    logs a batch of requests.
+    """
+    return [int(row["id"]) for row in _chain(db, entries)] if entries else []
+
+
+def _entry_of(row: dict[str, Any]) -> AuditEntry:
+    return AuditEntry(**{("details_json" if k == "details" else k): v for k, v in row.items()})
+
+
+def _chain(db: Session, entries: Sequence[PendingEntry]) -> list[dict[str, Any]]:
+    """Chain ``entries`` after the head, write them and move the head; returns the rows."""
     # Core statements, not the ORM's unit of work: every request appends an entry, and
     # the ORM's flush machinery cost more than the rest of the append together.
     conn = db.connection()
@@ -262,25 +336,34 @@ def append_entry(
         key = key_for_append(db, last_id + 1)
     except AuditKeyError as exc:
         raise AuditError(str(exc)) from exc
-    entry = AuditEntry(
-        id=last_id + 1,
-        at=models.utcnow(),
-        actor=actor,
-        action=action,
-        target=_clean(target),
-        outcome=outcome,
-        details_json=canonical_details(details),
-        justification=None if justification is None else _clean(justification),
-        client=_clean(client),
-        prev_hash=last_hash,
-    )
-    entry.entry_hash = compute_entry_hash(entry, key.secret)
-    # entry_dict's values, except ``at``: the column takes the datetime, not its text.
-    conn.execute(_INSERT_ENTRY, {**entry_dict(entry), "at": entry.at})
-    conn.execute(_MOVE_HEAD, {"new_id": entry.id, "new_hash": entry.entry_hash})
-    # The returned entry is not in the session: it is what was written, for the caller
-    # to read (its id and hashes), not an object to change.
-    return entry
+    rows: list[dict[str, Any]] = []
+    for pending in entries:
+        at = models.utcnow()
+        # entry_dict's values less the hash (which covers them), built directly.
+        fields: dict[str, Any] = {
+            "id": last_id + 1,
+            "at": _format_at(at),
+            "actor": pending.actor,
+            "action": pending.action,
+            "target": _clean(pending.target),
+            "outcome": pending.outcome,
+            "details": canonical_details(pending.details),
+            "justification": None
+            if pending.justification is None
+            else _clean(pending.justification),
+            "client": _clean(pending.client),
+            "prev_hash": last_hash,
+        }
+        last_hash = fields["entry_hash"] = _hash_fields(fields, key.secret)
+        last_id += 1
+        fields["at"] = at  # the column takes the datetime, not its text
+        rows.append(fields)
+    # The head moves one entry at a time (its trigger refuses a longer step, so no
+    # writer can skip ids): one UPDATE an entry, sent together as the INSERTs are.
+    moves = [{"new_id": row["id"], "new_hash": row["entry_hash"]} for row in rows]
+    conn.execute(_INSERT_ENTRY, rows if len(rows) > 1 else rows[0])
+    conn.execute(_MOVE_HEAD, moves if len(moves) > 1 else moves[0])
+    return rows
 
 
 def verify(db: Session, *, start: Checkpoint | None = None) -> VerifyResult:

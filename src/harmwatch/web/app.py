@@ -9,6 +9,8 @@ tell a third party who is looking at which streets.
 
 from __future__ import annotations
 
+import atexit
+import gc
 import logging
 import os
 from pathlib import Path
@@ -22,6 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from harmwatch.errors import UserError
 from harmwatch.kernel.rooms import adapters, import_adapter
+from harmwatch.security.sessions import SessionReader
 from harmwatch.storage.records import make_engine, upgrade
 
 from .analysis import Analyses
@@ -53,11 +56,32 @@ def create_app_from_environment() -> FastAPI:
 
     uvicorn starts each worker by importing this factory, so the settings travel in
     the environment (:data:`SETTINGS_ENV`, written by the serve command). Workers share
-    the records database (SQLite queues their writes; PostgreSQL serves them all) and
+    the records database (on SQLite their writers take turns, each committing what
+    queued meanwhile in one transaction; PostgreSQL serves them all; every request
+    reads its session afresh, so a sign-out in one worker holds in all) and
     the analytics file through the store gate's file locks; each keeps its own result
     cache, and sees another worker's upload within a second (the store's version).
     """
-    return create_app(WebSettings.from_json(os.environ[SETTINGS_ENV]))
+    app = create_app(WebSettings.from_json(os.environ[SETTINGS_ENV]))
+    freeze_startup_heap()
+    return app
+
+
+def freeze_startup_heap() -> None:
+    """Exempt what a serving process built at start-up from the garbage collector's full passes.
+
+    The app imports pandas, geopandas, scipy, statsmodels and the rest: some 340,000
+    objects that live as long as the process. A full collection walks every one of
+    them (a quarter of a second here), and under load it comes unasked every few
+    seconds, stopping every request in flight for that long. Frozen, a full collection
+    walks only what was made since (a few milliseconds). For serving processes only
+    (``harmwatch serve``), not for a library caller or a test process, which go on
+    making and dropping apps. At exit the heap is unfrozen first, so that extension
+    modules see their objects freed as at any other shutdown.
+    """
+    gc.collect()
+    gc.freeze()
+    atexit.register(gc.unfreeze)
 
 
 def _is_api(request: Request) -> bool:
@@ -75,7 +99,11 @@ def create_app(settings: WebSettings) -> FastAPI:
         BoundaryStore(settings.boundary_dir),
     )
     ctx = AppContext(
-        settings=settings, engine=engine, analyses=analyses, writer=GroupCommitWriter(engine)
+        settings=settings,
+        engine=engine,
+        analyses=analyses,
+        writer=GroupCommitWriter(engine),
+        sessions=SessionReader(engine),
     )
 
     app = FastAPI(

@@ -30,10 +30,10 @@ from harmwatch.kernel.refs import RecordRef
 from harmwatch.kernel.rooms import navigation
 from harmwatch.kernel.work import Outside, Work, outside_change, unit_of_work
 from harmwatch.security import audit
-from harmwatch.security.sessions import Lookup, SessionInfo, Touch, lookup_session, touch_session
+from harmwatch.security.sessions import SessionInfo, SessionReader, Touch, touch_session
 from harmwatch.storage.records import Session, read_only, session_scope
 
-from .analysis import Analyses
+from .analysis import WEB_READER, Analyses
 from .filters import FILTERS
 from .middleware import AuditInfo
 from .rules import (
@@ -88,10 +88,6 @@ class JustificationRequired(Exception):
         self.kind = kind
 
 
-def _append(db: Session, entry: dict[str, Any]) -> None:
-    audit.record(db, **entry)
-
-
 @dataclass
 class AppContext:
     """Everything a request handler needs, built once by ``create_app``."""
@@ -100,6 +96,7 @@ class AppContext:
     engine: Engine
     analyses: Analyses
     writer: GroupCommitWriter
+    sessions: SessionReader
 
     @property
     def reader(self) -> Engine:
@@ -111,29 +108,29 @@ class AppContext:
             yield session
 
     async def resolve(self, token: str) -> SessionInfo | None:
-        """The session behind ``token``: read without the writer, which only moves its
-        last-seen time when that is a minute old (or forgets an expired session)."""
-        if self.engine.dialect.name == "sqlite":
-            # A read of a local file in WAL mode, about a tenth of a millisecond: cheaper
-            # here than the hand-over to a worker thread it would otherwise need.
-            found = self._lookup(token)
+        """The session behind ``token``, read afresh (see :class:`SessionReader`): read
+        without the writer, which only moves its last-seen time when that is a minute
+        old (or forgets an expired session)."""
+        if self.sessions.direct:
+            # A read of a local file in WAL mode, some microseconds: far cheaper here
+            # than the hand-over to a worker thread it would otherwise need.
+            found = self.sessions.lookup(token)
         else:
-            found = await run_in_threadpool(self._lookup, token)
+            found = await run_in_threadpool(self.sessions.lookup, token)
         if found.touch is not Touch.NONE:
             await self.writer.run(lambda db: touch_session(db, found))
         return found.info
 
-    def _lookup(self, token: str) -> Lookup:
-        with session_scope(self.reader) as db:
-            return lookup_session(db, token)
-
     async def record_async(self, **entry: Any) -> None:
-        """Append an access-log entry and wait until it is committed."""
-        await self.writer.run(lambda db: _append(db, entry))
+        """Append an access-log entry and wait until it is committed.
+
+        The entry is checked here, so a malformed one fails this request alone.
+        """
+        await self.writer.run(audit.prepare(**entry))
 
     def record(self, **entry: Any) -> None:
         """The same from synchronous code (a handler already in a worker thread)."""
-        self.writer.call(lambda db: _append(db, entry))
+        self.writer.call(audit.prepare(**entry))
 
 
 def context(request: Request) -> AppContext:
@@ -277,8 +274,8 @@ async def _check_login_csrf(request: Request, rule: Rule) -> None:
 
 async def guard(request: Request) -> None:
     """Enforce the route table: session, capability, CSRF, justification; describe the access."""
-    route = request.scope.get("route")
-    path = getattr(route, "path", request.url.path)
+    matched: str | None = getattr(request.scope.get("route"), "path", None)
+    path = request.url.path if matched is None else matched
     rule = rule_for(request.method, path)
     kind = "api" if path.startswith("/api") else "page"
     if rule is None:
@@ -296,8 +293,6 @@ async def guard(request: Request) -> None:
     request.state.user = info
     request.state.principal = info.principal()
     client = client_of(request)
-    from .analysis import WEB_READER
-
     WEB_READER.set((ctx.engine, request.state.principal, client))
     target = str(refs.route(request.url.path))
     attempted = rule.audit or AuditAction.CONSULTATION

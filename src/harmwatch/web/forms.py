@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from types import SimpleNamespace
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -114,7 +114,7 @@ def with_boundary(
 
 def api_request(
     cls: type[R], *, skip: Iterable[str] = (), fixed: Mapping[str, Any] | None = None
-) -> Callable[..., R]:
+) -> Callable[..., Awaitable[R]]:
     """A FastAPI dependency giving a route ``cls`` from its query parameters.
 
     ``fixed``: fields the web sets itself (e.g. ``baseline_fallback``), not asked.
@@ -133,7 +133,10 @@ def api_request(
             )
         )
 
-    def dependency(request: Request, **given: Any) -> R:
+    # async, so FastAPI runs it on the event loop rather than handing every API request to
+    # a worker thread (the largest per-request cost left on a cached map layer). Its only
+    # I/O is an uploaded boundary's small metadata file, read when a boundary is named.
+    async def dependency(request: Request, **given: Any) -> R:
         raw = {spec.name: given.get(spec.url) for spec in specs}
         values, problems = convert(cls, raw, WEB)
         if problems:

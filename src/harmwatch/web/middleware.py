@@ -47,6 +47,20 @@ PERMISSIONS = (
     "microphone=(), payment=(), usb=(), interest-cohort=()"
 )
 
+# The headers every response gets, encoded once.
+_ALWAYS: tuple[tuple[bytes, bytes], ...] = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"permissions-policy", PERMISSIONS.encode()),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"cross-origin-resource-policy", b"same-origin"),
+)
+_CSP_HEADER = (b"content-security-policy", CSP.encode())
+_CACHE_STATIC = (b"cache-control", b"public, max-age=3600")
+_CACHE_NEVER = (b"cache-control", b"no-store")
+_HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+
 
 async def send_plain_500(start: Send, body_send: Send, body: bytes) -> None:
     """A bare 500 in plain text, for failures outside any handler (nothing rendered can help)."""
@@ -71,23 +85,15 @@ class SecurityHeadersMiddleware:
         self.secure = secure
 
     def headers_for(self, path: str, existing: set[bytes]) -> list[tuple[bytes, bytes]]:
-        out = [
-            (b"x-content-type-options", b"nosniff"),
-            (b"x-frame-options", b"DENY"),
-            (b"referrer-policy", b"no-referrer"),
-            (b"permissions-policy", PERMISSIONS.encode()),
-            (b"cross-origin-opener-policy", b"same-origin"),
-            (b"cross-origin-resource-policy", b"same-origin"),
-        ]
+        out = list(_ALWAYS)
         if b"content-security-policy" not in existing:
-            out.append((b"content-security-policy", CSP.encode()))
+            out.append(_CSP_HEADER)
         if b"cache-control" not in existing:
             # Vendored assets never change within a release; everything else may be
             # personal to the signed-in user and must not sit in a shared cache.
-            static = path.startswith("/static/")
-            out.append((b"cache-control", b"public, max-age=3600" if static else b"no-store"))
+            out.append(_CACHE_STATIC if path.startswith("/static/") else _CACHE_NEVER)
         if self.secure:
-            out.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
+            out.append(_HSTS)
         return out
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
