@@ -79,6 +79,10 @@ MAX_MONTHS = 1200.0
 MAX_FORCES = 50
 TRUE_WORDS = frozenset({"1", "true", "on", "yes"})
 
+SuppressedView = Annotated[
+    bool,
+    Query(description="The published view, small numbers suppressed (always, for a PCC viewer)."),
+]
 StopSearchQuery = Annotated[StopSearchRequest, Depends(api_request(StopSearchRequest))]
 OutcomesQuery = Annotated[OutcomesRequest, Depends(api_request(OutcomesRequest))]
 
@@ -993,12 +997,8 @@ def measures_api(
 def stop_search_api(
     request: Request,
     query: StopSearchQuery,
-    suppressed: Annotated[
-        bool,
-        Query(description="The published view, small numbers suppressed (always, for a PCC "
-                          "viewer)."),
-    ] = False,
-) -> Response:  # fmt: skip
+    suppressed: SuppressedView = False,
+) -> Response:
     """Stop and search: by object, legislation, age, sex and ethnicity; find and arrest rates."""
     result = _stop_search(request, query)
     hidden = suppressed or _is_pcc(request)
@@ -1013,12 +1013,8 @@ def stop_search_api(
 def outcomes_api(
     request: Request,
     query: OutcomesQuery,
-    suppressed: Annotated[
-        bool,
-        Query(description="The published view, small numbers suppressed (always, for a PCC "
-                          "viewer)."),
-    ] = False,
-) -> Response:  # fmt: skip
+    suppressed: SuppressedView = False,
+) -> Response:
     """What happened to a crime type's crimes: shares charged, cautioned … by month."""
     result = _outcomes(request, query)
     hidden = suppressed or _is_pcc(request)
