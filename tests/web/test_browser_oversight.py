@@ -24,7 +24,7 @@ import pytest
 from test_accessibility import axe_source, csp_free_page, violations
 from test_browser import CHROMIUM, LiveServer, browser, console_errors, page, sign_in
 from test_pcc_aggregates_only import Crimes, coordinates_in, numbers_in_text
-from webhelpers import new_intelligence_env, with_stop_and_search
+from webhelpers import access_log_of, new_intelligence_env, with_stop_and_search
 
 from harmwatch.covert import demo as covert_demo
 from harmwatch.forensics import demo as forensic_demo
@@ -32,9 +32,8 @@ from harmwatch.intelligence import demo as intelligence_demo
 from harmwatch.kernel.principal import Principal
 from harmwatch.operations import demo as operations_demo
 from harmwatch.programmes import demo as programmes_demo
-from harmwatch.security import audit
 from harmwatch.security.roles import Role
-from harmwatch.storage.records import make_engine, session_scope
+from harmwatch.storage.records import make_engine
 
 pytest.importorskip("playwright.sync_api")
 from playwright.sync_api import Page, Response
@@ -119,15 +118,7 @@ def shown_counts(page: Page) -> list[int]:
 
 
 def log_of(server: LiveServer, actor: str) -> list[dict[str, Any]]:
-    engine = make_engine(server.env.database_url)
-    try:
-        with session_scope(engine) as db:
-            found = [audit.entry_dict(e) for e in audit.query(db, actor=actor, limit=None)]
-    finally:
-        engine.dispose()
-    for entry in found:
-        entry["details"] = json.loads(entry["details"] or "{}")
-    return found
+    return access_log_of(server.env.database_url, actor)
 
 
 def test_nothing_personal_reaches_the_pcc_viewer_from_the_dashboard(

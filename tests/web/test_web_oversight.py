@@ -18,7 +18,14 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from webhelpers import SignedIn, WebEnv, new_intelligence_env, sign_in, with_stop_and_search
+from webhelpers import (
+    SignedIn,
+    WebEnv,
+    access_log_of,
+    new_intelligence_env,
+    sign_in,
+    with_stop_and_search,
+)
 
 from harmwatch.kernel.principal import Principal
 from harmwatch.operations import demo as operations_demo
@@ -29,9 +36,8 @@ from harmwatch.oversight.measures import MeasuresReport, compute
 from harmwatch.oversight.population import shipped_population
 from harmwatch.oversight.stop_search import stop_search
 from harmwatch.programmes import demo as programmes_demo
-from harmwatch.security import audit
 from harmwatch.security.roles import Role
-from harmwatch.storage.records import make_engine, session_scope
+from harmwatch.storage.records import make_engine
 from harmwatch.web import create_app
 from harmwatch.web.jsontools import jsonable
 
@@ -93,15 +99,7 @@ def library_measures(
 
 
 def entries(world: World, actor: str) -> list[dict[str, Any]]:
-    engine = make_engine(world.env.database_url)
-    try:
-        with session_scope(engine) as db:
-            found = [audit.entry_dict(e) for e in audit.query(db, actor=actor, limit=None)]
-    finally:
-        engine.dispose()
-    for entry in found:
-        entry["details"] = json.loads(entry["details"] or "{}")
-    return found
+    return access_log_of(world.env.database_url, actor)
 
 
 def small_counts(value: Any, keys: frozenset[str], where: str = "") -> list[str]:

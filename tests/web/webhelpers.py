@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import re
 import shutil
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from fastapi.testclient import TestClient
 from httpx import Response
 
 from harmwatch.cli.demo import sample_dir
+from harmwatch.security import audit
 from harmwatch.security.accounts import create_user
 from harmwatch.security.roles import Role
 from harmwatch.storage.records import make_engine, session_scope, upgrade
@@ -171,3 +173,16 @@ def small_call_scenario(out_dir: Path, seed: int = 7) -> dict[str, Path]:
 
     params = ScenarioParams.with_overrides({"population": "300", "days": "24"})
     return write_scenario(generate(params, seed), out_dir)
+
+
+def access_log_of(database_url: str, actor: str) -> list[dict[str, object]]:
+    """Every access-log entry of ``actor``, oldest first, with its details parsed."""
+    engine = make_engine(database_url)
+    try:
+        with session_scope(engine) as db:
+            found = [audit.entry_dict(e) for e in audit.query(db, actor=actor, limit=None)]
+    finally:
+        engine.dispose()
+    for entry in found:
+        entry["details"] = json.loads(str(entry["details"] or "{}"))
+    return found

@@ -120,6 +120,19 @@ def _print_result(result: MeasureResult) -> None:
         console.print(f"caveat: {caveat}", highlight=False)
 
 
+#: The outcomes framework and the population table, as every oversight command takes them.
+FrameworkOption = typer.Option(
+    None,
+    "--framework",
+    help=f"An outcomes framework file (default: ${FRAMEWORK_ENV}, else the shipped one).",
+)
+PopulationOption = typer.Option(
+    None,
+    "--population",
+    help="CSV of force,population[,year] (default: the shipped ONS table).",
+)
+
+
 @user_errors
 @_database_errors
 def measures_command(
@@ -127,16 +140,8 @@ def measures_command(
     period: str | None = typer.Option(
         None, "--period", help="2025-10:2025-12 (default: the latest 3 months loaded)."
     ),
-    framework: Path | None = typer.Option(
-        None,
-        "--framework",
-        help=f"An outcomes framework file (default: ${FRAMEWORK_ENV}, else the shipped one).",
-    ),
-    population: Path | None = typer.Option(
-        None,
-        "--population",
-        help="CSV of force,population[,year] (default: the shipped ONS table).",
-    ),
+    framework: Path | None = FrameworkOption,
+    population: Path | None = PopulationOption,
     measure: list[str] | None = typer.Option(
         None, "--measure", help="Only this measure's key (repeatable)."
     ),

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import typer
 
-from harmwatch.oversight.framework import ENV as FRAMEWORK_ENV
 from harmwatch.oversight.framework import load_framework
 from harmwatch.oversight.population import load_population
 from harmwatch.oversight.render import output_format, write_report
@@ -26,6 +25,7 @@ from harmwatch.timeline.months import parse_period
 from .admin import DatabaseUrlOption, _database_errors, open_records
 from .common import DbOption, err_console, resolve_db, user_errors
 from .identity import AsOption, KeyFileOption, sign_in
+from .oversight_measures import FrameworkOption, PopulationOption
 
 
 def register(app: typer.Typer) -> None:
@@ -46,16 +46,8 @@ def report_command(
         help="The version to publish: small numbers suppressed, maps of areas only "
         "(always, for a PCC viewer).",
     ),
-    framework: Path | None = typer.Option(
-        None,
-        "--framework",
-        help=f"An outcomes framework file (default: ${FRAMEWORK_ENV}, else the shipped one).",
-    ),
-    population: Path | None = typer.Option(
-        None,
-        "--population",
-        help="CSV of force,population[,year] (default: the shipped ONS table).",
-    ),
+    framework: Path | None = FrameworkOption,
+    population: Path | None = PopulationOption,
     residents: Path | None = typer.Option(
         None,
         "--residents",
