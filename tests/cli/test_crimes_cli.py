@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ from harmwatch.cli.main import app
 from harmwatch.security.accounts import create_user
 from harmwatch.security.operator_keys import issue_key, write_key_file
 from harmwatch.security.roles import Role
+from harmwatch.storage.analytics import copy_store
 from harmwatch.storage.records import make_engine, session_scope, upgrade
 
 runner = CliRunner()
@@ -47,7 +47,7 @@ def test_synthesise_import_reconcile_and_analyse_on_the_records(
     users: dict[str, list[str]], tmp_path: Path, sample_db: Path
 ) -> None:
     db = tmp_path / "analytics.duckdb"
-    shutil.copy(sample_db, db)
+    copy_store(sample_db, db)
     made = run(
         "synth", "force-records", "--force", "hertfordshire", "--months", "2025-01:2025-02",
         "--seed", "7", "--out", str(tmp_path / "rms"),

@@ -4,7 +4,6 @@ reaches any covert route (403), and no other role sees the navigation link."""
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
@@ -17,6 +16,7 @@ from harmwatch.covert.authorisations import local_text
 from harmwatch.covert.room import ROOM
 from harmwatch.security.accounts import create_user, set_units
 from harmwatch.security.roles import Role
+from harmwatch.storage.analytics import copy_store
 from harmwatch.storage.records import make_engine, session_scope, upgrade
 from harmwatch.web import WebSettings, create_app
 
@@ -49,7 +49,7 @@ def clients(
 ) -> Iterator[dict[Role, tuple[TestClient, str]]]:
     root = tmp_path_factory.mktemp("covert-web")
     db = root / "analytics.duckdb"
-    shutil.copy(sample_db, db)
+    copy_store(sample_db, db)
     url = f"sqlite:///{root / 'records.sqlite'}"
     engine = make_engine(url)
     upgrade(engine)

@@ -3,7 +3,6 @@ same months, imported by an analyst: what the force-records tests read."""
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from harmwatch.crimes.synth import (
 from harmwatch.kernel.principal import Principal
 from harmwatch.security.roles import Role
 from harmwatch.sources.importspec import load_spec
-from harmwatch.storage.analytics import AnalyticsStore
+from harmwatch.storage.analytics import AnalyticsStore, copy_store
 from harmwatch.storage.records import make_engine, upgrade
 
 FORCE = "hertfordshire"
@@ -50,7 +49,7 @@ class World:
 
 def make_world(tmp: Path, sample_db: Path) -> World:
     db = tmp / "analytics.duckdb"
-    shutil.copy(sample_db, db)
+    copy_store(sample_db, db)
     engine = make_engine(f"sqlite:///{tmp / 'records.sqlite'}")
     upgrade(engine)
     synthetic = generate(read_street_files(FORCE, MONTHS), RmsParams(seed=SEED))

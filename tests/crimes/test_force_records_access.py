@@ -16,7 +16,7 @@ from harmwatch.kernel import policy
 from harmwatch.kernel.justification import JustificationRequired
 from harmwatch.security import audit
 from harmwatch.security.roles import Role
-from harmwatch.storage.analytics import AnalyticsStore
+from harmwatch.storage.analytics import AnalyticsStore, copy_store
 from harmwatch.storage.records import session_scope
 from harmwatch.where.hotspots import hotspots
 from harmwatch.where.requests import HotspotsRequest
@@ -157,9 +157,8 @@ def test_purge_finishes_an_erasure_and_only_the_dpo_may_run_it(
     erased = make_engine(f"sqlite:///{tmp_path / 'erased.sqlite'}")
     upgrade(erased)
     copy = tmp_path / "copy.duckdb"
-    import shutil
 
-    shutil.copy(world.db, copy)
+    copy_store(world.db, copy)
     with AnalyticsStore.open(copy, read_only=False) as store:
         with pytest.raises(policy.PolicyDenied, match="data protection officer"):
             service.purge_erased(erased, store, ANALYST)

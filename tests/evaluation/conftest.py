@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import duckdb
 import numpy as np
 import pytest
 from eval_planted import PLANT_SEED, PLANTED_KEEP, PLANTED_LSOAS, PLANTED_MONTHS
+
+from harmwatch.storage.analytics import copy_store
+from harmwatch.storage.analytics.parts import define_views, parts_root
 
 
 @pytest.fixture(scope="session")
@@ -26,9 +28,14 @@ def planted_db(beds_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     on every run: exactly round(0.4 × n) of the n rows go.
     """
     db = tmp_path_factory.mktemp("planted") / "planted.duckdb"
-    shutil.copy(beds_db, db)
+    copy_store(beds_db, db)
     con = duckdb.connect(str(db))
     try:
+        # Loaded rows live in read-only Parquet parts: bring the street rows into the
+        # catalogue's street_rows table, where they can be deleted one by one.
+        con.execute("INSERT INTO street_rows SELECT * FROM street")
+        con.execute("DELETE FROM parts WHERE kind = 'street'")
+        define_views(con, parts_root(db), ["street"])
         marks = ", ".join("?" * len(PLANTED_LSOAS))
         rows = con.execute(
             "SELECT load_id, line FROM street WHERE crime_type = 'Drugs' "
@@ -39,7 +46,7 @@ def planted_db(beds_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
         rng = np.random.default_rng(PLANT_SEED)
         drop = rng.choice(len(rows), size=round((1 - PLANTED_KEEP) * len(rows)), replace=False)
         con.executemany(
-            "DELETE FROM street WHERE load_id = ? AND line = ?", [list(rows[i]) for i in drop]
+            "DELETE FROM street_rows WHERE load_id = ? AND line = ?", [list(rows[i]) for i in drop]
         )
     finally:
         con.close()

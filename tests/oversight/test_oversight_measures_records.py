@@ -10,7 +10,6 @@ of January to April 2025 imported through the force-records room.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -37,7 +36,7 @@ from harmwatch.programmes.outcomes import outcomes
 from harmwatch.security import audit
 from harmwatch.security.roles import Role
 from harmwatch.sources.importspec import load_spec
-from harmwatch.storage.analytics import AnalyticsStore
+from harmwatch.storage.analytics import AnalyticsStore, copy_store
 from harmwatch.storage.records import make_engine, session_scope, upgrade
 
 FORCE = "hertfordshire"
@@ -172,7 +171,7 @@ def test_the_pcc_viewer_gets_the_suppressed_view(world: Engine, sample_db: Path)
 def force_records(sample_db: Path, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     folder = tmp_path_factory.mktemp("oversight-force-records")
     db = folder / "analytics.duckdb"
-    shutil.copy(sample_db, db)
+    copy_store(sample_db, db)
     engine = make_engine(f"sqlite:///{folder / 'records.sqlite'}")
     upgrade(engine)
     analyst = who(Role.ANALYST, "herts-analysis")

@@ -5,11 +5,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import shapely
 
 from harmwatch.spatial.boundaries import BoundaryError
 from harmwatch.spatial.grid import Grid
 from harmwatch.spatial.projection import to_bng, to_wgs84
-from harmwatch.spatial.study_area import for_forces, from_boundary_file
+from harmwatch.spatial.study_area import StudyArea, for_forces, from_bbox, from_boundary_file
 
 
 def test_hertfordshire_is_its_ten_districts() -> None:
@@ -78,3 +79,51 @@ def test_user_boundary_file(tmp_path: Path) -> None:
         from_boundary_file(str(bad))
     with pytest.raises(BoundaryError, match="no such"):
         from_boundary_file(str(tmp_path / "missing.gpkg"))
+
+
+def _centres_inside(area: StudyArea, grid: Grid) -> np.ndarray:
+    x, y = grid.centres()
+    return np.asarray(shapely.contains_xy(area.geometry, x, y)).reshape(grid.shape)
+
+
+@pytest.mark.parametrize("cell", [250.0, 330.0])
+def test_block_mask_is_the_centre_by_centre_mask(cell: float) -> None:
+    # Several forces' districts: islands, coast, holes where other forces' districts are.
+    area = for_forces(["hertfordshire", "bedfordshire", "cambridgeshire", "essex"])
+    grid = Grid.covering(*area.bounds, cell)
+    assert grid.size > 50_000  # large enough to take the block route
+    np.testing.assert_array_equal(area.mask(grid), _centres_inside(area, grid))
+
+
+def test_block_mask_on_a_box_whose_edges_run_through_cell_centres() -> None:
+    # Centres lying exactly on the outline are outside, as contains_xy has them.
+    grid = Grid(0.0, 0.0, 10.0, ncols=401, nrows=333)  # not multiples of the block size
+    area = from_bbox(1005.0, 5.0, 3005.0, 2995.0)
+    mask = area.mask(grid)
+    np.testing.assert_array_equal(mask, _centres_inside(area, grid))
+    assert not mask[:, 100].any() and mask[:, 101].any()  # the column x = 1005 is on the edge
+
+
+def test_block_contains_is_point_by_point_contains() -> None:
+    area = for_forces(["hertfordshire", "bedfordshire"])
+    rng = np.random.default_rng(18)
+    xmin, ymin, xmax, ymax = area.bounds
+    n = 120_000
+    x = rng.uniform(xmin - 5_000, xmax + 5_000, n)
+    y = rng.uniform(ymin - 5_000, ymax + 5_000, n)
+    # Points on the outline itself, on its vertices, and far away; and missing ones.
+    ring = np.asarray(shapely.get_coordinates(shapely.boundary(area.geometry)))
+    x[: len(ring)], y[: len(ring)] = ring[:, 0], ring[:, 1]
+    x[-3:], y[-3:] = [-1e7, 1e7, xmin], [ymin, 1e7, ymax]
+    x[-10], y[-11] = np.nan, np.inf
+    expected = np.zeros(n, dtype=bool)
+    ok = np.isfinite(x) & np.isfinite(y)
+    expected[ok] = shapely.contains_xy(area.geometry, x[ok], y[ok])
+    got = area.contains(x, y)
+    np.testing.assert_array_equal(got, expected)
+    assert 0 < got.sum() < n and not got[: len(ring)].any()
+    # Inside the outline's box but outside the area: a box as the area.
+    box_area = from_bbox(xmin, ymin, xmax, ymax)
+    np.testing.assert_array_equal(
+        box_area.contains(x, y), ok & (x > xmin) & (x < xmax) & (y > ymin) & (y < ymax)
+    )

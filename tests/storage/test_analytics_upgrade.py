@@ -108,7 +108,7 @@ def test_release_store_is_upgraded_in_place_step_by_step(tmp_path: Path) -> None
     before = snapshot(db)
     with AnalyticsStore.open(db) as store:  # read-only: upgrades first (see the migrations module)
         assert store.read_only
-        assert store.schema_version() == LATEST_VERSION == 4
+        assert store.schema_version() == LATEST_VERSION == 5
         steps = store.applied_migrations()
     assert [(s.version, s.description) for s in steps] == [
         (m.version, m.description) for m in MIGRATIONS

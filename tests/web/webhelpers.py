@@ -5,7 +5,6 @@ from __future__ import annotations
 import gzip
 import json
 import re
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from harmwatch.cli.demo import sample_dir
 from harmwatch.security import audit
 from harmwatch.security.accounts import create_user
 from harmwatch.security.roles import Role
+from harmwatch.storage.analytics import copy_store
 from harmwatch.storage.records import make_engine, session_scope, upgrade
 from harmwatch.web import WebSettings
 
@@ -60,7 +60,7 @@ ONE_PER_ROLE = {role.value: role for role in Role}
 def new_env(root: Path, sample_db: Path, users: dict[str, Role] = ONE_PER_ROLE) -> WebEnv:
     root.mkdir(parents=True, exist_ok=True)
     db = root / "analytics.duckdb"
-    shutil.copy(sample_db, db)
+    copy_store(sample_db, db)
     url = f"sqlite:///{root / 'records.sqlite'}"
     make_records(url, users)
     return WebEnv(root=root, analytics_db=db, database_url=url)

@@ -44,6 +44,12 @@ Distances are great-circle (haversine, Earth radius 6,371 km) between cell sites
 cell site is where the mast is, not the handset, so "near the customer's home" means
 the same or a neighbouring cell, and the rules are written in kilometres of cell
 sites, as an analyst would reason about them.
+
+Every step takes a :class:`~harmwatch.engines.SqlEngine` (or a bare DuckDB
+connection, which runs the SQL as written): the same statements run on Spark through
+:class:`~harmwatch.engines.spark.SparkEngine` for call data too large for one machine
+(:mod:`.distributed`). Where several rows tie for "the most" (a number's usual cell),
+the lower cell id is taken, so that every engine and every run picks the same one.
 """
 
 from __future__ import annotations
@@ -53,7 +59,12 @@ from dataclasses import dataclass
 
 import duckdb
 
+from harmwatch.engines import SqlEngine, as_engine
+
 from .rules import DetectionRules
+
+#: What the steps run on: an engine, or a DuckDB connection (run as written).
+Db = SqlEngine | duckdb.DuckDBPyConnection
 
 EARTH_KM = 6371.0
 
@@ -68,6 +79,9 @@ POINTS = {
     "fixed_base": -3,
     "conversations": -2,
 }
+
+#: Co-located occasions (events together in one cell) a runner needs with the handset.
+MIN_OCCASIONS = 3
 
 FEATURE_COLUMNS = (
     "number", "inbound", "orders", "customers", "repeat_customers", "order_share",
@@ -148,19 +162,19 @@ class NumberScore:
         return out
 
 
-def scope(con: duckdb.DuckDBPyConnection, files: Sequence[str]) -> None:
+def scope(db: Db, files: Sequence[str]) -> None:
     """Limit this connection's ``hw_ev`` view to the visible files (none: no rows)."""
-    con.execute("CREATE OR REPLACE TEMP TABLE hw_files (file_id VARCHAR)")
-    if files:
-        con.executemany("INSERT INTO hw_files VALUES (?)", [[f] for f in files])
+    con = as_engine(db)
+    con.load_rows("hw_files", [("file_id", "VARCHAR")], [[f] for f in files])
     con.execute(
         "CREATE OR REPLACE TEMP VIEW hw_ev AS SELECT * FROM calls "
         "WHERE file_id IN (SELECT file_id FROM hw_files)"
     )
 
 
-def build_base(con: duckdb.DuckDBPyConnection, rules: DetectionRules) -> None:
+def build_base(db: Db, rules: DetectionRules) -> None:
     """Tables every later step reads: orders, located events, usual night cells."""
+    con = as_engine(db)
     r = rules
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE hw_orders AS
@@ -178,24 +192,29 @@ def build_base(con: duckdb.DuckDBPyConnection, rules: DetectionRules) -> None:
           AND cell_lat IS NOT NULL AND cell_lon IS NOT NULL"""
     )
     # The usual night cell (22:00-06:00 local) — an analyst's estimate of home; the usual
-    # cell at any hour when a number is never seen at night.
+    # cell at any hour when a number is never seen at night. A cell's site has one
+    # position, so min() only makes the pick the same on every engine.
     con.execute(
         """CREATE OR REPLACE TEMP TABLE hw_home AS
         WITH counted AS (
-            SELECT n, cell_id, any_value(lat) AS lat, any_value(lon) AS lon,
+            SELECT n, cell_id, min(lat) AS lat, min(lon) AS lon,
                    count(*) FILTER (WHERE hour(lt) >= 22 OR hour(lt) < 6) AS nights,
                    count(*) AS events
-            FROM hw_loc GROUP BY n, cell_id)
-        SELECT n, arg_max(cell_id, nights * 1000000 + events) AS cell_id,
-               arg_max(lat, nights * 1000000 + events) AS lat,
-               arg_max(lon, nights * 1000000 + events) AS lon,
-               max(nights) AS night_events, sum(events) AS events
-        FROM counted GROUP BY n"""
+            FROM hw_loc GROUP BY n, cell_id),
+        ranked AS (
+            SELECT n, cell_id, lat, lon,
+                   row_number() OVER (PARTITION BY n ORDER BY nights DESC, events DESC,
+                                      cell_id) AS pick,
+                   max(nights) OVER (PARTITION BY n) AS night_events,
+                   sum(events) OVER (PARTITION BY n) AS events
+            FROM counted)
+        SELECT n, cell_id, lat, lon, night_events, events FROM ranked WHERE pick = 1"""
     )
 
 
-def score_numbers(con: duckdb.DuckDBPyConnection, rules: DetectionRules) -> list[NumberScore]:
+def score_numbers(db: Db, rules: DetectionRules) -> list[NumberScore]:
     """Every candidate's features and points (see the module docstring)."""
+    con = as_engine(db)
     r = rules
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE hw_cand AS
@@ -261,7 +280,7 @@ def score_numbers(con: duckdb.DuckDBPyConnection, rules: DetectionRules) -> list
             GROUP BY ALL)
         SELECT n, count(*) FILTER (WHERE k >= 15) AS bursts FROM sms GROUP BY n"""
     )
-    rows = con.execute(
+    rows = con.fetchall(
         f"""
         SELECT c.n, coalesce(i.inbound, 0), c.orders, c.customers, c.repeat_customers,
                c.orders / greatest(coalesce(i.inbound, 0), c.orders),
@@ -276,11 +295,12 @@ def score_numbers(con: duckdb.DuckDBPyConnection, rules: DetectionRules) -> list
                           avg(followed::INTEGER) AS followed
                    FROM hw_answers GROUP BY n) a USING (n)
         LEFT JOIN (SELECT n, max(days) AS days FROM hw_partners
-                   WHERE occasions >= 3 AND cells >= {int(r.runner_cells)} GROUP BY n) p USING (n)
+                   WHERE occasions >= {MIN_OCCASIONS} AND cells >= {int(r.runner_cells)}
+                   GROUP BY n) p USING (n)
         LEFT JOIN (SELECT n, max(days) AS days FROM hw_remote GROUP BY n) rc USING (n)
         LEFT JOIN hw_bursts b USING (n)
         ORDER BY c.n"""
-    ).fetchall()
+    )
     scores = []
     for row in rows:
         (n, inbound, orders, customers, repeat, order_share, conv, located, cells, top,
@@ -333,7 +353,7 @@ def score_numbers(con: duckdb.DuckDBPyConnection, rules: DetectionRules) -> list
     return scores
 
 
-def colocated_partners(con: duckdb.DuckDBPyConnection, rules: DetectionRules, of: str) -> None:
+def colocated_partners(db: Db, rules: DetectionRules, of: str) -> None:
     """``hw_partners``: for each number in table ``of``, phones seen in its cell in time.
 
     Two located events are together when they are in the same cell within
@@ -341,15 +361,16 @@ def colocated_partners(con: duckdb.DuckDBPyConnection, rules: DetectionRules, of
     window with its neighbours turns the range join into an equality join, so the
     work is proportional to the events in each cell-window, not to every pair in a cell.
     """
+    con = as_engine(db)
     w = max(int(rules.colocation_minutes), 1)
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE hw_partners AS
         WITH mine AS (
-            SELECT n, cell_id, t, lt, CAST(epoch(t) // {w * 60} AS BIGINT) AS b
+            SELECT n, cell_id, t, lt, CAST(floor(epoch(t) / {w * 60}) AS BIGINT) AS b
             FROM hw_loc WHERE n IN (SELECT n FROM {of})),
         expanded AS (SELECT n, cell_id, t, lt, b + d AS b FROM mine, range(-1, 2) r(d)),
         other AS (
-            SELECT n AS m, cell_id, t, CAST(epoch(t) // {w * 60} AS BIGINT) AS b FROM hw_loc),
+            SELECT n AS m, cell_id, t, CAST(floor(epoch(t) / {w * 60}) AS BIGINT) AS b FROM hw_loc),
         hits AS (
             SELECT DISTINCT e.n, o.m, CAST(e.lt AS DATE) AS day, e.t, e.cell_id
             FROM expanded e JOIN other o ON o.cell_id = e.cell_id AND o.b = e.b
@@ -363,8 +384,9 @@ def colocated_partners(con: duckdb.DuckDBPyConnection, rules: DetectionRules, of
     )
 
 
-def remote_contacts(con: duckdb.DuckDBPyConnection, rules: DetectionRules, of: str) -> None:
+def remote_contacts(db: Db, rules: DetectionRules, of: str) -> None:
     """``hw_remote``: counterparts usually located over ``remote_km`` from the number."""
+    con = as_engine(db)
     far = haversine_sql("hn.lat", "hn.lon", "hc.lat", "hc.lon")
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE hw_remote AS

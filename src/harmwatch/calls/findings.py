@@ -20,6 +20,7 @@ from typing import Any
 
 import duckdb
 
+from harmwatch.engines import EngineChoice
 from harmwatch.errors import InputError, NotFoundError
 
 from . import detection, parties
@@ -112,15 +113,20 @@ def detect(
     rules: DetectionRules | None = None,
     *,
     progress: Progress | None = None,
+    engine: EngineChoice | None = None,
 ) -> Detection:
-    """Run the whole detector over the visible files (see :mod:`.detection`, :mod:`.lines`)."""
+    """Run the whole detector over the visible files (see :mod:`.detection`, :mod:`.lines`).
+
+    ``engine`` Spark: the scoring runs there and line assembly here (:mod:`.distributed`);
+    the result is the one DuckDB gives.
+    """
     rules = rules or DetectionRules()
 
     def step(what: str, done: float) -> None:
         if progress is not None:
             progress(what, done)
 
-    return _detect(con, files, rules, step)
+    return _detect(con, files, rules, step, engine or EngineChoice())
 
 
 @parties.within_work_memory
@@ -129,14 +135,20 @@ def _detect(
     files: Sequence[str],
     rules: DetectionRules,
     step: Callable[[str, float], None],
+    engine: EngineChoice,
 ) -> Detection:
-    detection.scope(con, files)
-    step("orders, locations and usual night cells", 0.05)
-    detection.build_base(con, rules)
-    step("scoring candidate numbers", 0.35)
-    scores = detection.score_numbers(con, rules)
-    step("continuity, roles and cuckooed cells", 0.7)
-    found = linking.assemble(con, rules, scores)
+    if engine.name == "spark":
+        from . import distributed
+
+        scores, found = distributed.detect(con, files, rules, engine, step)
+    else:
+        detection.scope(con, files)
+        step("orders, locations and usual night cells", 0.05)
+        detection.build_base(con, rules)
+        step("scoring candidate numbers", 0.35)
+        scores = detection.score_numbers(con, rules)
+        step("continuity, roles and cuckooed cells", 0.7)
+        found = linking.assemble(con, rules, scores)
     step("customer counts", 0.9)
     counts = {line.line_id: linking.customer_counts(con, rules, line.line_id) for line in found}
     synthetic = bool(

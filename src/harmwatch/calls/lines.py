@@ -44,6 +44,14 @@ calls shorter than ``count_min_call_s`` and SMS arriving within ``auto_reply_s``
 line's own message to them (automated replies); the "confirmed" figure keeps only
 those the line answered (a call that connected) or the line or one of its runners
 contacted back within ``confirm_minutes``. Both come from the same rows, listed in the schedule.
+
+This module runs on DuckDB, on one machine, whichever engine scored the numbers: it
+reads only the rows around the flagged numbers (with Spark, :mod:`.distributed`
+hands those rows back), and its loops follow one number at a time. Nothing here
+depends on the order rows are stored in — a day's usual cell on a tie is the lower
+cell id, a phone following two lines' handsets is the runner of the one it was with
+on most days (then most occasions, then the earlier line) — so the store's rows and
+that hand-off give the same lines.
 """
 
 from __future__ import annotations
@@ -59,6 +67,10 @@ import duckdb
 
 from . import detection
 from .rules import DetectionRules
+
+#: A number's customers must be at least this many for another number to be its
+#: successor by taking them over (fewer, and a share of them means little).
+SUCCESSOR_MIN_BOOK = 5
 
 
 @dataclass
@@ -141,7 +153,7 @@ def assemble(
         """WITH h AS (SELECT DISTINCT located AS n, imei FROM hw_ev WHERE imei IS NOT NULL)
         SELECT DISTINCT a.n, b.n, a.imei FROM h a JOIN h b ON a.imei = b.imei AND a.n < b.n
         WHERE a.n IN (SELECT n FROM hw_line_nums) OR b.n IN (SELECT n FROM hw_line_nums)
-        ORDER BY 1, 2"""
+        ORDER BY 1, 2, 3"""
     ).fetchall()
     spans = _spans(con)
     for a, b, imei in shared:
@@ -308,7 +320,7 @@ def _successors(
                datediff('day', h.last_day, nf.first_day) AS gap
         FROM moved m JOIN book b USING (old) JOIN hw_olds h ON h.n = m.old
         JOIN new_first nf ON nf.n = m.new JOIN new_mix mix ON mix.n = m.new
-        WHERE m.k / b.k >= {float(rules.successor_share)} AND b.k >= 5
+        WHERE m.k / b.k >= {float(rules.successor_share)} AND b.k >= {SUCCESSOR_MIN_BOOK}
           AND nf.first_day >= h.last_day - INTERVAL 1 DAY
           AND datediff('day', h.last_day, nf.first_day) <= {int(rules.successor_gap_days)}
           AND mix.order_share >= {float(rules.short_share)}
@@ -340,11 +352,18 @@ def _roles(con: duckdb.DuckDBPyConnection, rules: DetectionRules) -> dict[str, d
         f"""WITH followers AS (
             SELECT DISTINCT l.line_id, p.n, p.m FROM hw_partners p
             JOIN hw_line_nums l ON l.n = p.n
-            WHERE p.days >= {int(r.runner_days)} AND p.occasions >= 3
-              AND p.cells >= {int(r.runner_cells)})
-        SELECT DISTINCT f.line_id, f.m FROM followers f
-        JOIN hw_home h ON h.n = f.n
-        WHERE EXISTS (SELECT 1 FROM hw_loc x WHERE x.n = f.m AND {far} > {float(r.remote_km)})"""
+            WHERE p.days >= {int(r.runner_days)} AND p.occasions >= {detection.MIN_OCCASIONS}
+              AND p.cells >= {int(r.runner_cells)}),
+        found AS (
+            SELECT DISTINCT f.line_id, f.m FROM followers f
+            JOIN hw_home h ON h.n = f.n
+            WHERE EXISTS (SELECT 1 FROM hw_loc x WHERE x.n = f.m AND {far} > {float(r.remote_km)}))
+        SELECT f.line_id, f.m, len(list_distinct(flatten(list(p.day_list)))) AS days,
+               sum(p.occasions) AS occasions
+        FROM found f JOIN hw_line_nums l ON l.line_id = f.line_id
+        JOIN hw_partners p ON p.n = l.n AND p.m = f.m
+        GROUP BY f.line_id, f.m
+        ORDER BY f.m, days DESC, occasions DESC, f.line_id"""
     ).fetchall()
     user_of = defaultdict(set)
     for line_id, c in users:
@@ -354,7 +373,9 @@ def _roles(con: duckdb.DuckDBPyConnection, rules: DetectionRules) -> dict[str, d
         if c not in line_numbers:
             out[line_id]["controller"].add(str(c))
             taken.add(str(c))
-    for line_id, m in runners:
+    # Most days with the line's handset first: a runner seen with two lines' handsets
+    # (lines sharing a hub, a handset passed on) is given to the one it works for most.
+    for line_id, m, _days, _occasions in runners:
         m = str(m)
         # A customer sitting with the handset (a cuckooing victim at home, a buyer
         # waiting) is a user, not a runner.
@@ -380,7 +401,8 @@ def _cuckooed(
             FROM hw_loc lo JOIN hw_line_nums l ON l.n = lo.n
             GROUP BY ALL),
         usual AS (
-            SELECT line_id, day, arg_max(cell_id, k) AS cell_id FROM day GROUP BY ALL),
+            SELECT line_id, day, first(cell_id ORDER BY k DESC, cell_id) AS cell_id
+            FROM day GROUP BY ALL),
         runs AS (
             SELECT *, day - CAST(row_number() OVER (
                        PARTITION BY line_id, cell_id ORDER BY day) AS INTEGER) AS run
@@ -418,7 +440,7 @@ def _cuckooed(
           AND other_days <= {int(r.cuckoo_other_days)}
           AND orders_else / greatest(line_days - days, 1) * days
               >= {float(r.cuckoo_expected_orders)}
-        ORDER BY line_id, first_day, expected DESC, victim"""
+        ORDER BY line_id, first_day, expected DESC, victim, cell_id"""
     ).fetchall()
     out: dict[str, list[CuckooedCell]] = defaultdict(list)
     seen: set[tuple[str, str, date]] = set()
@@ -461,7 +483,7 @@ def _handsets(con: duckdb.DuckDBPyConnection) -> dict[str, list[dict[str, Any]]]
         """SELECT l.line_id, e.imei, e.located, min(e.started_local)::DATE,
                   max(e.started_local)::DATE, count(*)
         FROM hw_ev e JOIN hw_line_nums l ON l.n = e.located
-        WHERE e.imei IS NOT NULL GROUP BY ALL ORDER BY 1, 4, 2"""
+        WHERE e.imei IS NOT NULL GROUP BY ALL ORDER BY 1, 4, 2, 3"""
     ).fetchall()
     out: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for line_id, imei, number, first, last, events in rows:

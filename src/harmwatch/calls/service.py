@@ -22,6 +22,7 @@ import duckdb
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session
 
+from harmwatch.engines import EngineChoice
 from harmwatch.errors import InputError
 from harmwatch.kernel import policy
 from harmwatch.kernel.actions import AuditAction
@@ -146,15 +147,26 @@ def detect(
     rules: DetectionRules | None = None,
     progress: findings.Progress | None = None,
     client: str = "",
+    run_on: EngineChoice | None = None,
 ) -> findings.Detection:
-    """Run deal-line detection over the caller's visible call data (one logged act)."""
+    """Run deal-line detection over the caller's visible call data (one logged act).
+
+    ``run_on`` Spark: the visible rows (and only those) are scored there; the log
+    entry says which engine read them.
+    """
+    choice = run_on or EngineChoice()
 
     def question(con: duckdb.DuckDBPyConnection, files: list[str]) -> findings.Detection:
-        return findings.detect(con, files, rules, progress=progress)
+        return findings.detect(con, files, rules, progress=progress, engine=choice)
 
+    details: dict[str, Any] = {}
+    if choice.name != "duckdb":
+        details["engine"] = {"name": choice.name, "master": choice.master}
+        if choice.calls_parquet is not None:
+            details["engine"]["calls_parquet"] = choice.calls_parquet
     return read_calls(
         engine, store, principal, question, what="county-lines detection",
-        justification=justification, client=client,
+        justification=justification, client=client, details=details,
         rows_of=lambda d: len(d.deal_lines) + len(d.roles),
     )  # fmt: skip
 

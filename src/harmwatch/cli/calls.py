@@ -21,6 +21,7 @@ from harmwatch.calls.questions import ANALYSES, analysis_question
 from harmwatch.calls.rules import DetectionRules
 from harmwatch.calls.tables import Table as CallTable
 from harmwatch.calls.tables import to_csv
+from harmwatch.engines import ENGINES, EngineChoice
 from harmwatch.errors import InputError
 from harmwatch.kernel.records import Handling, HandlingCode, Restriction
 from harmwatch.sources.importspec import load_spec
@@ -33,6 +34,7 @@ from .common import (
     file_progress,
     print_json,
     resolve_db,
+    store_lock,
     user_errors,
 )
 from .identity import AsOption, JustificationOption, KeyFileOption, sign_in
@@ -105,6 +107,7 @@ def import_calls(
     )
     db_path = resolve_db(db)
     with (
+        store_lock(engine, "a call-data import (harmwatch calls import)"),
         file_progress() as on_progress,
         AnalyticsStore.open(db_path, read_only=False) as store,
     ):
@@ -240,6 +243,29 @@ def detect(
     ),
     csv_path: Path | None = typer.Option(None, "--csv", help="Write one row per number found."),
     rule: list[str] = typer.Option([], "--rule", help="Change a rule: name=value (repeatable)."),
+    engine_name: str = typer.Option(
+        "duckdb",
+        "--engine",
+        help=f"Where the scoring runs: {' or '.join(ENGINES)} (line assembly stays on DuckDB).",
+    ),
+    master: str = typer.Option(
+        "local[2]", "--master", help="Spark master: local[2], spark://host:7077, yarn."
+    ),
+    calls_parquet: str | None = typer.Option(
+        None,
+        "--calls-parquet",
+        help="Spark: read the call rows from this Parquet on shared storage (still limited "
+        "to the files you may see) instead of exporting them from --db.",
+    ),
+    stage_dir: Path | None = typer.Option(
+        None,
+        "--stage-dir",
+        help="Spark: export the rows you may see under this folder (one every executor "
+        "mounts at the same path); deleted after the run.",
+    ),
+    driver_memory: str = typer.Option(
+        "2g", "--driver-memory", help="Spark: the driver's heap (local mode: all of Spark's)."
+    ),
     justification: str | None = JustificationOption,
     db: Path | None = DbOption,
     as_user: str | None = AsOption,
@@ -247,13 +273,19 @@ def detect(
     database_url_: str | None = DatabaseUrlOption,
 ) -> None:
     """Find deal lines, their numbers over time, roles and cuckooed cells in your call data."""
+    choice = EngineChoice(engine_name, master, calls_parquet, stage_dir, driver_memory)
+    if choice.name == "spark":
+        from harmwatch.engines import spark
+
+        spark.check_available()  # before signing in or opening anything
     engine = open_records(database_url_)
     principal = sign_in(engine, as_user, key_file)
     rules = DetectionRules().with_overrides(_pairs(rule, "--rule"))
     with _open(db) as store:
         result = service.detect(
-            engine, store, principal, justification=justification, rules=rules, client="cli"
-        )
+            engine, store, principal, justification=justification, rules=rules,
+            client="cli", run_on=choice,
+        )  # fmt: skip
     document = result.to_document()
     if json_path is not None:
         json_path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")

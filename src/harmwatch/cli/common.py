@@ -9,6 +9,7 @@ with exit status 1, so a bug is reported as a bug, not as bad input.
 from __future__ import annotations
 
 import functools
+import getpass
 import json
 import logging
 import sys
@@ -16,7 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 import typer
@@ -30,6 +31,9 @@ from harmwatch.errors import (
     internal_error_reference,
 )
 from harmwatch.storage.paths import analytics_db_path, data_home
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 # soft_wrap: file paths and file:line messages must print whole, never folded or
 # cut with an ellipsis, so that a user can copy them.
@@ -134,3 +138,25 @@ def file_progress() -> Iterator[Callable[[str, int, int], None]]:
             progress.update(tasks[name], completed=done, total=total)
 
         yield on_progress
+
+
+@contextmanager
+def store_lock(engine: Engine | None, what: str) -> Iterator[None]:
+    """Write the analytics store holding the records database's ingest lock (None: no lock).
+
+    The web app's uploads and imports take the same lock, so a load from a shell waits
+    for one running on any app server behind that records database, and they for it.
+    It waits as long as it takes (Ctrl+C gives up), saying whose load it waits for.
+    """
+    if engine is None:
+        yield
+        return
+    from harmwatch.storage.dblock import INGEST_LOCK, DatabaseLock, Holder
+
+    def waiting(holder: Holder | None) -> None:
+        whose = holder.describe() if holder else "another load of the analytics store"
+        err_console.print(f"waiting for {whose} to finish …", highlight=False, markup=False)
+
+    lock = DatabaseLock(engine, INGEST_LOCK)
+    with lock.hold(holder=f"cli:{getpass.getuser()}", what=what, wait_s=None, on_wait=waiting):
+        yield

@@ -26,6 +26,7 @@ from .common import (
     file_progress,
     print_json,
     resolve_db,
+    store_lock,
     user_errors,
 )
 from .identity import AsOption, JustificationOption, KeyFileOption, sign_in
@@ -68,6 +69,7 @@ def import_crimes(
     )
     db_path = resolve_db(db)
     with (
+        store_lock(engine, "a force crime-records import (harmwatch crimes import)"),
         file_progress() as on_progress,
         AnalyticsStore.open(db_path, read_only=False) as store,
     ):
@@ -135,7 +137,10 @@ def purge(
     """Delete the rows of RMS exports whose records a review erased (data protection officer)."""
     engine = open_records(database_url_)
     principal = sign_in(engine, as_user, key_file)
-    with AnalyticsStore.open(resolve_db(db), read_only=False) as store:
+    with (
+        store_lock(engine, "a purge of erased force records (harmwatch crimes purge)"),
+        AnalyticsStore.open(resolve_db(db), read_only=False) as store,
+    ):
         purged = service.purge_erased(engine, store, principal, client="cli")
     if not purged:
         console.print("nothing to purge: every stored file has its record", highlight=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
@@ -11,8 +12,20 @@ from rich.table import Table
 
 from harmwatch.sources.policeuk.ingest import IngestResult, ingest
 from harmwatch.sources.policeuk.status import store_status
+from harmwatch.storage.records import DATABASE_URL_ENV
 
-from .common import DbOption, console, err_console, print_json, resolve_db, user_errors
+from .common import (
+    DbOption,
+    console,
+    err_console,
+    print_json,
+    resolve_db,
+    store_lock,
+    user_errors,
+)
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 
 def _rows_per_second(progress: Progress, task: TaskID) -> str:
@@ -40,23 +53,40 @@ def ingest_command(
     json_out: bool = typer.Option(
         False, "--json", help="Print one JSON object instead of the summary."
     ),
+    database_url_opt: str | None = typer.Option(
+        None,
+        "--database-url",
+        envvar=DATABASE_URL_ENV,
+        show_envvar=False,
+        help=f"Records database of the web app (default: ${DATABASE_URL_ENV}): the load waits "
+        "for any upload or import the app servers behind it are running, and they for it.",
+    ),
 ) -> None:
     """Load data.police.uk street, outcomes and stop-and-search files (atomic, idempotent)."""
     db_path = resolve_db(db, quiet=json_out)
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TextColumn("{task.fields[rate]}"),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=True,
-        disable=json_out,
-    ) as progress:
+    engine = _records(database_url_opt)
+    with (
+        store_lock(engine, "harmwatch ingest"),
+        Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            TextColumn("{task.fields[rate]}"),
+            TimeElapsedColumn(),
+            console=err_console,
+            transient=True,
+            disable=json_out,
+        ) as progress,
+    ):
         tasks: dict[str, TaskID] = {}
 
         def on_progress(stage: str, done: int, total: int, rows: int) -> None:
-            label = {"read": "reading files", "check": "checking rows", "write": "writing"}[stage]
+            label = {
+                "read": "reading files",
+                "check": "checking rows",
+                "write": "writing",
+                "chunk": "chunks written",  # a big load streams in chunks (one transaction)
+            }[stage]
             if stage not in tasks:
                 tasks[stage] = progress.add_task(label, total=total, rows=rows, rate="")
             task = tasks[stage]
@@ -64,10 +94,23 @@ def ingest_command(
             progress.update(task, rate=_rows_per_second(progress, task))
 
         result = ingest(paths, db_path, lenient=lenient, force=force, progress=on_progress)
+    if engine is not None:
+        engine.dispose()
     if json_out:
         print_json(_result_json(result))
         return
     _print_summary(result)
+
+
+def _records(url: str | None) -> Engine | None:
+    """The records database whose ingest lock the load takes; None when none was given."""
+    if not url:
+        return None
+    from harmwatch.storage.records import make_engine, upgrade
+
+    engine = make_engine(url)
+    upgrade(engine)
+    return engine
 
 
 def _result_json(result: IngestResult) -> dict[str, object]:

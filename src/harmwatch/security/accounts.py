@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import NoReturn
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -183,22 +183,27 @@ def authenticate(
     :data:`MAX_CLIENT_FAILURES`; a name guessed at from many clients is locked for every
     client only after :data:`MAX_NAME_FAILURES`, so no single client can lock someone
     else out. A correct password re-hashes with the current Argon2 parameters when they
-    changed.
+    changed. Attempts at once (from several app servers behind one PostgreSQL too) are
+    counted one at a time, so the lock comes at exactly the limit.
     """
     name = normalise_username(username)[:255]
     ip = client_ip.strip()[:64]
     now = models.utcnow()
-    for key in ((name, ip), (ANY, ip), (name, ANY)):
-        lock = db.get(LoginLock, key)
-        if lock is not None:
-            if lock.locked_until > now:
-                raise LockedOut(lock.locked_until)
-            db.delete(lock)
+    # A first look, before the password is hashed: a locked name costs nothing to refuse.
+    _refuse_if_locked(db, name, ip, now)
     user = get_user(db, name) if _USERNAME.fullmatch(name) else None
     if user is None:
         passwords.burn_verification(password)
-        _fail(db, name, ip, now, client)
-    elif not passwords.verify_password(user.password_hash, password):
+        correct = False
+    else:
+        correct = passwords.verify_password(user.password_hash, password)
+    # Counting is serialised per name and per client from here to the commit, then the
+    # locks are read again: another attempt (another app server's) may have locked
+    # the name while this one hashed, and two attempts counted at once would each
+    # see the other's failure missing, so the limit would be passed unlocked.
+    _serialise(db, name, ip)
+    _refuse_if_locked(db, name, ip, now)
+    if not correct or user is None:
         _fail(db, name, ip, now, client)
     if user.disabled:
         raise AccountDisabled()
@@ -210,6 +215,42 @@ def authenticate(
     user.last_login_at = now
     db.flush()
     return user
+
+
+def _lock_keys(name: str, ip: str) -> list[int]:
+    """The advisory-lock keys a sign-in's counting holds: its name's and its client's."""
+    from harmwatch.storage.dblock import lock_key
+
+    return sorted({lock_key(f"sign-in:name:{name}"), lock_key(f"sign-in:client:{ip}")})
+
+
+def _serialise(db: Session, name: str, ip: str) -> None:
+    """Hold, until this transaction ends, the counting of failures for ``name`` and ``ip``.
+
+    PostgreSQL: transaction-level advisory locks, taken in key order so that two
+    attempts never wait on each other in a circle; every lock row an attempt writes
+    ((name, ip), (any, ip), (name, any)) is covered by one of its two keys. SQLite
+    needs nothing: every transaction there starts ``BEGIN IMMEDIATE``, so sign-ins
+    already count one at a time.
+    """
+    if db.get_bind().dialect.name != "postgresql":
+        return
+    for key in _lock_keys(name, ip):
+        db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+def _refuse_if_locked(db: Session, name: str, ip: str, now: datetime) -> None:
+    """:class:`LockedOut` while any lock covers this name from this client."""
+    until = db.scalar(
+        select(func.max(LoginLock.locked_until)).where(
+            tuple_(LoginLock.username, LoginLock.client_ip).in_(
+                [(name, ip), (ANY, ip), (name, ANY)]
+            ),
+            LoginLock.locked_until > now,
+        )
+    )
+    if until is not None:
+        raise LockedOut(until)
 
 
 def _recent(db: Session, now: datetime, *conditions: object) -> int:
@@ -233,8 +274,25 @@ def _lock(db: Session, key: tuple[str, str], until: datetime) -> None:
 
 def _fail(db: Session, name: str, ip: str, now: datetime, client: str) -> NoReturn:
     """Count a failure, lock what reached its limit in the window, commit, and raise."""
-    db.execute(delete(LoginFailure).where(LoginFailure.at <= now - FAILURE_WINDOW))
-    db.execute(delete(LoginLock).where(LoginLock.locked_until <= now))
+    # Old rows of every name and client: those another sign-in is clearing now are left
+    # to it (SKIP LOCKED on PostgreSQL) rather than waited for.
+    db.execute(
+        delete(LoginFailure).where(
+            LoginFailure.id.in_(
+                select(LoginFailure.id)
+                .where(LoginFailure.at <= now - FAILURE_WINDOW)
+                .with_for_update(skip_locked=True)
+            )
+        )
+    )
+    expired = (
+        select(LoginLock.username, LoginLock.client_ip)
+        .where(LoginLock.locked_until <= now)
+        .with_for_update(skip_locked=True)
+    )
+    db.execute(
+        delete(LoginLock).where(tuple_(LoginLock.username, LoginLock.client_ip).in_(expired))
+    )
     db.add(LoginFailure(username=name, at=now, client=client[:1000], client_ip=ip))
     db.flush()
     until = now + LOCKOUT

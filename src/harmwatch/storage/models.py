@@ -268,3 +268,51 @@ class AuditCheckpoint(Base):
     verified_at: Mapped[datetime] = mapped_column(UTCDateTime)
     full: Mapped[bool] = mapped_column(Boolean)
     mac: Mapped[str] = mapped_column(String(64))
+
+
+class DatabaseLockHolder(Base):
+    """Who holds (or last held) a named lock of :mod:`harmwatch.storage.dblock` (revision 0012).
+
+    The lock itself is PostgreSQL's advisory lock (or a file lock beside a SQLite file);
+    this row only says who took it, so that a waiting upload can name what it waits
+    for. ``holds`` counts the acquisitions, so a hold's number says where it came in
+    the order; ``released_at`` is None while held. ``backend_pid`` is the PostgreSQL
+    connection holding the advisory lock: a row whose connection no longer holds it
+    was left by a process that died.
+    """
+
+    __tablename__ = "db_locks"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holds: Mapped[int] = mapped_column(BigInteger)
+    holder: Mapped[str] = mapped_column(Text)
+    what: Mapped[str] = mapped_column(Text)
+    host: Mapped[str] = mapped_column(Text)
+    pid: Mapped[int] = mapped_column(Integer)
+    backend_pid: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    since: Mapped[datetime] = mapped_column(UTCDateTime)
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class WebJob(Base):
+    """A background job the web app runs (a call-data import), readable by any app server.
+
+    Kept here rather than in one server's memory, so that a user whose next request
+    lands on another server behind the same database still sees the job. ``state_json``
+    is the job's progress and outcome as its page shows them; finished jobs are
+    deleted after an hour (they can quote a refused file's problems).
+    """
+
+    __tablename__ = "web_jobs"
+    __table_args__ = (Index("ix_web_jobs_owner_started", "owner", "started_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    owner: Mapped[str] = mapped_column(String(255))
+    state: Mapped[str] = mapped_column(String(16))
+    state_json: Mapped[str] = mapped_column(Text)
+    host: Mapped[str] = mapped_column(Text)
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +31,7 @@ from harmwatch.kernel.rooms import navigation
 from harmwatch.kernel.work import Outside, Work, outside_change, unit_of_work
 from harmwatch.security import audit
 from harmwatch.security.sessions import SessionInfo, SessionReader, Touch, touch_session
+from harmwatch.storage.dblock import INGEST_LOCK, DatabaseLock, Held, Holder
 from harmwatch.storage.records import Session, read_only, session_scope
 
 from .analysis import WEB_READER, Analyses
@@ -131,6 +132,34 @@ class AppContext:
     def record(self, **entry: Any) -> None:
         """The same from synchronous code (a handler already in a worker thread)."""
         self.writer.call(audit.prepare(**entry))
+
+    @contextmanager
+    def writing_store(
+        self,
+        holder: str,
+        what: str,
+        *,
+        wait_s: float | None = None,
+        on_wait: Callable[[Holder | None], None] | None = None,
+    ) -> Iterator[Held]:
+        """The analytics store to write: the ingest lock, then this host's store gate.
+
+        The lock, held in the records database, puts the loads of every app server
+        (and of ``harmwatch ingest`` given the same records database) one after the
+        other; the gate then keeps this host's readers out while the file is written.
+        The lock is taken first so that a load queued behind another server's does not
+        sit on the gate meanwhile: a waiting writer holds off new readers, and this
+        host's analyses would stop for the whole of the other load.
+        ``wait_s`` defaults to the settings' ``ingest_wait_s``; :class:`LockBusy`, naming
+        the holder, when it runs out.
+        """
+        lock = DatabaseLock(self.engine, INGEST_LOCK)
+        wait = self.settings.ingest_wait_s if wait_s is None else wait_s
+        with (
+            lock.hold(holder=holder, what=what, wait_s=wait, on_wait=on_wait) as held,
+            self.analyses.gate.write(),
+        ):
+            yield held
 
 
 def context(request: Request) -> AppContext:

@@ -29,6 +29,9 @@ class WebSettings:
     ``upload_dir``: where uploaded study-area boundaries are kept (default: a
     ``web-uploads`` folder beside the analytics database).
     ``max_upload_bytes``: refuse police.uk uploads larger than this in total.
+    ``ingest_wait_s``: how long an upload waits for another load (by any app server
+    behind the same records database, or ``harmwatch ingest``) to finish before it is
+    refused, naming that load.
     ``trusted_proxies``: addresses of reverse proxies whose ``X-Forwarded-For`` names the
     real client (for the access log and per-client sign-in lockouts); from anyone else
     the header is ignored, since a client could otherwise claim any address.
@@ -43,6 +46,7 @@ class WebSettings:
     max_upload_bytes: int = 1024 * 1024 * 1024
     max_boundary_bytes: int = 20 * 1024 * 1024
     trusted_proxies: frozenset[str] = frozenset()
+    ingest_wait_s: float = 300.0
 
     @property
     def uploads_root(self) -> Path:

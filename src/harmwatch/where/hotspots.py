@@ -20,7 +20,7 @@ from harmwatch.query.filter import Filter, Points
 from harmwatch.query.params import ParamError, Problem, Resolved, ref
 from harmwatch.spatial.grid import Grid
 from harmwatch.spatial.study_area import StudyArea
-from harmwatch.where.kernels.gistar import gistar
+from harmwatch.where.kernels.gistar import gistar_cells
 from harmwatch.where.kernels.gistar_permutation import gistar_permutation, permutations_needed
 from harmwatch.where.kernels.kde import (
     bandwidth_smaller_than_cell,
@@ -204,6 +204,30 @@ def resolve(request: HotspotsRequest, ws: Workspace) -> Resolved[HotspotsRequest
     return Resolved(request.replace(cell=cell, bandwidth=bandwidth, distance_band=band), chosen)
 
 
+CLASSES = ("not significant", "hot spot", "cold spot")
+
+
+def _classes(z: np.ndarray, p_adj: np.ndarray, alpha: float) -> pd.api.extensions.ExtensionArray:
+    """Each cell's class as the table's string column.
+
+    Taken from three labels by code rather than built string by string: a national
+    map's 2.3 million labels took 0.8 s as strings and take a tenth of that by code.
+    """
+    significant = p_adj < alpha
+    codes = np.zeros(z.shape, dtype=np.intp)
+    codes[significant & (z > 0)] = 1
+    codes[significant & (z < 0)] = 2
+    return pd.array(CLASSES, dtype="str").take(codes)
+
+
+def _cell_centres(grid: Grid, cell_id: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Centres of the given flat cells, equal to :meth:`Grid.centres` at those cells."""
+    rows, cols = np.divmod(cell_id, grid.ncols)
+    xs = grid.x0 + (np.arange(grid.ncols) + 0.5) * grid.cell
+    ys = grid.y0 + (np.arange(grid.nrows) + 0.5) * grid.cell
+    return xs[cols], ys[rows]
+
+
 def hotspots(db_path: str | Path, request: HotspotsRequest | Filter, **older: Any) -> HotspotResult:
     """Hotspots of the crimes the request chooses, over its study area.
 
@@ -232,16 +256,16 @@ def hotspots(db_path: str | Path, request: HotspotsRequest | Filter, **older: An
 
     counts = grid.counts(x, y)
     parameters: dict[str, object] = {"cell_size_m": cell, "alpha": req.alpha}
-    cx, cy = grid.centres()
-    flat_mask = mask.ravel()
-    table = pd.DataFrame(
-        {
-            "cell_id": np.flatnonzero(flat_mask),
-            "x": cx[flat_mask],
-            "y": cy[flat_mask],
-            "n": counts.ravel()[flat_mask],
-        }
-    )
+    # Only the study cells are tabulated, so only they are computed: a national 250 m
+    # grid has 5.9 million cells and 2.3 million of them in the study area.
+    cell_id = np.flatnonzero(mask)
+    cx, cy = _cell_centres(grid, cell_id)
+    columns: dict[str, np.ndarray | pd.api.extensions.ExtensionArray] = {
+        "cell_id": cell_id,
+        "x": cx,
+        "y": cy,
+        "n": counts.ravel()[cell_id],
+    }
     defaults += resolved.defaults_chosen
     if method in ("kde", "gistar"):
         bandwidth = float(req.bandwidth or 0)
@@ -258,19 +282,19 @@ def hotspots(db_path: str | Path, request: HotspotsRequest | Filter, **older: An
             )
         route = kde_route(bandwidth, cell, int(x.size), grid.size)
         density = quartic_kde(grid, x, y, bandwidth, route=route)
-        table["kde"] = density.ravel()[flat_mask]
+        columns["kde"] = density.ravel()[cell_id]
+        del density
         parameters["bandwidth_m"] = round(bandwidth, 3)
         parameters["kde_route"] = route
     if method == "gistar":
         band = float(req.distance_band or cell * np.sqrt(2))
-        z, p = gistar(counts.astype(float), mask, cell, band)
+        z, p = gistar_cells(counts, mask, cell, band)
         if req.permutations:
             perm = gistar_permutation(
                 counts.astype(float), mask, cell, band, req.permutations, seed=PERMUTATION_SEED
             )
-            p = np.full(mask.shape, np.nan)
-            p[mask] = perm.p_two_sided
-            p[mask & np.isnan(z)] = np.nan  # undefined where the z is (no variation)
+            p = np.array(perm.p_two_sided, dtype=np.float64)
+            p[np.isnan(z)] = np.nan  # undefined where the z is (no variation)
             tested = int(np.isfinite(p).sum())
             notes = permutation_notes(p[np.isfinite(p)], req.permutations, req.p_adjust, req.alpha)
             defaults.append(
@@ -282,17 +306,14 @@ def hotspots(db_path: str | Path, request: HotspotsRequest | Filter, **older: An
             parameters.update(
                 {"permutations": req.permutations, "permutation_seed": PERMUTATION_SEED}
             )
+        # NaN cells are not tests, so adjusting the study cells alone is adjusting the grid.
         p_adj = adjust_pvalues(p, req.p_adjust)
-        table["gistar"] = z.ravel()[flat_mask]
-        table["pvalue"] = p.ravel()[flat_mask]
-        table["pvalue_adj"] = p_adj.ravel()[flat_mask]
-        significant = table["pvalue_adj"] < req.alpha
-        table["class"] = np.where(
-            significant & (table["gistar"] > 0),
-            "hot spot",
-            np.where(significant & (table["gistar"] < 0), "cold spot", "not significant"),
-        )
+        columns["gistar"] = z
+        columns["pvalue"] = p
+        columns["pvalue_adj"] = p_adj
+        columns["class"] = _classes(z, p_adj, req.alpha)
         parameters.update({"distance_band_m": round(band, 3), "p_adjust": req.p_adjust})
+    table = pd.DataFrame(columns)
     return HotspotResult(
         cells=table,
         grid=grid,

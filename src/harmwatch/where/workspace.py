@@ -173,13 +173,23 @@ def resolve_study_area(place: Place, points: Points) -> StudyArea:
     return for_forces(points.forces)
 
 
-def outside_warning(points: Points, area: StudyArea) -> str | None:
-    """Name the places the out-of-area points are in, by the LSOA name's district prefix."""
-    inside = area.contains(points.x, points.y)
+def outside_warning(
+    points: Points, area: StudyArea, inside: np.ndarray | None = None
+) -> str | None:
+    """Name the places the out-of-area points are in, by the LSOA name's district prefix.
+
+    ``inside`` is ``area.contains(points.x, points.y)`` when the caller has it already.
+    """
+    if inside is None:
+        inside = area.contains(points.x, points.y)
     n_out = int((~inside).sum())
     if n_out == 0:
         return None
-    names = pd.Series(points.lsoa_name[~inside]).str.rsplit(" ", n=1).str[0]
+    # Nationally a hundred thousand crimes lie outside but only a few thousand LSOA
+    # names: split each name once, not each crime's.
+    codes, uniques = pd.factorize(points.lsoa_name[~inside], use_na_sentinel=False)
+    prefixes = pd.Series(uniques).str.rsplit(" ", n=1).str[0].to_numpy(dtype=object)
+    names = pd.Series(prefixes[codes])
     top = names[names != ""].value_counts().head(5)
     where = ", ".join(f"{k} {v}" for k, v in top.items())
     text = (
@@ -216,7 +226,8 @@ def prepare(db_path: str | Path, request: GridRequest) -> Workspace:
         raise InputError(
             f"only {int(mask.sum())} cell(s) of {cell:g} m fall inside the study area; use smaller cells"
         )
-    warning = outside_warning(points, study)
+    inside = study.contains(points.x, points.y)
+    warning = outside_warning(points, study, inside)
     if warning:
         warnings.append(warning)
     if points.n_without_location:
@@ -228,7 +239,7 @@ def prepare(db_path: str | Path, request: GridRequest) -> Workspace:
         study_area=study,
         grid=grid,
         mask=mask,
-        inside=study.contains(points.x, points.y),
+        inside=inside,
         defaults_chosen=defaults,
         warnings=warnings,
     )

@@ -14,7 +14,7 @@ from scipy.stats import norm
 
 from harmwatch.spatial.grid import Grid
 from harmwatch.spatial.projection import to_bng
-from harmwatch.where.kernels.gistar import gistar, neighbour_offsets
+from harmwatch.where.kernels.gistar import gistar, gistar_cells, neighbour_offsets
 
 HERTS_2021 = "/work/shared/data/police-uk/2021-*/2021-*-hertfordshire-street.csv.gz"
 
@@ -86,6 +86,20 @@ def test_unmasked_cells_are_ignored(herts_drugs_grid) -> None:
     z2, p2 = gistar(noisy, mask, cell)
     np.testing.assert_array_equal(z, z2)
     np.testing.assert_array_equal(p, p2)
+
+
+@pytest.mark.parametrize("band_cells", [None, 2.5])
+def test_study_cells_alone_are_the_grid_at_the_mask(herts_drugs_grid, band_cells) -> None:
+    counts, mask, cell = herts_drugs_grid
+    band = None if band_cells is None else band_cells * cell
+    z, p = gistar(counts, mask, cell, band)
+    # Whole counts as integers, as the hotspot pipeline passes them: the same numbers.
+    zi, pi = gistar_cells(counts.astype(np.int64), mask, cell, band)
+    assert zi.shape == pi.shape == (int(mask.sum()),)
+    np.testing.assert_array_equal(zi, z[mask])
+    np.testing.assert_array_equal(pi, p[mask])
+    flat = gistar_cells(np.full(mask.shape, 2.0), mask, cell, band)
+    assert all(np.isnan(a).all() and a.shape == zi.shape for a in flat)
 
 
 def test_hot_centre_by_hand() -> None:
@@ -168,3 +182,5 @@ def test_neighbour_offsets() -> None:
 def test_errors(values, mask, band, match) -> None:
     with pytest.raises(ValueError, match=match):
         gistar(values, mask, 100.0, band)
+    with pytest.raises(ValueError, match=match):
+        gistar_cells(values, mask, 100.0, band)

@@ -206,6 +206,48 @@ def test_binned_route_keeps_events_outside_the_grid_and_the_mask() -> None:
     np.testing.assert_array_equal(masked[mask], binned[mask])
 
 
+@pytest.mark.parametrize("weighted", [False, True])
+def test_binned_route_is_linear_binning_convolved_directly(herts_drugs, weighted) -> None:
+    """The FFT route is the binned grid convolved with the kernel: checked against
+    scipy's ``fftconvolve`` of the same linear binning, as the route was first written."""
+    from scipy.signal import fftconvolve
+
+    x, y = herts_drugs
+    cell, h = 250.0, 9000.0
+    # Odd and even sizes both, and events outside the grid on every side.
+    grid = Grid.covering(x.min() + 3000, y.min() + 2000, x.max() - 2500, y.max() - 1000, cell)
+    w = np.random.default_rng(8).gamma(2.0, 1.0, size=x.size) if weighted else None
+    reach = math.ceil(h / cell)
+    pad = reach + 2
+    nrp, ncp = grid.nrows + 2 * pad, grid.ncols + 2 * pad
+    u = (x - grid.x0) / cell - 0.5 + pad
+    v = (y - grid.y0) / cell - 0.5 + pad
+    near = (u >= 0) & (u < ncp - 1) & (v >= 0) & (v < nrp - 1)
+    u, v = u[near], v[near]
+    weight = np.ones(u.size) if w is None else w[near]
+    j0, i0 = np.floor(u).astype(np.int64), np.floor(v).astype(np.int64)
+    tu, tv = u - j0, v - i0
+    binned = np.zeros(nrp * ncp)
+    for di, dj, share in (
+        (0, 0, (1 - tv) * (1 - tu)),
+        (0, 1, (1 - tv) * tu),
+        (1, 0, tv * (1 - tu)),
+        (1, 1, tv * tu),
+    ):
+        binned += np.bincount(
+            (i0 + di) * ncp + (j0 + dj), weights=weight * share, minlength=nrp * ncp
+        )
+    k = np.arange(-reach, reach + 1) * cell
+    kernel = np.clip(1.0 - (k[:, None] ** 2 + k[None, :] ** 2) / (h * h), 0.0, None) ** 2
+    direct = fftconvolve(binned.reshape(nrp, ncp), kernel, mode="same")
+    direct = direct[pad : pad + grid.nrows, pad : pad + grid.ncols]
+    direct[np.abs(direct) < 1e-9 * np.abs(direct).max()] = 0.0
+    direct *= 3.0 / (math.pi * h * h) * 1e6
+    ours = quartic_kde(grid, x, y, h, weights=w, route="binned")
+    np.testing.assert_allclose(ours, direct, rtol=0, atol=1e-12 * direct.max())
+    np.testing.assert_array_equal(ours == 0, direct == 0)
+
+
 def test_route_is_binned_only_when_wide_and_costly() -> None:
     from harmwatch.where.kernels.kde import kde_route
 

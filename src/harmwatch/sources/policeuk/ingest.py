@@ -20,6 +20,7 @@ import getpass
 import os
 import time
 import uuid
+import zipfile
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -37,6 +38,7 @@ from harmwatch.storage.analytics import (
     AnalyticsStore,
     DatasetKey,
     LoadBatch,
+    LoadTransaction,
     NewLoad,
     NewReject,
     StagedRows,
@@ -45,7 +47,7 @@ from harmwatch.storage.analytics import (
 
 from .checks import CHECKS, month_expression, q, raw_text, select_list
 from .forces import force_slug
-from .formats import Kind
+from .formats import FILE_NAME, Kind
 from .read import (
     LINE_COLUMN,
     HeaderError,
@@ -58,6 +60,8 @@ from .read import (
 )
 
 Progress = Callable[[str, int, int, int], None]
+# Rows a streaming load holds in memory at once: about 1 GB of parsed Arrow.
+DEFAULT_CHUNK_ROWS = 2_000_000
 """Called as ``progress(stage, done, total, rows_so_far)``; stages: read, check, write."""
 
 MAX_PROBLEMS_IN_MESSAGE = 20
@@ -147,6 +151,7 @@ def ingest(
     progress: Progress | None = None,
     workers: int | None = None,
     loaded_by: str | None = None,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
 ) -> IngestResult:
     """Load police.uk files (CSV, CSV.GZ, folders, trees, archive zips) into ``db_path``.
 
@@ -157,6 +162,11 @@ def ingest(
     skipped as unchanged. ``loaded_by`` is recorded in every load's provenance:
     the web app passes ``web:<user>``; by default it is the operating-system user
     running this process, as ``cli:<user>`` (:func:`default_loaded_by`).
+
+    The files are read, checked and written in chunks of about ``chunk_rows`` rows,
+    so memory stays one chunk's whatever the size of the load, and all in one
+    transaction, so the load is still all or nothing: a problem anywhere refuses
+    it whole (listing the problems of every chunk) and leaves the store as it was.
     """
     started = time.perf_counter()
     report = progress or (lambda *_: None)
@@ -165,16 +175,115 @@ def ingest(
         raise IngestError("No .csv, .csv.gz or .zip files were found in the paths given.")
     forced = force_slug(force) if force else None
     who = loaded_by if loaded_by is not None else default_loaded_by()
+    chunks = _chunks(sources, chunk_rows)
 
     # Open (and hold, so no other process writes in between) for the whole load.
     with AnalyticsStore.open(db_path, read_only=False) as store:
         result = IngestResult(db_path=str(db_path), run_id=uuid.uuid4().hex[:12])
         current = store.current_files()
-        parsed = _read_all(sources, current, forced, result, report, workers)
-        if parsed:
-            _check_and_write(store, parsed, forced, lenient, who, result, report)
+        seen: dict[tuple[str, str, str], str] = {}
+        refused: list[IngestError] = []
+        with store.load(result.run_id) as load:
+            offset = 0
+            for number, chunk in enumerate(chunks, start=1):
+                step = _Chunk(number, len(chunks), offset, len(sources), report)
+                offset += len(chunk)
+                parsed = _read_all(chunk, current, forced, result, step, workers)
+                if not parsed:
+                    continue
+                stage = store.staging()
+                try:
+                    _check_and_write(
+                        stage, load, parsed, forced, lenient, who, result, step, seen,
+                        write=not refused,
+                    )  # fmt: skip
+                except IngestError as exc:
+                    # Keep checking the rest, so the refusal lists every problem at once;
+                    # nothing more is written, and the block below rolls back.
+                    refused.append(exc)
+                finally:
+                    stage.release()  # the chunk's Arrow tables go; the next one comes in
+                del parsed
+            if refused:
+                raise _combined(refused)
+            result.replaced_datasets = load.replaced
         result.seconds = time.perf_counter() - started
         return result
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    """Progress for one chunk of a streaming load, told as the whole load's."""
+
+    number: int
+    of: int
+    files_before: int  # files in the chunks before this one
+    files: int  # files in the whole load
+    report: Progress
+
+    def __call__(self, stage: str, done: int, total: int, rows: int) -> None:
+        if stage == "read":
+            self.report(stage, self.files_before + done, self.files, rows)
+        else:
+            self.report(stage, done, total, rows)
+        if stage == "write" and done == total and self.of > 1:
+            self.report("chunk", self.number, self.of, rows)
+
+
+def _estimated_rows(source: SourceFile) -> int:
+    """Rows a file holds, guessed from its size before reading it (to size chunks)."""
+    try:
+        if source.member is None:
+            size = source.path.stat().st_size
+            compressed = source.path.name.lower().endswith(".gz")
+        else:
+            with zipfile.ZipFile(source.path) as archive:
+                size = archive.getinfo(source.member).compress_size
+            compressed = True
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return 0
+    # police.uk street rows take about 44 bytes gzipped and 200 as plain CSV.
+    return size // (44 if compressed else 200)
+
+
+def _chunks(sources: list[SourceFile], chunk_rows: int) -> list[list[SourceFile]]:
+    """The files in chunks of about ``chunk_rows`` rows, each force's months together.
+
+    A chunk is what the load holds in memory at once; keeping a force's files
+    together gives each part file more of one force (see storage.analytics.parts).
+    """
+
+    def key(source: SourceFile) -> tuple[str, str, str, str]:
+        named = FILE_NAME.match(source.name.lower())
+        if named is None:
+            return ("~", "", "", source.display)  # unnamed files last, in the order found
+        return (named["force"], named["kind"], named["month"], source.display)
+
+    chunks: list[list[SourceFile]] = []
+    current: list[SourceFile] = []
+    rows = 0
+    for source in sorted(sources, key=key):
+        estimate = _estimated_rows(source)
+        if current and rows + estimate > chunk_rows:
+            chunks.append(current)
+            current, rows = [], 0
+        current.append(source)
+        rows += estimate
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def _combined(refusals: list[IngestError]) -> IngestError:
+    if len(refusals) == 1:
+        return refusals[0]
+    problems = [p for r in refusals for p in r.problems]
+    n_files = len({p.source for p in problems})
+    lenient = any("--lenient" in str(r) for r in refusals)
+    hint = (
+        " Use --lenient to load the good rows and keep the bad ones as rejects." if lenient else ""
+    )
+    return IngestError(f"{len(problems)} problem(s) in {n_files} file(s).{hint}", problems)
 
 
 def default_loaded_by() -> str:
@@ -230,13 +339,17 @@ def _read_all(
 
 
 def _check_and_write(
-    store: AnalyticsStore,
+    stage: Staging,
+    load: LoadTransaction,
     parsed: list[ParsedFile],
     forced: str | None,
     lenient: bool,
     loaded_by: str,
     result: IngestResult,
     report: Progress,
+    seen: dict[tuple[str, str, str], str],
+    *,
+    write: bool,
 ) -> None:
     problems: list[Problem] = [p for pf in parsed for p in pf.problems]
     by_kind: dict[Kind, list[int]] = defaultdict(list)
@@ -255,7 +368,6 @@ def _check_and_write(
                 )
             )  # fmt: skip
 
-    stage = store.staging()
     stage.register("lsoa_vintages", _vintage_table())
     for kind, indexes in by_kind.items():
         tables = [
@@ -372,6 +484,15 @@ def _check_and_write(
         for (kind, frc, month), files in datasets.items()
         if len(files) > 1
     ]  # fmt: skip
+    # ... or from a file in an earlier chunk of this load.
+    clashes += [
+        Problem(parsed[min(files)].source.display, 0, "(file)",
+                f"{key[0]} rows for {key[1]} {key[2]} are also in {seen[key]}")
+        for key, files in datasets.items()
+        if key in seen
+    ]  # fmt: skip
+    for key, files in datasets.items():
+        seen.setdefault(key, parsed[min(files)].source.display)
     if clashes:
         raise IngestError("The same force-month comes from more than one file:", clashes)
 
@@ -392,10 +513,11 @@ def _check_and_write(
         loaded_by,
         result,
     )
-    result.replaced_datasets = store.write_load(stage, batch)
+    if write:
+        load.write(stage, batch)
     result.files.extend(reports)
     if problems:
-        result.rejects_sample = problems[:MAX_PROBLEMS_IN_MESSAGE]
+        result.rejects_sample = (result.rejects_sample + problems)[:MAX_PROBLEMS_IN_MESSAGE]
     report("write", 1, 1, total_rows)
 
 

@@ -14,7 +14,7 @@
 
 from __future__ import annotations
 
-from .loading import DatasetKey, LoadBatch, NewLoad, NewReject, StagedRows, Staging
+from .loading import DatasetKey, LoadBatch, LoadFiles, NewLoad, NewReject, StagedRows, Staging
 from .migrations import LATEST_VERSION, MIGRATIONS, AppliedMigration, Migration, SchemaError
 from .rows import (
     DatasetRow,
@@ -29,7 +29,7 @@ from .rows import (
 )
 from .schema import KIND_TABLES, LOADED_BY_UNKNOWN, ROW_TABLES, TABLES, Sensitivity
 from .sensitive import SensitiveAccess, SensitiveAccessError, TableQuery, TableRows
-from .store import DISTRICT_SQL, AnalyticsStore, StoreMissingError
+from .store import DISTRICT_SQL, AnalyticsStore, LoadTransaction, StoreMissingError, copy_store
 
 SCHEMA_VERSION = LATEST_VERSION
 
@@ -49,7 +49,9 @@ __all__ = [
     "ForceTypeCount",
     "KindCounts",
     "LoadBatch",
+    "LoadFiles",
     "LoadRecord",
+    "LoadTransaction",
     "LsoaFootprints",
     "Migration",
     "MonthTypeCount",
@@ -67,4 +69,5 @@ __all__ = [
     "StreetScope",
     "TableQuery",
     "TableRows",
+    "copy_store",
 ]

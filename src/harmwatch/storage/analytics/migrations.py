@@ -252,6 +252,28 @@ _V4_FORCE_RECORDS = (
     )""",
 )
 
+# police.uk rows move to Parquet part files beside the database (see :mod:`.parts`):
+# the tables keep the rows loaded before (renamed ``*_rows``), and ``street``,
+# ``outcomes`` and ``stop_search`` become views that each load rewrites over both.
+_V5_PARTS = (
+    "ALTER TABLE street RENAME TO street_rows",
+    "ALTER TABLE outcomes RENAME TO outcomes_rows",
+    "ALTER TABLE stop_search RENAME TO stop_search_rows",
+    "CREATE VIEW street AS SELECT * FROM street_rows",
+    "CREATE VIEW outcomes AS SELECT * FROM outcomes_rows",
+    "CREATE VIEW stop_search AS SELECT * FROM stop_search_rows",
+    # One row per live part file: its path under the parts folder, what it holds.
+    """CREATE TABLE parts (
+        path VARCHAR PRIMARY KEY,
+        kind VARCHAR NOT NULL,
+        force VARCHAR NOT NULL,
+        months DATE[] NOT NULL,
+        rows BIGINT NOT NULL,
+        bytes BIGINT NOT NULL,
+        run_id VARCHAR NOT NULL
+    )""",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "police.uk rows, loads, datasets and rejects (the first release)", _V1_SCHEMA),
     Migration(
@@ -268,6 +290,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         4,
         "a force's own crime records: files (provenance) and their rows (personal data)",
         _V4_FORCE_RECORDS,
+    ),
+    Migration(
+        5,
+        "police.uk rows in Parquet part files per kind and force (rows loaded before stay)",
+        _V5_PARTS,
     ),
 )
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -33,9 +33,15 @@ TABLES: Mapping[str, Sensitivity] = MappingProxyType(
         "loads": Sensitivity.OPEN,
         "datasets": Sensitivity.OPEN,
         "rejects": Sensitivity.OPEN,
+        "parts": Sensitivity.OPEN,
+        # Views over the rows loaded before schema 5 (the *_rows tables) and the
+        # Parquet part files loaded since.
         "street": Sensitivity.OPEN,
         "outcomes": Sensitivity.OPEN,
         "stop_search": Sensitivity.OPEN,
+        "street_rows": Sensitivity.OPEN,
+        "outcomes_rows": Sensitivity.OPEN,
+        "stop_search_rows": Sensitivity.OPEN,
         # Call data: who called whom, when and from where (harmwatch.calls).
         "call_files": Sensitivity.PERSONAL,
         "calls": Sensitivity.PERSONAL,

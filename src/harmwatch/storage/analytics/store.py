@@ -19,9 +19,12 @@ tables the schema declares open, and says which.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -31,8 +34,8 @@ import numpy as np
 
 from harmwatch.errors import InputError, NotFoundError
 
-from . import migrations
-from .loading import LoadBatch, Staging, write_batch
+from . import migrations, parts
+from .loading import LoadBatch, LoadFiles, Staging, write_batch
 from .migrations import AppliedMigration, SchemaError
 from .rows import (
     DatasetRow,
@@ -45,7 +48,7 @@ from .rows import (
     StreetPoints,
     StreetScope,
 )
-from .schema import TABLES, Sensitivity, sensitivity_of
+from .schema import KIND_TABLES, TABLES, Sensitivity, sensitivity_of
 from .sensitive import SensitiveAccess, SensitiveAccessError, TableQuery, TableRows
 
 # The district of an LSOA is its name without the trailing code ("St Albans 012B" is in
@@ -62,6 +65,32 @@ _LOAD_COLUMNS = (
     "force", "month", "months", "rows_loaded", "rows_rejected", "rows_without_location",
     "lsoa_vintage", "lenient", "loaded_by",
 )  # fmt: skip
+
+
+def copy_store(source: str | Path, target: str | Path) -> Path:
+    """Copy the store at ``source`` (its DuckDB file and its parts folder) to ``target``.
+
+    Part files are never changed once written (a load writes new ones), so the
+    copy hard-links them where it can: instant, and no extra disk.
+    """
+    source, target = Path(source), Path(target)
+    if not source.exists():
+        raise StoreMissingError(f"{source}: no analytics database here to copy")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(source, target)
+    src_root, dst_root = parts.parts_root(source), parts.parts_root(target)
+    if dst_root.exists():
+        shutil.rmtree(dst_root)
+    if src_root.is_dir():
+
+        def link(src: str, dst: str) -> None:
+            try:
+                os.link(src, dst)
+            except OSError:  # another file system, or links not allowed: copy
+                shutil.copy2(src, dst)
+
+        shutil.copytree(src_root, dst_root, copy_function=link)
+    return target
 
 
 class StoreMissingError(NotFoundError, FileNotFoundError):
@@ -141,6 +170,21 @@ def _upgrade(path: Path, version: int) -> None:
             con.close()
 
 
+class LoadTransaction:
+    """A load under way (:meth:`AnalyticsStore.load`): write batches, then leave the block."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, files: LoadFiles) -> None:
+        self._con = con
+        self._files = files
+        self.replaced = 0
+
+    def write(self, staging: Staging, batch: LoadBatch) -> int:
+        """Write one batch; return the datasets it replaced (they add up in ``replaced``)."""
+        n = write_batch(self._con, staging, batch, self._files)
+        self.replaced += n
+        return n
+
+
 class AnalyticsStore:
     """An open analytics database. Use :meth:`open`, as a context manager."""
 
@@ -166,10 +210,12 @@ class AnalyticsStore:
             con = duckdb.connect(str(path))
             try:
                 migrations.migrate(con)
+                store = cls(con, path, read_only=False)
+                store._place_views()
             except BaseException:
                 con.close()
                 raise
-            return cls(con, path, read_only=False)
+            return store
         if not path.exists():
             raise StoreMissingError(
                 f"{path}: no analytics database here yet; load police.uk files first (the Data page, or `harmwatch ingest`)"
@@ -183,7 +229,13 @@ class AnalyticsStore:
                 con.close()
                 raise
             if not todo:
-                return cls(con, path, read_only=True)
+                store = cls(con, path, read_only=True)
+                try:
+                    store._place_views()
+                except BaseException:
+                    con.close()
+                    raise
+                return store
             con.close()
             if attempt == 0:
                 _upgrade(path, version)
@@ -191,6 +243,40 @@ class AnalyticsStore:
 
     def close(self) -> None:
         self._con.close()
+
+    @property
+    def parts_root(self) -> Path:
+        """The folder of this store's Parquet part files (see :mod:`.parts`)."""
+        return parts.parts_root(self.path)
+
+    def part_files(self, kind: str | None = None) -> list[Path]:
+        """The live Parquet part files (of one kind, or all), for engines that read Parquet."""
+        if kind is not None and kind not in KIND_TABLES:
+            raise InputError(f"no such kind of police.uk data: {kind!r}")
+        rows = self._rows(
+            ("parts",),
+            "SELECT path FROM parts WHERE ? IS NULL OR kind = ? ORDER BY path",
+            [kind, kind],
+        )
+        return [self.parts_root / str(r[0]) for r in rows]
+
+    def _place_views(self) -> None:
+        """Point the row views at this store's parts folder, wherever the store now is."""
+        root = self.parts_root
+        if not parts.has_parts(self._con):
+            return
+        if parts.recorded_root(self._con) == str(root.resolve()):
+            if not self.read_only:
+                parts.remove_orphans(self._con, root)
+            return
+        if not root.is_dir():
+            raise StoreMissingError(
+                f"{self.path}: this store's rows are in its parts folder, {root}, which is "
+                f"missing (they were loaded at {parts.recorded_root(self._con)}); copy or move "
+                "the store with its .parts folder (harmwatch.storage.analytics.copy_store)"
+            )
+        # Moved (or copied) with its parts folder: the views name the old place.
+        parts.define_views(self._con, root, list(KIND_TABLES.values()), temporary=self.read_only)
 
     def __enter__(self) -> AnalyticsStore:
         return self
@@ -231,7 +317,9 @@ class AnalyticsStore:
             str(r[0])
             for r in self._con.execute(
                 "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
-                "AND schema_name = 'main' ORDER BY 1"
+                "AND schema_name = 'main' UNION SELECT view_name FROM duckdb_views() "
+                "WHERE database_name = current_database() AND schema_name = 'main' "
+                "AND NOT internal ORDER BY 1"
             ).fetchall()
         ]
 
@@ -532,9 +620,31 @@ class AnalyticsStore:
 
     def write_load(self, staging: Staging, batch: LoadBatch) -> int:
         """Write a checked batch in one transaction; return the datasets it replaced."""
+        with self.load(batch.run_id) as load:
+            return load.write(staging, batch)
+
+    @contextlib.contextmanager
+    def load(self, run_id: str) -> Iterator[LoadTransaction]:
+        """One load's transaction, written in as many batches as it likes.
+
+        Committed when the block ends; on any exception rolled back, with the part
+        files it wrote deleted, and re-raised. The files it superseded are deleted
+        after the commit.
+        """
         if self.read_only:
             raise ValueError(f"{self.path} is open read-only; open it read-write to load")
-        return write_batch(self._con, staging, batch)
+        files = LoadFiles(self.parts_root, run_id)
+        self._con.execute("BEGIN TRANSACTION")
+        try:
+            yield LoadTransaction(self._con, files)
+            if files.tables:
+                parts.define_views(self._con, self.parts_root, sorted(files.tables))
+            self._con.execute("COMMIT")
+        except BaseException:
+            self._con.execute("ROLLBACK")
+            parts.delete_files(files.written)
+            raise
+        parts.delete_files(files.superseded)
 
     # -- personal data ----------------------------------------------------------
 

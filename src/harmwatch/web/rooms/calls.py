@@ -11,7 +11,9 @@ never in URLs.
 
 An import runs as a background job (:class:`ImportJob`): ``POST /api/calls/import``
 stores the upload in a folder of its own, starts the job and answers its id; ``GET
-/api/calls/import/{job_id}`` answers its progress (only to the user who started it).
+/api/calls/import/{job_id}`` answers its progress (only to the user who started it),
+read from the records database (:mod:`harmwatch.web.jobs`), so any app server behind
+it answers, not only the one running the import.
 The page's form posts to ``/county-lines/import`` without JavaScript and gets the same
 import, run while the request waits.
 """
@@ -19,11 +21,10 @@ import, run while the request waits.
 from __future__ import annotations
 
 import json
+import logging
 import re
-import secrets
 import shutil
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -54,13 +55,16 @@ from harmwatch.safeguarding.kinds import WRITE_REFERRALS
 from harmwatch.sources.importspec import ImportSpec
 from harmwatch.storage.analytics import AnalyticsStore
 from harmwatch.storage.analytics.store import StoreMissingError
+from harmwatch.storage.dblock import Held, Holder
 
 from .. import spec_uploads
 from ..deps import client_of, context, principal_of, render
+from ..jobs import JobStore, Saver
 from ..responses import json_response
 from ..roomkit import in_thread as _call
 from ..roomkit import justification_of as _why
 
+log = logging.getLogger("harmwatch.web")
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(tags=["calls"])
 routers = (pages, api)
@@ -68,9 +72,8 @@ routers = (pages, api)
 BASES = [(b.value, b.described) for b in importer.LegalBasis]
 CALL_FILE_ENDINGS = (".csv", ".csv.gz", ".gz", ".txt", ".tsv")
 _LINE_ID = re.compile(r"[A-Za-z0-9-]{1,40}")
-# Finished jobs are kept this long for the page (or a script) to read their outcome.
-JOB_KEPT_S = 3600.0
-JOBS_PER_USER = 20
+# An import queued behind another load waits this long before it is refused.
+JOB_WAIT_S = 3600.0
 NEW_IMPORT = RecordRef(CALL_IMPORTS.kind, "new")
 
 
@@ -269,7 +272,11 @@ def _accepted_json(line_id: str, done: accept.Accepted) -> dict[str, Any]:
 
 @dataclass
 class ImportJob:
-    """One upload's import, run in a thread; what ``GET /api/calls/import/{id}`` answers."""
+    """One upload's import, run in a thread; what ``GET /api/calls/import/{id}`` answers.
+
+    The thread running it changes it and saves it to the records database (``save``),
+    where any app server behind that database answers its owner's polls.
+    """
 
     id: str
     owner: str
@@ -283,13 +290,22 @@ class ImportJob:
     problems: list[str] = field(default_factory=list)
     more_problems: int = 0
     imported: list[dict[str, Any]] = field(default_factory=list)
-    started: float = field(default_factory=time.time)
-    finished: float | None = None
+    waiting_for: str = ""  # the load it is queued behind, while it waits for the store
+    lock: dict[str, Any] | None = None  # its hold of the ingest lock (Held.facts)
+    save: Saver | None = field(default=None, repr=False, compare=False)
 
     def progress(self, name: str, done: int, total: int) -> None:
         if name != self.file and self.file:
             self.files_done += 1
         self.file, self.done_bytes, self.total_bytes = name, done, total
+        if self.save is not None:
+            self.save(self.state, self.to_json(), progress=True)
+
+    def moved(self, state: str) -> None:
+        """Into ``state``, saved at once (every poll from now on sees it)."""
+        self.state = state
+        if self.save is not None:
+            self.save(self.state, self.to_json())
 
     @property
     def fraction(self) -> float:
@@ -314,39 +330,25 @@ class ImportJob:
             "problems": self.problems,
             "more_problems": self.more_problems,
             "imported": self.imported,
+            "waiting_for": self.waiting_for,
+            "lock": self.lock,
         }
 
 
 class ImportJobs:
-    """The app's import jobs, each readable only by the user who started it."""
+    """The app's import jobs in the records database, each readable only by its owner."""
 
-    def __init__(self) -> None:
-        self._jobs: dict[str, ImportJob] = {}
-        self._lock = threading.Lock()
+    def __init__(self, store: JobStore) -> None:
+        self.store = store
 
     def add(self, owner: str, files: list[str]) -> ImportJob:
-        job = ImportJob(secrets.token_urlsafe(16), owner, files)
-        with self._lock:
-            now = time.time()
-            for key, old in list(self._jobs.items()):
-                if old.finished is not None and now - old.finished > JOB_KEPT_S:
-                    del self._jobs[key]
-            mine = sorted(
-                (j for j in self._jobs.values() if j.owner == owner and j.finished is not None),
-                key=lambda j: j.started,
-            )
-            for old in mine[: max(0, len(mine) - JOBS_PER_USER + 1)]:
-                del self._jobs[old.id]
-            self._jobs[job.id] = job
+        job = ImportJob(self.store.new_id(), owner, files)
+        self.store.add(job.id, owner, job.state, job.to_json())
+        job.save = Saver(self.store, job.id)
         return job
 
-    def get(self, job_id: str, owner: str) -> ImportJob:
-        with self._lock:
-            job = self._jobs.get(job_id)
-        # Another user's job is answered as missing: its id says nothing to them.
-        if job is None or job.owner != owner:
-            raise NotFoundError(f"no import job {job_id[:40]} of yours")
-        return job
+    def get(self, job_id: str, owner: str) -> dict[str, Any]:
+        return self.store.get(job_id, owner)
 
 
 _JOBS_LOCK = threading.Lock()
@@ -357,7 +359,8 @@ def _jobs(request: Request) -> ImportJobs:
     with _JOBS_LOCK:
         jobs = getattr(state, "calls_import_jobs", None)
         if jobs is None:
-            jobs = ImportJobs()
+            ctx = context(request)
+            jobs = ImportJobs(JobStore(ctx.engine, "calls-import", ctx.writer.call))
             state.calls_import_jobs = jobs
     return jobs
 
@@ -430,16 +433,31 @@ def _outcome_json(outcome: importer.FileImport) -> dict[str, Any]:
 def run_import(
     request_ctx: Any, principal: Principal, client: str, upload: ImportUpload, job: ImportJob
 ) -> None:
-    """Import the upload into the store behind the writer gate, reporting into ``job``.
+    """Import the upload into the store, reporting into ``job``.
 
-    Every outcome ends in the job (the thread has no one else to tell): a refused
-    file's problems (``file:line: field: reason``), or a defect's class name only — the
-    text of an unexpected error may quote a row.
+    The store is written under the app's ingest lock (every app server's loads, one
+    at a time) and its store gate; while another load holds the lock the job stays
+    ``queued`` and says whose load it waits for. Every outcome ends in the job (the
+    thread has no one else to tell): a refused file's problems (``file:line: field:
+    reason``), or a defect's class name only — the text of an unexpected error may
+    quote a row.
     """
-    analyses = request_ctx.analyses
-    job.state = "running"
+
+    def queued(holder: Holder | None) -> None:
+        job.waiting_for = holder.describe() if holder else "another load of the analytics store"
+        job.moved("queued")
+
+    held: Held | None = None
     try:
-        with analyses.gate.write(), AnalyticsStore.open(analyses.db_path, read_only=False) as store:
+        with (
+            request_ctx.writing_store(
+                f"web:{principal.username}", "a call-data import", wait_s=JOB_WAIT_S,
+                on_wait=queued,
+            ) as held,
+            AnalyticsStore.open(request_ctx.analyses.db_path, read_only=False) as store,
+        ):  # fmt: skip
+            job.waiting_for = ""
+            job.moved("running")
             done = service.import_files(
                 request_ctx.engine, store, principal, upload.paths, upload.spec, upload.terms,
                 progress=job.progress, client=client,
@@ -451,26 +469,31 @@ def run_import(
         job.summary = f"{len(done) - again} file(s) imported ({rows:,} rows)" + (
             f"; {again} already imported, not imported again" if again else ""
         )
-        job.state = "done"
+        final = "done"
     except importer.CallImportRefused as refused:
         job.summary = refused.summary
         job.problems = list(refused.problems)
         job.more_problems = refused.more
-        job.state = "refused"
+        final = "refused"
     except UserError as exc:
         job.summary = str(exc)
-        job.state = "refused"
+        final = "refused"
     except Exception as exc:  # the job is the only place left to say it failed
         job.summary = f"the import failed ({type(exc).__name__}); nothing more was stored"
-        job.state = "failed"
+        final = "failed"
     finally:
-        job.finished = time.time()
         upload.discard()
+    job.waiting_for = ""
+    job.lock = held.facts() if held is not None else None
+    try:
+        job.moved(final)
+    except Exception:  # the outcome is in the access log; the job's record could not be saved
+        log.exception("could not save the outcome of call-data import job %s", job.id[:6])
 
 
-def _start(request: Request, upload: ImportUpload) -> ImportJob:
+async def _start(request: Request, upload: ImportUpload) -> ImportJob:
     by = principal_of(request)
-    job = _jobs(request).add(by.actor, [p.name for p in upload.paths])
+    job: ImportJob = await _call(_jobs(request).add, by.actor, [p.name for p in upload.paths])
     thread = threading.Thread(
         target=run_import,
         args=(context(request), by, client_of(request), upload, job),
@@ -538,7 +561,9 @@ async def import_page(request: Request) -> HTMLResponse:
     except UserError as exc:
         return await _answer(request, None, exc.http_status, import_job={"state": "refused",
                              "summary": str(exc), "problems": [], "more_problems": 0})  # fmt: skip
-    job = _jobs(request).add(principal_of(request).actor, [p.name for p in upload.paths])
+    job: ImportJob = await _call(
+        _jobs(request).add, principal_of(request).actor, [p.name for p in upload.paths]
+    )
     await _call(
         run_import, context(request), principal_of(request), client_of(request), upload, job
     )
@@ -672,7 +697,7 @@ async def api_import(request: Request) -> Response:
     upload before being signed in, allowed and CSRF-checked.
     """
     upload = await _receive(request)
-    job = _start(request, upload)
+    job = await _start(request, upload)
     response = json_response({**job.to_json(), "poll": f"/api/calls/import/{job.id}"})
     response.status_code = 202
     return response
@@ -681,8 +706,8 @@ async def api_import(request: Request) -> Response:
 @api.get("/api/calls/import/{job_id}")
 async def api_import_job(request: Request, job_id: str) -> Response:
     """An import's progress: state, file, bytes checked of the total, then its outcome."""
-    job = _jobs(request).get(job_id, principal_of(request).actor)
-    return json_response(job.to_json())
+    job = await _call(_jobs(request).get, job_id, principal_of(request).actor)
+    return json_response(job)
 
 
 @api.post("/api/calls/analysis/{kind}")

@@ -365,7 +365,7 @@ def _outcome_json(outcome: importer.FileImport) -> dict[str, Any]:
 
 
 def run_import(request: Request, upload: Upload) -> dict[str, Any]:
-    """Import the upload behind the writer gate: the outcome, or why it was refused.
+    """Import the upload under the ingest lock and store gate: the outcome, or why it was refused.
 
     A refused file's problems (``file:line: field: reason``) are given as they are; an
     unexpected error only by its class name (its text may quote a row).
@@ -373,7 +373,10 @@ def run_import(request: Request, upload: Upload) -> dict[str, Any]:
     ctx, by = context(request), principal_of(request)
     analyses = ctx.analyses
     try:
-        with analyses.gate.write(), AnalyticsStore.open(analyses.db_path, read_only=False) as store:
+        with (
+            ctx.writing_store(f"web:{by.username}", "a force crime-records import"),
+            AnalyticsStore.open(analyses.db_path, read_only=False) as store,
+        ):
             done = service.import_files(
                 ctx.engine, store, by, upload.paths, upload.spec, upload.terms,
                 client=client_of(request),

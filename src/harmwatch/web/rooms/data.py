@@ -158,6 +158,9 @@ async def handle_upload(request: Request) -> UploadOutcome:
                         gate=ctx.analyses.gate,
                         actor=user.username,
                         lenient=lenient,
+                        writing=lambda: ctx.writing_store(
+                            f"web:{user.username}", "a police.uk upload"
+                        ),
                     )
                 except UploadNotLoaded:
                     raise
@@ -168,6 +171,9 @@ async def handle_upload(request: Request) -> UploadOutcome:
                     rows_loaded=outcome.rows_loaded,
                     rows_rejected=outcome.rows_rejected,
                     problems=len(outcome.problems) + outcome.more_problems,
+                    # When its turn at the store came and ended, and whose load it waited
+                    # for: the log shows the app servers' loads one after another.
+                    ingest_lock=outcome.lock,
                 )
                 if not outcome.ok:
                     raise UploadNotLoaded(outcome)
