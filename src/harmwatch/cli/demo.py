@@ -92,3 +92,8 @@ def _demo_keys(url: str, home: Path) -> dict[str, Path]:
     finally:
         engine.dispose()
     return paths
+
+
+def register(app: typer.Typer) -> None:
+    """The command line's own `demo` command."""
+    app.command("demo")(demo_command)

@@ -251,3 +251,8 @@ def serve_command(
         # longer, and workers were killed and started again, over and over.
         timeout_worker_healthcheck=WORKER_START_S,
     )
+
+
+def register(app: typer.Typer) -> None:
+    """The command line's own `serve` command."""
+    app.command("serve")(serve_command)
