@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import getpass
 import os
+import threading
 import time
 import uuid
 import zipfile
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
@@ -169,7 +170,7 @@ def ingest(
     it whole (listing the problems of every chunk) and leaves the store as it was.
     """
     started = time.perf_counter()
-    report = progress or (lambda *_: None)
+    report = _serialised(progress or (lambda *_: None))
     sources = discover(paths)
     if not sources:
         raise IngestError("No .csv, .csv.gz or .zip files were found in the paths given.")
@@ -183,12 +184,27 @@ def ingest(
         current = store.current_files()
         seen: dict[tuple[str, str, str], str] = {}
         refused: list[IngestError] = []
-        with store.load(result.run_id) as load:
-            offset = 0
-            for number, chunk in enumerate(chunks, start=1):
-                step = _Chunk(number, len(chunks), offset, len(sources), report)
-                offset += len(chunk)
-                parsed = _read_all(chunk, current, forced, result, step, workers)
+        steps, offset = [], 0
+        for number, chunk in enumerate(chunks, start=1):
+            steps.append(_Chunk(number, len(chunks), offset, len(sources), report))
+            offset += len(chunk)
+
+        def read(index: int) -> Future[tuple[list[ParsedFile], list[FileReport]]]:
+            return ahead.submit(_read_all, chunks[index], current, forced, steps[index], workers)
+
+        # The next chunk is read (gunzip, CSV, projection) while this one is checked
+        # and written (DuckDB): the two phases use the cores unevenly on their own,
+        # and overlapping them costs one more chunk in memory.
+        with (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-read-ahead") as ahead,
+            store.load(result.run_id) as load,
+        ):
+            pending = read(0)
+            for index, step in enumerate(steps):
+                parsed, unchanged = pending.result()
+                if index + 1 < len(chunks):
+                    pending = read(index + 1)
+                result.files.extend(unchanged)
                 if not parsed:
                     continue
                 stage = store.staging()
@@ -295,14 +311,26 @@ def default_loaded_by() -> str:
         return f"cli:uid-{uid()}" if uid else "cli:unknown"
 
 
+def _serialised(report: Progress) -> Progress:
+    """``report`` called from one thread at a time (the read-ahead thread reports too)."""
+    lock = threading.Lock()
+
+    def locked(stage: str, done: int, total: int, rows: int) -> None:
+        with lock:
+            report(stage, done, total, rows)
+
+    return locked
+
+
 def _read_all(
     sources: list[SourceFile],
     current: dict[str, tuple[str, str]],
     forced: str | None,
-    result: IngestResult,
     report: Progress,
     workers: int | None,
-) -> list[ParsedFile]:
+) -> tuple[list[ParsedFile], list[FileReport]]:
+    """The chunk's files parsed, and the reports of those skipped as unchanged."""
+
     def read_one(source: SourceFile) -> ParsedFile | FileReport | Problem:
         try:
             raw = source.read_bytes()
@@ -320,6 +348,7 @@ def _read_all(
             return Problem(source.display, 0, "(file)", f"cannot be parsed as CSV: {exc}")
 
     parsed: list[ParsedFile] = []
+    unchanged: list[FileReport] = []
     fatal: list[Problem] = []
     rows = 0
     n_workers = workers or min(4, os.cpu_count() or 1)
@@ -329,13 +358,13 @@ def _read_all(
                 parsed.append(outcome)
                 rows += outcome.table.num_rows + len(outcome.problems)
             elif isinstance(outcome, FileReport):
-                result.files.append(outcome)
+                unchanged.append(outcome)
             else:
                 fatal.append(outcome)
             report("read", done, len(sources), rows)
     if fatal:
         raise IngestError(f"{len(fatal)} file(s) cannot be loaded at all:", fatal)
-    return parsed
+    return parsed, unchanged
 
 
 def _check_and_write(
