@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import typer
 from fastapi import FastAPI
+from typer import _click as click
 from typer.testing import CliRunner
 
 from harmwatch.cli.main import app as cli_app
@@ -39,8 +40,13 @@ TEMPLATES = Path(__file__).resolve().parents[2] / "src" / "harmwatch" / "web" / 
 # Every verb that can read a force's own records (--source force-records) also takes
 # who is asking and why: the command line's sign-in, not part of the request.
 SIGN_IN = {"--as", "--key-file", "--justification", "--database-url"}
+# Where the police.uk aggregation runs: how to compute, not what (no request field).
+ENGINE = ("--engine", "--master", "--driver-memory", "--stage-dir")
 COMMANDS: dict[str, tuple[type[Request], set[str]]] = {
-    "hotspots": (HotspotsRequest, {"--db", "--out", "--format", "--map", "--json", *SIGN_IN}),
+    "hotspots": (
+        HotspotsRequest,
+        {"--db", "--out", "--format", "--map", "--json", *ENGINE, *SIGN_IN},
+    ),
     "emerging-hotspots": (
         EmergingHotspotsRequest,
         {"--db", "--out", "--format", "--map", "--json", *SIGN_IN},
@@ -55,7 +61,7 @@ COMMANDS: dict[str, tuple[type[Request], set[str]]] = {
         {"--db", "--out", "--format", "--map", "--json", "--when-out", *SIGN_IN},
     ),
     "evaluate": (EvaluateRequest, {"--db", "--chart", "--json", *SIGN_IN}),
-    "change": (ChangeRequest, {"--db", "--json", *SIGN_IN}),
+    "change": (ChangeRequest, {"--db", "--json", *ENGINE, *SIGN_IN}),
 }
 # route -> (its request, the parameters that choose the answer's representation)
 ROUTES: dict[str, tuple[type[Request], set[str]]] = {
@@ -83,7 +89,7 @@ def offered(cls: type[Request], front: str) -> list[Spec]:
 def click_options(name: str) -> dict[str, Any]:
     """The command's options as Typer built them, by flag."""
     group: Any = typer.main.get_command(cli_app)
-    command = group.commands[name]
+    command = group.get_command(click.Context(group), name)
     return {
         decl: p
         for p in command.params

@@ -21,7 +21,6 @@ from harmwatch.calls.questions import ANALYSES, analysis_question
 from harmwatch.calls.rules import DetectionRules
 from harmwatch.calls.tables import Table as CallTable
 from harmwatch.calls.tables import to_csv
-from harmwatch.engines import ENGINES, EngineChoice
 from harmwatch.errors import InputError
 from harmwatch.kernel.records import Handling, HandlingCode, Restriction
 from harmwatch.sources.importspec import load_spec
@@ -36,6 +35,13 @@ from .common import (
     resolve_db,
     store_lock,
     user_errors,
+)
+from .engines import (
+    DriverMemoryOption,
+    MasterOption,
+    engine_choice,
+    engine_option,
+    stage_dir_option,
 )
 from .identity import AsOption, JustificationOption, KeyFileOption, sign_in
 
@@ -54,6 +60,10 @@ synth_app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+
+
+ScoringEngineOption = engine_option("the scoring", "line assembly stays on DuckDB")
+CallStageDirOption = stage_dir_option("the rows you may see")
 
 
 def register(app: typer.Typer) -> None:
@@ -243,29 +253,16 @@ def detect(
     ),
     csv_path: Path | None = typer.Option(None, "--csv", help="Write one row per number found."),
     rule: list[str] = typer.Option([], "--rule", help="Change a rule: name=value (repeatable)."),
-    engine_name: str = typer.Option(
-        "duckdb",
-        "--engine",
-        help=f"Where the scoring runs: {' or '.join(ENGINES)} (line assembly stays on DuckDB).",
-    ),
-    master: str = typer.Option(
-        "local[2]", "--master", help="Spark master: local[2], spark://host:7077, yarn."
-    ),
+    engine_name: str = ScoringEngineOption,
+    master: str = MasterOption,
     calls_parquet: str | None = typer.Option(
         None,
         "--calls-parquet",
         help="Spark: read the call rows from this Parquet on shared storage (still limited "
         "to the files you may see) instead of exporting them from --db.",
     ),
-    stage_dir: Path | None = typer.Option(
-        None,
-        "--stage-dir",
-        help="Spark: export the rows you may see under this folder (one every executor "
-        "mounts at the same path); deleted after the run.",
-    ),
-    driver_memory: str = typer.Option(
-        "2g", "--driver-memory", help="Spark: the driver's heap (local mode: all of Spark's)."
-    ),
+    stage_dir: Path | None = CallStageDirOption,
+    driver_memory: str = DriverMemoryOption,
     justification: str | None = JustificationOption,
     db: Path | None = DbOption,
     as_user: str | None = AsOption,
@@ -273,11 +270,9 @@ def detect(
     database_url_: str | None = DatabaseUrlOption,
 ) -> None:
     """Find deal lines, their numbers over time, roles and cuckooed cells in your call data."""
-    choice = EngineChoice(engine_name, master, calls_parquet, stage_dir, driver_memory)
-    if choice.name == "spark":
-        from harmwatch.engines import spark
-
-        spark.check_available()  # before signing in or opening anything
+    choice = engine_choice(
+        engine_name, master, driver_memory, stage_dir, calls_parquet=calls_parquet
+    )
     engine = open_records(database_url_)
     principal = sign_in(engine, as_user, key_file)
     rules = DetectionRules().with_overrides(_pairs(rule, "--rule"))

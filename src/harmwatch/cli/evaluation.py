@@ -14,7 +14,21 @@ from rich.table import Table
 
 from harmwatch.evaluation.requests import ChangeRequest, EvaluateRequest
 
-from .common import DbOption, console, err_console, print_json, resolve_db, user_errors
+from .common import (
+    DbOption,
+    console,
+    err_console,
+    print_json,
+    resolve_db,
+    user_errors,
+)
+from .engines import (
+    AggregationEngineOption,
+    DriverMemoryOption,
+    MasterOption,
+    StageDirOption,
+    aggregation_engine,
+)
 from .params import request_command
 
 
@@ -95,6 +109,10 @@ def change_command(
     request: ChangeRequest,
     db: Path | None = DbOption,
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object for scripts."),
+    engine_name: str = AggregationEngineOption,
+    master: str = MasterOption,
+    driver_memory: str = DriverMemoryOption,
+    stage_dir: Path | None = StageDirOption,
 ) -> None:
     """Did it really change? Counts, % change and an exact rate-ratio test between two periods.
 
@@ -103,9 +121,12 @@ def change_command(
     """
     from harmwatch.evaluation.change import change
 
+    choice = aggregation_engine(engine_name, master, driver_memory, stage_dir)
     # The library refuses a year-earlier baseline that is not loaded unless told it may
     # fall back; the command line, like the web panel, falls back and says so.
-    result = change(resolve_db(db, quiet=json_out), request.replace(baseline_fallback=True))
+    result = change(
+        resolve_db(db, quiet=json_out), request.replace(baseline_fallback=True), engine=choice
+    )
     if json_out:
         print_json(result.to_dict())
         return

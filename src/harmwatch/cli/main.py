@@ -56,6 +56,13 @@ COMMANDS: dict[str, str] = {
     "serve": "harmwatch.cli.serve",
 }
 
+#: Modules that add subcommands to another module's group (``crimes`` adds ``synth
+#: force-records``, forensic ``synth forensics`` to the call-data room's ``synth``):
+#: registered before that group is built.
+EXTENDED_BY: dict[str, tuple[str, ...]] = {
+    "synth": ("harmwatch.cli.crimes", "harmwatch.cli.forensic"),
+}
+
 #: The command line's own modules (the rest come from the rooms' ``cli`` adapters).
 OWN_MODULES = ("harmwatch.cli.demo", "harmwatch.cli.serve")
 
@@ -66,6 +73,12 @@ _BUILT: dict[str, dict[str, click.Command]] = {}
 
 def module_commands(module: str) -> dict[str, click.Command]:
     """The commands ``module``'s ``register`` declares, as click builds them."""
+    for name, owner in COMMANDS.items():
+        if owner == module:
+            for extension in EXTENDED_BY.get(name, ()):
+                # Their register adds the subcommands (crimes' at import, forensic's
+                # in the call); their own commands land in a Typer thrown away.
+                import_adapter(extension).register(typer.Typer())
     room_app = typer.Typer()
     import_adapter(module).register(room_app)
     group = typer.main.get_group(room_app)

@@ -31,6 +31,13 @@ from .common import (
     resolve_db,
     user_errors,
 )
+from .engines import (
+    AggregationEngineOption,
+    DriverMemoryOption,
+    MasterOption,
+    StageDirOption,
+    aggregation_engine,
+)
 from .params import request_command
 
 CellTableOutOption = typer.Option(
@@ -90,11 +97,16 @@ def hotspots_command(
     fmt: str | None = FormatOption,
     map_png: Path | None = typer.Option(None, "--map", help="Draw the map to this PNG."),
     json_out: bool = JsonOption,
+    engine_name: str = AggregationEngineOption,
+    master: str = MasterOption,
+    driver_memory: str = DriverMemoryOption,
+    stage_dir: Path | None = StageDirOption,
 ) -> None:
     """Hotspots on a square grid: counts, quartic KDE and Getis-Ord Gi* with FDR/Holm correction."""
     if out:
         format_from_path(out, fmt)  # refuse a bad name before the run, not after
-    result = hotspots(resolve_db(db, quiet=json_out), request)
+    choice = aggregation_engine(engine_name, master, driver_memory, stage_dir)
+    result = hotspots(resolve_db(db, quiet=json_out), request, engine=choice)
     written = []
     cells = suppressed_cells(result.cells) if aggregates_only() else result.cells
     if out:

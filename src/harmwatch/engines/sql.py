@@ -39,6 +39,11 @@ class EngineChoice:
     (the ``calls`` table's columns in Parquet on shared storage; still limited to the
     caller's visible files). ``driver_memory`` is the Spark driver's heap — in local
     mode the one JVM that also runs the executors.
+
+    ``parquet_in_place`` says the input is already Parquet that the executors read
+    where it lies: police.uk's part files (:mod:`harmwatch.engines.policeuk`), so a
+    cluster needs the store on shared storage, and ``stage_dir`` only for the rows
+    kept outside the part files, which the run checks when it finds any.
     """
 
     name: str = "duckdb"
@@ -46,6 +51,7 @@ class EngineChoice:
     calls_parquet: str | None = None
     stage_dir: Path | None = None
     driver_memory: str = "2g"
+    parquet_in_place: bool = False
 
     def __post_init__(self) -> None:
         if self.name not in ENGINES:
@@ -53,7 +59,8 @@ class EngineChoice:
         if self.name == "spark":
             if not self.master.strip():
                 raise InputError("master: give a Spark master such as local[2]")
-            if not self.is_local and self.calls_parquet is None and self.stage_dir is None:
+            staged = self.calls_parquet is None and not self.parquet_in_place
+            if not self.is_local and staged and self.stage_dir is None:
                 raise InputError(
                     f"master {self.master}: a cluster's executors cannot read this machine's "
                     "temporary folder; give --stage-dir (a folder every executor mounts at the "
@@ -83,8 +90,9 @@ class SqlEngine(Protocol):
         """``table`` (temporary, replaced) with ``columns`` (name, DuckDB type) and ``rows``."""
         ...
 
-    def register_parquet(self, table: str, path: str) -> None:
-        """Expose the Parquet file or folder at ``path`` as ``table`` (temporary)."""
+    def register_parquet(self, table: str, path: str | Sequence[str]) -> None:
+        """Expose the Parquet file or folder at ``path`` (or the files listed) as ``table``
+        (temporary)."""
         ...
 
     def register_arrow(self, table: str, data: pa.Table) -> None:
@@ -118,11 +126,12 @@ class DuckDBEngine:
             marks = ", ".join("?" for _ in columns)
             self.con.executemany(f"INSERT INTO {table} VALUES ({marks})", [list(r) for r in rows])
 
-    def register_parquet(self, table: str, path: str) -> None:
-        # A view cannot take a prepared parameter: the path goes in as a quoted literal.
-        quoted = "'" + path.replace("'", "''") + "'"
+    def register_parquet(self, table: str, path: str | Sequence[str]) -> None:
+        # A view cannot take a prepared parameter: the paths go in as quoted literals.
+        paths = [path] if isinstance(path, str) else list(path)
+        quoted = ", ".join("'" + p.replace("'", "''") + "'" for p in paths)
         self.con.execute(
-            f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT * FROM read_parquet({quoted})"
+            f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT * FROM read_parquet([{quoted}])"
         )
 
     def register_arrow(self, table: str, data: pa.Table) -> None:

@@ -25,6 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from harmwatch.engines import EngineChoice
 from harmwatch.errors import InputError
 from harmwatch.evaluation.areas import EvaluationError, isin
 from harmwatch.evaluation.evaluate import DRUGS_CAVEAT, SMALL_COUNT, MonthsNotLoadedError
@@ -54,7 +57,7 @@ from harmwatch.where.selection import (
     SelectionError,
     crime_source,
     resolve_district,
-    select_points,
+    select_street,
 )
 from harmwatch.where.workspace import resolve_study_area
 
@@ -219,7 +222,9 @@ def _not_loaded(
     )
 
 
-def change(db_path: str | Path, request: ChangeRequest) -> Change:
+def change(
+    db_path: str | Path, request: ChangeRequest, *, engine: EngineChoice | None = None
+) -> Change:
     """Compare crimes in the request's period with its baseline (default: a year earlier).
 
     The forces and crime types choose the crimes. With no narrower place every
@@ -227,7 +232,9 @@ def change(db_path: str | Path, request: ChangeRequest) -> Change:
     or LSOA codes, located crimes inside it (or carrying one of the codes); with
     a district ("St Albans"), crimes whose LSOA name starts with it (crimes
     without an LSOA cannot be placed and are left out). Every default taken is
-    listed in ``defaults_chosen``.
+    listed in ``defaults_chosen``. ``engine`` says where the scan, filter and group by
+    of the street crimes runs: the store's DuckDB (None, the default) or Spark
+    (:mod:`harmwatch.engines.policeuk`); every count is a sum over its groups.
     """
     place = request.place
     flt = request.filter()
@@ -257,7 +264,7 @@ def change(db_path: str | Path, request: ChangeRequest) -> Change:
             gap = [m for m in wanted if m not in loaded]
             if gap:
                 raise MonthsNotLoadedError(_not_loaded(source, label, gap, forces, loaded))
-        points = select_points(
+        selected = select_street(
             store,
             Filter(
                 tuple(forces),
@@ -268,47 +275,57 @@ def change(db_path: str | Path, request: ChangeRequest) -> Change:
                 flags=flt.flags,
                 offence_classes=flt.offence_classes,
             ),
+            engine=engine,
         )
-        types = list(points.filter.crime_types)
+        # Every count below is a sum over the one grouped scan; a force's records (the
+        # groups hold only their located crimes) count the rest with their own questions.
+        groups = selected.groups
+        types = list(selected.filter.crime_types)
         scope = StreetScope(
             forces=tuple(forces),
-            crime_types=None if points.filter.all_crime_types else tuple(types),
+            crime_types=None if selected.filter.all_crime_types else tuple(types),
         )
-        notes = list(points.notes)
+        notes = list(selected.notes)
         caveats: list[str] = []
+        located = groups.located
         if place.lsoa_codes:
             codes = list(place.lsoa_codes)
-            inside = isin(points.lsoa_code, codes)
+            inside = located & isin(groups.lsoa_code, codes)
             description = f"LSOA(s) {', '.join(codes)}"
             if not inside.any():
                 raise EvaluationError(
                     f"LSOA(s) {', '.join(codes)} have no {', '.join(types)} crimes in these months"
                 )
-            a = int((inside & isin(points.month, months)).sum())
-            b = int((inside & isin(points.month, base_months)).sum())
+            a, b = groups.count(inside, months), groups.count(inside, base_months)
         elif place.boundary or place.bbox is not None:
-            study = resolve_study_area(place, points)
-            inside = study.contains(points.x, points.y)
+            study = resolve_study_area(place, sorted(set(forces)))
+            inside = np.zeros(len(groups), dtype=bool)
+            inside[located] = study.contains(groups.x[located], groups.y[located])
             description = study.description
-            a = int((inside & isin(points.month, months)).sum())
-            b = int((inside & isin(points.month, base_months)).sum())
-            if points.n_without_location:
+            a, b = groups.count(inside, months), groups.count(inside, base_months)
+            if selected.n_without_location:
                 notes.append(
-                    f"{points.n_without_location:,} crimes without a location cannot be placed "
+                    f"{selected.n_without_location:,} crimes without a location cannot be placed "
                     "in the area and are left out"
                 )
         elif district is not None:
             description = f"district {district} ({forces_text(forces)})"
-            rows = source.street_counts_by_month(
-                StreetScope(forces=scope.forces, crime_types=scope.crime_types, district=district)
-            )
+            if selected.records:
+                rows = source.street_counts_by_month(
+                    StreetScope(
+                        forces=scope.forces, crime_types=scope.crime_types, district=district
+                    )
+                )
+                unplaced = source.street_counts_by_month(
+                    StreetScope(
+                        forces=scope.forces, crime_types=scope.crime_types, lsoa_name_missing=True
+                    )
+                )
+            else:
+                rows = groups.counts_by_month(groups.in_district(district))
+                unplaced = groups.counts_by_month(~groups.lsoa_named)
             a = sum(rows.get(m, 0) for m in months)
             b = sum(rows.get(m, 0) for m in base_months)
-            unplaced = source.street_counts_by_month(
-                StreetScope(
-                    forces=scope.forces, crime_types=scope.crime_types, lsoa_name_missing=True
-                )
-            )
             left_out = sum(unplaced.get(m, 0) for m in months + base_months)
             notes.append(
                 f"district {district}: crimes whose LSOA name starts with it; {left_out:,} "
@@ -316,7 +333,10 @@ def change(db_path: str | Path, request: ChangeRequest) -> Change:
             )
         else:
             description = f"the area{'s' if len(forces) > 1 else ''} of {forces_text(forces)}"
-            rows = source.street_counts_by_month(scope)
+            if selected.records:
+                rows = source.street_counts_by_month(scope)
+            else:
+                rows = groups.counts_by_month()
             a = sum(rows.get(m, 0) for m in months)
             b = sum(rows.get(m, 0) for m in base_months)
     rate = rate_ratio_exact(a, b, len(months), len(base_months))

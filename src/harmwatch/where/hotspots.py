@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from harmwatch.engines import EngineChoice
 from harmwatch.query.filter import Filter, Points
 from harmwatch.query.params import ParamError, Problem, Resolved, ref
 from harmwatch.spatial.grid import Grid
@@ -228,8 +229,18 @@ def _cell_centres(grid: Grid, cell_id: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return xs[cols], ys[rows]
 
 
-def hotspots(db_path: str | Path, request: HotspotsRequest | Filter, **older: Any) -> HotspotResult:
+def hotspots(
+    db_path: str | Path,
+    request: HotspotsRequest | Filter,
+    *,
+    engine: EngineChoice | None = None,
+    **older: Any,
+) -> HotspotResult:
     """Hotspots of the crimes the request chooses, over its study area.
+
+    ``engine`` says where the scan, filter and group by of the street crimes runs:
+    the store's DuckDB (None, the default) or Spark (:mod:`harmwatch.engines.policeuk`);
+    the grid and its statistics run here either way, on the same grouped crimes.
 
     ``method``: "count" (crimes per cell), "kde" (adds quartic kernel density)
     or "gistar" (adds Gi* z-scores, p-values, adjusted p-values and a class).
@@ -242,7 +253,7 @@ def hotspots(db_path: str | Path, request: HotspotsRequest | Filter, **older: An
         raise TypeError(
             f"hotspots() takes a request or a Filter with keywords, not {sorted(older)}"
         )
-    ws = prepare(db_path, request)
+    ws = prepare(db_path, request, engine=engine)
     resolved = resolve(request, ws)
     req = resolved.request
     method, cell = req.method, ws.grid.cell

@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from harmwatch.engines import EngineChoice
+from harmwatch.engines.policeuk import street_engine
 from harmwatch.errors import InputError
 from harmwatch.query.filter import FORCE_RECORDS, Filter, Points
 from harmwatch.sources.policeuk.forces import force_slug, forces_text
-from harmwatch.storage.analytics import AnalyticsStore, StreetScope
+from harmwatch.storage.analytics import AnalyticsStore, StreetPoints, StreetScope
+from harmwatch.storage.analytics.aggregate import StreetGroups
 from harmwatch.timeline.months import periods_text, runs_text
 
 
@@ -82,13 +86,72 @@ def source_notes(source: Any) -> list[str]:
     return []
 
 
-def select_points(store: AnalyticsStore, flt: Filter) -> Points:
-    """Street crimes matching ``flt``; refuses filters that match nothing loaded."""
+@dataclass
+class Selection:
+    """The street crimes a filter chooses, grouped (:class:`StreetGroups`), and what it resolved.
+
+    From police.uk, the groups hold every chosen crime, located or not; from a force's
+    records (``records``), the located crimes one to a group, with their rows and times
+    as the records source gave them.
+    """
+
+    groups: StreetGroups
+    filter: Filter  # resolved: forces and crime types as stored, months with data
+    months: list[str]
+    notes: list[str]
+    n_without_location: int
+    records: bool = False
+    exact: bool = False  # exact places (force records for those allowed); police.uk: snap points
+    rows: StreetPoints | None = None
+    times: Any = None  # force records: CrimeTimes of ``rows``
+
+    def points(self) -> Points:
+        """The located crimes, one entry per crime."""
+        rows = self.rows if self.rows is not None else self.groups.points()
+        times = self.times
+        return Points(
+            x=rows.x,
+            y=rows.y,
+            month=rows.month,
+            lsoa_code=rows.lsoa_code,
+            lsoa_name=rows.lsoa_name,
+            force=rows.force,
+            months=self.months,
+            n_without_location=self.n_without_location,
+            filter=self.filter,
+            notes=self.notes,
+            start_utc=None if times is None else times.start_utc,
+            end_utc=None if times is None else times.end_utc,
+            exact=self.exact,
+        )
+
+
+def select_points(
+    store: AnalyticsStore, flt: Filter, *, engine: EngineChoice | None = None
+) -> Points:
+    """Street crimes matching ``flt``; refuses filters that match nothing loaded.
+
+    ``engine`` says where the police.uk aggregation runs (default: the store's DuckDB).
+    """
+    return select_street(store, flt, engine=engine).points()
+
+
+def select_street(
+    store: AnalyticsStore, flt: Filter, *, engine: EngineChoice | None = None
+) -> Selection:
+    """The crimes of :func:`select_points`, grouped, without a row per crime yet."""
     source = crime_source(store, flt)
+    records = getattr(source, "kind", None) == FORCE_RECORDS
+    if records and engine is not None and engine.name != "duckdb":
+        raise InputError(
+            f"--engine {engine.name} runs the police.uk aggregations; a force's own records "
+            "are personal data read under a logged grant and stay on this machine's DuckDB: "
+            "leave out --engine"
+        )
     notes: list[str] = source_notes(source)
     loaded_forces = source.street_forces()
     if not loaded_forces:
-        if source is not store:
+        if records:
             raise SelectionError(
                 "no force crime records match"
                 + (f" the flag(s) {', '.join(flt.flags)}" if flt.flags else "")
@@ -129,28 +192,35 @@ def select_points(store: AnalyticsStore, flt: Filter) -> Points:
         months = available
         notes.append(f"months: all loaded ({periods_text(available)})")
     scope = StreetScope(forces=scope.forces, crime_types=scope.crime_types, months=tuple(months))
-    rows = source.street_points(scope)
-    times = source.street_times(scope) if source is not store else None
-    return Points(
-        x=rows.x,
-        y=rows.y,
-        month=rows.month,
-        lsoa_code=rows.lsoa_code,
-        lsoa_name=rows.lsoa_name,
-        force=rows.force,
+    chosen = Filter(
+        forces,
+        types,
+        tuple(months),
+        all_crime_types=flt.all_crime_types,
+        source=flt.source,
+        flags=flt.flags,
+        offence_classes=flt.offence_classes,
+    )
+    if records:
+        rows = source.street_points(scope)
+        times = source.street_times(scope)
+        return Selection(
+            groups=StreetGroups.from_points(rows),
+            filter=chosen,
+            months=months,
+            notes=notes,
+            n_without_location=source.street_count(scope, located=False),
+            records=True,
+            exact=bool(source.grant.exact),
+            rows=rows,
+            times=times,
+        )
+    with street_engine(store, engine) as on:
+        groups = store.street_groups(scope, on)
+    return Selection(
+        groups=groups,
+        filter=chosen,
         months=months,
-        n_without_location=source.street_count(scope, located=False),
-        filter=Filter(
-            forces,
-            types,
-            tuple(months),
-            all_crime_types=flt.all_crime_types,
-            source=flt.source,
-            flags=flt.flags,
-            offence_classes=flt.offence_classes,
-        ),
         notes=notes,
-        start_utc=None if times is None else times.start_utc,
-        end_utc=None if times is None else times.end_utc,
-        exact=bool(source is not store and source.grant.exact),
+        n_without_location=groups.without_location,
     )

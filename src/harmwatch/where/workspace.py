@@ -24,12 +24,14 @@ those points rather than places.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from harmwatch.engines import EngineChoice
 from harmwatch.errors import InputError
 from harmwatch.query.filter import FORCE_RECORDS, Points
 from harmwatch.query.place import Place
@@ -164,13 +166,16 @@ def check_cell_for_source(cell: float, points: Points) -> None:
         )
 
 
-def resolve_study_area(place: Place, points: Points) -> StudyArea:
-    """The study area a place gives: its boundary or box, else the selected forces' districts."""
+def resolve_study_area(place: Place, points: Points | Sequence[str]) -> StudyArea:
+    """The study area a place gives: its boundary or box, else the selected forces' districts.
+
+    ``points`` are the selected crimes, or the selected forces themselves.
+    """
     if place.boundary:
         return from_boundary_file(place.boundary, label=place.boundary_label)
     if place.bbox is not None:
         return from_bbox(*place.bbox)
-    return for_forces(points.forces)
+    return for_forces(points.forces if isinstance(points, Points) else list(points))
 
 
 def outside_warning(
@@ -205,11 +210,16 @@ def outside_warning(
     return text
 
 
-def prepare(db_path: str | Path, request: GridRequest) -> Workspace:
-    """Select the crimes, fix the study area and grid, and say which defaults were chosen."""
+def prepare(
+    db_path: str | Path, request: GridRequest, *, engine: EngineChoice | None = None
+) -> Workspace:
+    """Select the crimes, fix the study area and grid, and say which defaults were chosen.
+
+    ``engine`` says where the police.uk aggregation runs (default: the store's DuckDB).
+    """
     place = request.place
     with AnalyticsStore.open(db_path) as store:
-        points = select_points(store, request.filter())
+        points = select_points(store, request.filter(), engine=engine)
     defaults = list(points.notes)
     warnings: list[str] = []
     study = resolve_study_area(place, points)

@@ -32,9 +32,11 @@ from typing import Any
 import duckdb
 import numpy as np
 
+from harmwatch.engines.sql import DuckDBEngine, SqlEngine
 from harmwatch.errors import InputError, NotFoundError
 
 from . import migrations, parts
+from .aggregate import DISTRICT_SQL, StreetGroups, sql_in, street_groups, street_where
 from .loading import LoadBatch, LoadFiles, Staging, write_batch
 from .migrations import AppliedMigration, SchemaError
 from .rows import (
@@ -50,10 +52,6 @@ from .rows import (
 )
 from .schema import KIND_TABLES, TABLES, Sensitivity, sensitivity_of
 from .sensitive import SensitiveAccess, SensitiveAccessError, TableQuery, TableRows
-
-# The district of an LSOA is its name without the trailing code ("St Albans 012B" is in
-# "St Albans"): police.uk carries no district column, and LSOA names are built this way.
-DISTRICT_SQL = "regexp_replace(lsoa_name, ' [^ ]+$', '')"
 
 # One in-process upgrade at a time; readers that meet it wait for it (see _connect_read_only).
 _UPGRADE_LOCK = threading.Lock()
@@ -95,32 +93,6 @@ def copy_store(source: str | Path, target: str | Path) -> Path:
 
 class StoreMissingError(NotFoundError, FileNotFoundError):
     """No analytics database at that path yet (also a FileNotFoundError, as it used to be)."""
-
-
-def _in(column: str, values: Sequence[object]) -> tuple[str, list[object]]:
-    if not values:
-        return "FALSE", []
-    return f"{column} IN ({', '.join('?' * len(values))})", list(values)
-
-
-def _street_where(scope: StreetScope) -> tuple[str, list[object]]:
-    clauses: list[str] = []
-    params: list[object] = []
-    for column, values in (
-        ("force", scope.forces),
-        ("crime_type", scope.crime_types),
-        ("strftime(month, '%Y-%m')", scope.months),
-    ):
-        if values is not None:
-            sql, p = _in(column, values)
-            clauses.append(sql)
-            params += p
-    if scope.district is not None:
-        clauses.append(f"{DISTRICT_SQL} = ?")
-        params.append(scope.district)
-    if scope.lsoa_name_missing:
-        clauses.append("lsoa_name IS NULL")
-    return " AND ".join(clauses) or "TRUE", params
 
 
 def _quote(name: str) -> str:
@@ -350,7 +322,7 @@ class AnalyticsStore:
 
     def street_crime_types(self, forces: Sequence[str] | None = None) -> list[str]:
         """Crime types present among ``forces``' street crimes (every force: None), sorted."""
-        where, params = _street_where(StreetScope(forces=None if forces is None else tuple(forces)))
+        where, params = street_where(StreetScope(forces=None if forces is None else tuple(forces)))
         return [
             r[0]
             for r in self._rows(
@@ -362,7 +334,7 @@ class AnalyticsStore:
 
     def street_months(self, scope: StreetScope) -> list[str]:
         """Months ('YYYY-MM') holding at least one street crime in ``scope``, sorted."""
-        where, params = _street_where(scope)
+        where, params = street_where(scope)
         return [
             r[0]
             for r in self._rows(
@@ -372,30 +344,39 @@ class AnalyticsStore:
             )
         ]
 
+    def street_groups(self, scope: StreetScope, engine: SqlEngine | None = None) -> StreetGroups:
+        """The street crimes in ``scope``, located or not, grouped (:mod:`.aggregate`).
+
+        ``engine`` None runs the aggregation on this store's connection; another
+        engine (Spark, :mod:`harmwatch.engines.policeuk`) must have this store's
+        ``street`` rows as its table ``street``.
+        """
+        self._check_open(("street",))
+        return street_groups(engine or DuckDBEngine(self._con), scope)
+
     def street_points(self, scope: StreetScope) -> StreetPoints:
-        """The located street crimes in ``scope``, in the order they were loaded."""
-        where, params = _street_where(scope)
-        rows = self._numpy(
-            ("street",),
-            "SELECT x, y, strftime(month, '%Y-%m') AS month, coalesce(lsoa_code, '') AS lsoa_code, "
-            f"coalesce(lsoa_name, '') AS lsoa_name, force FROM street WHERE {where} AND x IS NOT NULL "
-            # DuckDB returns a parallel scan in no fixed order; sorting makes every
-            # figure that depends on order (ties in a ranking, float sums) repeatable.
-            "ORDER BY load_id, line",
-            params,
-        )
-        return StreetPoints(
-            x=np.asarray(rows["x"], dtype=float),
-            y=np.asarray(rows["y"], dtype=float),
-            month=np.asarray(rows["month"], dtype=object),
-            lsoa_code=np.asarray(rows["lsoa_code"], dtype=object),
-            lsoa_name=np.asarray(rows["lsoa_name"], dtype=object),
-            force=np.asarray(rows["force"], dtype=object),
-        )
+        """The located street crimes in ``scope``, one entry per crime, in a fixed order.
+
+        The order is the groups' (by map point, month, force, LSOA), so every figure
+        that depends on order (ties in a ranking, float sums) is repeatable.
+        """
+        return self.street_groups(scope).points()
+
+    def rows_outside_parts(self, kind: str = "street") -> int:
+        """Rows of ``kind`` kept in the table of rows loaded before the part files."""
+        table = f"{KIND_TABLES[kind]}_rows"
+        return int(self._rows((table,), f"SELECT count(*) FROM {table}")[0][0])
+
+    def export_rows_outside_parts(self, target: Path, kind: str = "street") -> None:
+        """Write the rows :meth:`rows_outside_parts` counts to the Parquet file ``target``."""
+        table = f"{KIND_TABLES[kind]}_rows"
+        self._check_open((table,))
+        quoted = "'" + str(target).replace("'", "''") + "'"
+        self._con.execute(f"COPY (SELECT * FROM {table}) TO {quoted} (FORMAT parquet)")
 
     def street_count(self, scope: StreetScope, *, located: bool | None = None) -> int:
         """Street crimes in ``scope``: all, only located (True) or only unlocated (False)."""
-        where, params = _street_where(scope)
+        where, params = street_where(scope)
         if located is not None:
             where += " AND x IS NOT NULL" if located else " AND x IS NULL"
         return int(
@@ -404,7 +385,7 @@ class AnalyticsStore:
 
     def street_counts_by_month(self, scope: StreetScope) -> dict[str, int]:
         """Street crimes in ``scope`` per month ('YYYY-MM'); months without any are absent."""
-        where, params = _street_where(scope)
+        where, params = street_where(scope)
         rows = self._rows(
             ("street",),
             f"SELECT strftime(month, '%Y-%m'), count(*) FROM street WHERE {where} GROUP BY 1",
@@ -414,7 +395,7 @@ class AnalyticsStore:
 
     def street_counts_by_month_and_type(self, scope: StreetScope) -> list[MonthTypeCount]:
         """Street crimes in ``scope`` per month and crime type; zero counts are absent."""
-        where, params = _street_where(scope)
+        where, params = street_where(scope)
         return [
             MonthTypeCount(str(m), str(t), int(n))
             for m, t, n in self._rows(
@@ -427,7 +408,7 @@ class AnalyticsStore:
 
     def district_counts(self, forces: Sequence[str]) -> dict[str, int]:
         """Street crimes per district (LSOA name less its code) among ``forces``' crimes."""
-        where, params = _in("force", list(forces))
+        where, params = sql_in("force", list(forces))
         return {
             str(k): int(n)
             for k, n in self._rows(
@@ -440,7 +421,7 @@ class AnalyticsStore:
 
     def lsoa_footprints(self, forces: Sequence[str]) -> LsoaFootprints:
         """Every distinct located snap point of ``forces``' street crimes that carry an LSOA."""
-        where, params = _in("force", list(forces))
+        where, params = sql_in("force", list(forces))
         fp = self._numpy(
             ("street",),
             f"SELECT DISTINCT x, y, lsoa_code, force FROM street WHERE {where} "
@@ -456,7 +437,7 @@ class AnalyticsStore:
 
     def lsoa_names(self, forces: Sequence[str]) -> dict[str, str]:
         """A name for each LSOA code in ``forces``' street crimes ('' where none is given)."""
-        where, params = _in("force", list(forces))
+        where, params = sql_in("force", list(forces))
         rows = self._rows(
             ("street",),
             f"SELECT lsoa_code, any_value(lsoa_name) FROM street WHERE {where} "
@@ -480,7 +461,7 @@ class AnalyticsStore:
 
     def covered_months(self, forces: Sequence[str], kind: str = "street") -> list[str]:
         """Months every one of ``forces`` has loaded: a month one force lacks would undercount."""
-        where, params = _in("force", list(forces))
+        where, params = sql_in("force", list(forces))
         return [
             r[0]
             for r in self._rows(
@@ -493,7 +474,7 @@ class AnalyticsStore:
 
     def loaded_months(self, forces: Sequence[str], kind: str = "street") -> list[str]:
         """Months any of ``forces`` has loaded, sorted."""
-        where, params = _in("force", list(forces))
+        where, params = sql_in("force", list(forces))
         return [
             r[0]
             for r in self._rows(
@@ -515,7 +496,7 @@ class AnalyticsStore:
         params: list[object] = [kind]
         for column, values in (("d.force", forces), ("strftime(d.month, '%Y-%m')", months)):
             if values is not None:
-                sql, p = _in(column, list(values))
+                sql, p = sql_in(column, list(values))
                 clauses.append(sql)
                 params += p
         rows = self._rows(
@@ -708,7 +689,7 @@ class AnalyticsStore:
         params: list[object] = []
         conditions = []
         for column, values in query.where.items():
-            condition, p = _in(_quote(column), list(values))
+            condition, p = sql_in(_quote(column), list(values))
             conditions.append(condition)
             params += p
         if conditions:
