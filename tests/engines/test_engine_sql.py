@@ -64,11 +64,13 @@ def test_spark_without_java_or_pyspark_says_what_to_install(
         spark.check_available()
 
 
-def test_local_masters_get_few_shuffle_partitions_and_loopback_only() -> None:
+def test_local_masters_get_coalesced_shuffle_partitions_and_loopback_only() -> None:
     assert spark.local_cores("local[2]") == 2 and spark.local_cores("local") == 1
     assert spark.local_cores("spark://head:7077") is None
     local = spark.session_settings("local[2]")
-    assert local["spark.sql.shuffle.partitions"] == "4"
+    assert local["spark.sql.shuffle.partitions"] == "64"
+    assert local["spark.sql.adaptive.coalescePartitions.enabled"] == "true"
+    assert local["spark.driver.maxResultSize"] == local["spark.driver.memory"] == "2g"
     assert local["spark.driver.bindAddress"] == "127.0.0.1" and local["spark.ui.enabled"] == "false"
     assert local["spark.sql.session.timeZone"] == "UTC"
     cluster = spark.session_settings("yarn")

@@ -159,7 +159,17 @@ def session_settings(master: str, driver_memory: str = "2g") -> dict[str, str]:
             {
                 "spark.driver.host": "127.0.0.1",
                 "spark.driver.bindAddress": "127.0.0.1",
-                "spark.sql.shuffle.partitions": str(max(2, 2 * cores)),
+                # Many shuffle partitions, which adaptive execution merges back to a
+                # few for a small job: with two per thread (as before) 50 million call
+                # rows gave each task 12 million rows to aggregate in memory, and the
+                # run failed for want of execution memory at a 6 GB heap.
+                "spark.sql.shuffle.partitions": str(max(8, 32 * cores)),
+                "spark.sql.adaptive.enabled": "true",
+                "spark.sql.adaptive.coalescePartitions.enabled": "true",
+                # The tables kept between steps (local checkpoints) may be pushed to
+                # disk down to a fifth of the unified memory, so the aggregation of
+                # the next step is not starved by the last step's results.
+                "spark.memory.storageFraction": "0.2",
             }
         )
     return settings
@@ -174,8 +184,9 @@ def spark_session(
     """The process's SparkSession on ``master``: started on first use, then reused.
 
     Local masters run on loopback only (driver host and bind address 127.0.0.1, no
-    UI, no console progress), with few shuffle partitions (two per worker thread:
-    Spark's default of 200 is sized for clusters and makes small local jobs slow),
+    UI, no console progress), with 32 shuffle partitions per worker thread that
+    adaptive execution coalesces (a small job runs in a few; a large one's tasks each
+    aggregate a slice small enough for memory),
     ``driver_memory`` for the one JVM that holds driver and executors, and UTC as the
     session time zone with ``TIMESTAMP_NTZ`` timestamps, which is how the analytics
     store keeps them. ANSI mode is on, as DuckDB is strict: an overflow or a bad cast

@@ -43,7 +43,16 @@ _VINTAGE_NUMBER = {"2011": 2011, "2021": 2021}
 
 
 class Staging:
-    """Scratch relations for one bulk load, on the store's connection."""
+    """Scratch relations for one bulk load (one chunk of it), on a cursor of its own.
+
+    A cursor, not the load's connection: DuckDB keeps an Arrow table registered on a
+    connection in the middle of a transaction until that transaction ends, even once
+    unregistered, so staging every chunk on the load's connection held every chunk's
+    rows until the commit (23 GB, then killed, on the national archive). The cursor's
+    staged tables and views go with it at :meth:`release`; the rows reach the part
+    files from here (:func:`write_batch`), and only the catalogue's rows are written
+    in the load's transaction.
+    """
 
     def __init__(
         self, con: duckdb.DuckDBPyConnection, stored: frozenset[str], closed: frozenset[str]
@@ -74,11 +83,17 @@ class Staging:
         self._con.register(name, table)
         self._registered.add(name)
 
+    @property
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        """The cursor the staged relations live on (the part files are written from it)."""
+        return self._con
+
     def release(self) -> None:
-        """Let go of every staged Arrow table (a streaming load's chunk is done)."""
+        """Let go of every staged Arrow table and view (a streaming load's chunk is done)."""
         for name in sorted(self._registered):
             self._con.unregister(name)
         self._registered.clear()
+        self._con.close()
 
     def execute(self, sql: str, params: Sequence[object] = ()) -> None:
         """Run a statement over staged relations (typically ``CREATE TEMP VIEW``)."""
@@ -200,7 +215,7 @@ def write_batch(
     chunk = files.chunks
     next_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM loads").fetchall()[0][0]
     load_ids = [next_id + i for i in range(len(batch.files))]
-    con.register(
+    staging.connection.register(
         "file_load",
         pa.table(
             {
@@ -251,7 +266,7 @@ def write_batch(
         "n.load_id, 0 FROM new_keys n"
     )
     for staged in batch.rows:
-        _write_parts(con, staged, files, chunk)
+        _write_parts(con, staging.connection, staged, files, chunk)
     con.executemany(
         "INSERT INTO loads (load_id, run_id, loaded_at, source, file_name, size_bytes, sha256, "
         "kind, force, month, months, rows_loaded, rows_rejected, rows_without_location, "
@@ -283,15 +298,23 @@ def write_batch(
         )
         con.execute("INSERT INTO rejects SELECT * FROM new_rejects")
         con.unregister("new_rejects")
-    for name in ("file_load", "new_keys"):
-        con.unregister(name)
+    con.unregister("new_keys")
+    staging.connection.unregister("file_load")
     return int(replaced[0][1]) if replaced else 0
 
 
 def _write_parts(
-    con: duckdb.DuckDBPyConnection, staged: StagedRows, files: LoadFiles, chunk: int
+    con: duckdb.DuckDBPyConnection,
+    staged_on: duckdb.DuckDBPyConnection,
+    staged: StagedRows,
+    files: LoadFiles,
+    chunk: int,
 ) -> None:
-    """The staged rows as part files, one per force, and their rows in ``datasets``."""
+    """The staged rows as part files, one per force, and their rows in ``datasets``.
+
+    The files are written from the staging cursor ``staged_on``, where the rows are;
+    what they hold is recorded on ``con``, in the load's transaction.
+    """
     table = KIND_TABLES[staged.kind]
     # Every column of the table, typed as the table has it, so that all parts of a
     # kind have one schema whatever a loader provides.
@@ -308,7 +331,7 @@ def _write_parts(
     folder = files.root / table
     folder.mkdir(parents=True, exist_ok=True)
     # Straight from the staged rows to the files: no copy of the chunk in between.
-    written = con.execute(
+    written = staged_on.execute(
         f"COPY ({rows_sql} ORDER BY {sort_order(table)}) TO {_literal(str(folder))} "
         "(FORMAT parquet, COMPRESSION zstd, PARTITION_BY (force), WRITE_PARTITION_COLUMNS true, "
         "OVERWRITE_OR_IGNORE true, RETURN_FILES true, "

@@ -597,7 +597,7 @@ class AnalyticsStore:
             raise ValueError(f"{self.path} is open read-only; open it read-write to load")
         stored = self._catalog_tables()
         closed = [t for t in stored if sensitivity_of(t) is not Sensitivity.OPEN]
-        return Staging(self._con, frozenset(t.lower() for t in stored), frozenset(closed))
+        return Staging(self._con.cursor(), frozenset(t.lower() for t in stored), frozenset(closed))
 
     def write_load(self, staging: Staging, batch: LoadBatch) -> int:
         """Write a checked batch in one transaction; return the datasets it replaced."""
