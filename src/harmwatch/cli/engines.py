@@ -1,7 +1,8 @@
 """The engine options (``--engine``, ``--master``, ``--driver-memory``, ``--stage-dir``),
 declared once for every command whose scalable part can run on Spark: ``county-lines
-detect`` (the call-data scoring) and ``hotspots`` and ``change`` (the police.uk
-aggregation). Spark itself is imported only when chosen.
+detect`` (the call-data scoring), ``hotspots`` and ``change`` (the police.uk
+aggregation) and ``report`` (its police.uk street crimes' scans). Spark itself is
+imported only when chosen.
 """
 
 from __future__ import annotations
@@ -65,6 +66,12 @@ AggregationEngineOption = engine_option(
     "the scan, filter and group by of the crimes", "the grid and the statistics stay here"
 )
 StageDirOption = stage_dir_option("the street rows kept outside the store's part files")
+# The report's: the same engine, saying which of the report's many sources it moves.
+ReportEngineOption = engine_option(
+    "the scan, filter and group by of the police.uk street crimes (the measures, maps and "
+    "monthly counts)",
+    "the records' sections, stop and search, outcomes and every statistic stay on DuckDB",
+)
 
 
 def aggregation_engine(

@@ -6,7 +6,8 @@ Thin over :func:`harmwatch.oversight.report.build_report` and
 whole or not at all. With ``--as`` (a password or an operator key) the records'
 sections are read through their rooms, which check the role and log the read;
 without it they say they were not read. ``--published`` makes the version to
-publish (small numbers suppressed); a PCC viewer always gets it.
+publish (small numbers suppressed); a PCC viewer always gets it. ``--engine spark``
+moves only the police.uk street crimes' scans (:mod:`.engines`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,13 @@ from harmwatch.timeline.months import parse_period
 
 from .admin import DatabaseUrlOption, _database_errors, open_records
 from .common import DbOption, err_console, resolve_db, user_errors
+from .engines import (
+    DriverMemoryOption,
+    MasterOption,
+    ReportEngineOption,
+    StageDirOption,
+    aggregation_engine,
+)
 from .identity import AsOption, KeyFileOption, sign_in
 from .oversight_measures import FrameworkOption, PopulationOption
 
@@ -58,6 +66,10 @@ def report_command(
     as_user: str | None = AsOption,
     key_file: Path | None = KeyFileOption,
     database_url_: str | None = DatabaseUrlOption,
+    engine_name: str = ReportEngineOption,
+    master: str = MasterOption,
+    driver_memory: str = DriverMemoryOption,
+    stage_dir: Path | None = StageDirOption,
 ) -> None:
     """The board report for a force or several and a period: summary, measures, maps, records."""
     from harmwatch.oversight.residents import load_residents
@@ -67,6 +79,8 @@ def report_command(
     chosen = load_framework(framework)
     table = load_population(population) if population else None
     groups = load_residents(residents) if residents else None
+    # Before signing in: a Spark that cannot start is refused before anything is read.
+    aggregation = aggregation_engine(engine_name, master, driver_memory, stage_dir)
     engine = principal = None
     if as_user:
         engine = open_records(database_url_)
@@ -81,7 +95,7 @@ def report_command(
     report = build_report(
         resolve_db(db), force, months, engine=engine, principal=principal,
         published=published, framework=chosen, population=table, residents=groups,
-        progress=progress, client="cli",
+        progress=progress, client="cli", aggregation=aggregation,
     )  # fmt: skip
     progress(f"writing {out}")
     written = write_report(report, out)

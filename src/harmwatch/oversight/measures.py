@@ -18,7 +18,8 @@ which. A measure with a fixed baseline in the framework uses that instead.
 Where the figures come from, by the measure's kind (one table, :data:`COMPUTERS`):
 
 - police.uk street crime: :func:`harmwatch.evaluation.change.change` on the store,
-  so a measure's counts and comparison are exactly what ``harmwatch change`` says;
+  so a measure's counts and comparison are exactly what ``harmwatch change`` says
+  (its scan on Spark when ``aggregation`` chooses it, as ``change --engine spark``);
 - a force's own crime records: the same, inside the force-records room's
   :func:`harmwatch.crimes.service.reading` as aggregates (``exact=False``), which
   checks the role and writes the access-log entry;
@@ -46,6 +47,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from harmwatch.engines import EngineChoice
 from harmwatch.errors import InputError, UserError
 from harmwatch.evaluation.change import change, resolve
 from harmwatch.evaluation.recording import neutral_direction_note
@@ -180,6 +182,8 @@ class Context:
     period: tuple[str, str]
     baseline: tuple[str, str]
     client: str = ""
+    # Where police.uk's scan runs (None: the store's DuckDB); never the records' crimes.
+    aggregation: EngineChoice | None = None
     _cache: dict[Any, Any] = field(default_factory=dict)
 
     def no_store(self) -> str | None:
@@ -226,10 +230,14 @@ def _missing(force: str, reason: str, shape: str = "count") -> Counted:
 _CHANGE_BOILERPLATE = "a change between two periods says nothing about its cause"
 
 
-def _from_change(force: str, ctx: Context, request: ChangeRequest) -> Counted:
+def _from_change(
+    force: str, ctx: Context, request: ChangeRequest, aggregation: EngineChoice | None = None
+) -> Counted:
+    # The engine is the caller's to give, not read from ctx: the force's records come
+    # through here too, and personal data never leaves the store for Spark.
     assert ctx.store_path is not None
     try:
-        found = change(ctx.store_path, request)
+        found = change(ctx.store_path, request, engine=aggregation)
     except UserError as exc:
         return _missing(force, str(exc))
     return Counted(
@@ -253,7 +261,7 @@ def _police_uk(spec: MeasureSpec, ctx: Context, force: str) -> Counted:
         period=ctx.period,
         baseline=ctx.baseline_for(spec),
     )
-    return _from_change(force, ctx, request)
+    return _from_change(force, ctx, request, ctx.aggregation)
 
 
 RECORDS_CAVEAT = (
@@ -650,6 +658,7 @@ def compute(
     population: PopulationTable | None = None,
     measures: Sequence[str] = (),
     client: str = "",
+    aggregation: EngineChoice | None = None,
 ) -> MeasuresReport:
     """Every measure of the framework (or those named) for ``forces`` and the period.
 
@@ -657,7 +666,8 @@ def compute(
     ``engine`` and ``principal``: the records database and who asks (the records'
     measures are "not read" without them); ``population``: residents for rates per
     1,000; ``published``: figures through the small-number rule (forced for a PCC
-    viewer).
+    viewer); ``aggregation``: where the police.uk measures' scan, filter and group by
+    run (None: the store's DuckDB; the force's records always stay there).
     """
     slugs = list(dict.fromkeys(force_slug(f) for f in forces))
     if not slugs:
@@ -673,7 +683,7 @@ def compute(
     )
     path = Path(store_path) if store_path is not None else None
     the_period, the_baseline, defaults = choose_period(path, slugs, period)
-    ctx = Context(path, engine, principal, the_period, the_baseline, client)
+    ctx = Context(path, engine, principal, the_period, the_baseline, client, aggregation)
     year = parse_month(the_period[0])[0]
     results = []
     for spec in specs:

@@ -24,6 +24,11 @@ out and :attr:`Report.left_out` says which. The published maps draw areas only �
 Gi* classes of 500 m cells and districts — never a crime's point, as the web app
 does for the PCC viewer (:mod:`harmwatch.evaluation.aggregates`).
 
+The police.uk street crimes are counted by the statements hotspots and change use
+(:mod:`harmwatch.storage.analytics.aggregate`), so ``aggregation`` can move those
+scans to Spark and the page stays the same; the rest of the report reads the store's
+DuckDB, small tables that a cluster would not make faster.
+
 :mod:`.render` turns a report into HTML and PDF.
 """
 
@@ -39,6 +44,8 @@ from typing import Any
 from sqlalchemy import Engine
 
 from harmwatch import ATTRIBUTION
+from harmwatch.engines import EngineChoice, SqlEngine
+from harmwatch.engines.policeuk import street_engine
 from harmwatch.errors import InputError, UserError
 from harmwatch.evaluation.recording import (
     POLICE_GENERATED,
@@ -278,6 +285,7 @@ class _Build:
     published: bool
     left_out: list[str]
     notes_left_out: bool = False
+    aggregation: EngineChoice | None = None
 
     @property
     def several(self) -> bool:
@@ -307,6 +315,7 @@ def build_report(
     progress: Progress | None = None,
     client: str = "",
     today: date | None = None,
+    aggregation: EngineChoice | None = None,
 ) -> Report:
     """The board report for ``forces`` over ``period`` (default: the latest three months).
 
@@ -316,7 +325,11 @@ def build_report(
     numbers suppressed (always for a PCC viewer); ``population``: residents for
     rates per 1,000 (default: the shipped table, labelled with its source and
     year); ``residents``: a :class:`~harmwatch.oversight.residents.ResidentsTable`
-    for stop-and-search disproportionality; ``progress``: told what is being done.
+    for stop-and-search disproportionality; ``progress``: told what is being done;
+    ``aggregation``: where the police.uk street crimes' scans run — the measures', the
+    maps' and the monthly charts' (None: the store's DuckDB; Spark: transpiled, over the
+    store's part files, :mod:`harmwatch.engines.policeuk`). The records, stop and
+    search and outcomes stay on DuckDB, as every statistic does.
     """
     say = progress or (lambda _text: None)
     slugs = list(dict.fromkeys(force_slug(f) for f in forces if f.strip()))
@@ -330,9 +343,9 @@ def build_report(
     say(f"computing {len(chosen.measures)} measures for {forces_text(slugs)}")
     measures = compute(
         path, slugs, period, framework=chosen, engine=engine, principal=principal,
-        published=published, population=table, client=client,
+        published=published, population=table, client=client, aggregation=aggregation,
     )  # fmt: skip
-    build = _Build(path, slugs, measures, chosen, published, [])
+    build = _Build(path, slugs, measures, chosen, published, [], aggregation=aggregation)
     summary, sections = [], []
     for result in measures.results:
         say(f"measure: {result.title}")
@@ -586,12 +599,15 @@ def _monthly(
     series: list[charts.MonthlySeries] = []
     notes: list[str] = []
     rows: dict[str, list[Cell]] = {}
-    with AnalyticsStore.open(build.store_path) as store:
+    with (
+        AnalyticsStore.open(build.store_path) as store,
+        street_engine(store, build.aggregation) as on,
+    ):
         for area in result.areas:
             if not area.available:
                 continue
             counts = store.street_counts_by_month(
-                StreetScope(forces=(area.force,), crime_types=types)
+                StreetScope(forces=(area.force,), crime_types=types), on
             )
             loaded = set(store.covered_months([area.force]))
             context = [m for m in between if m in loaded]
@@ -727,7 +743,7 @@ def _hotspot_map(build: _Build) -> MapSection:
         method="gistar", cell=PUBLISHED_CELL_M if build.published else None,
     )  # fmt: skip
     try:
-        result = hotspots(build.store_path, request)
+        result = hotspots(build.store_path, request, engine=build.aggregation)
     except UserError as exc:
         return MapSection("hotspots", title, False, f"no map: {exc}")
     grid = result.grid
@@ -816,7 +832,10 @@ def _change_map(build: _Build) -> MapSection:
     rows: list[list[Cell]] = []
     notes: list[str] = []
     outlines = []
-    with AnalyticsStore.open(build.store_path) as store:
+    with (
+        AnalyticsStore.open(build.store_path) as store,
+        street_engine(store, build.aggregation) as on,
+    ):
         covered = set(store.street_forces())
         for force in build.forces:
             if force not in covered:
@@ -832,13 +851,13 @@ def _change_map(build: _Build) -> MapSection:
             names = [str(n) for n in frame["name"]]
             scope = StreetScope(forces=(force,), crime_types=MAP_CRIME_TYPES)
             per = {
-                n: _two(store, StreetScope(forces=(force,), crime_types=MAP_CRIME_TYPES, district=n),
-                        period, baseline)
+                n: _two(store, on, StreetScope(forces=(force,), crime_types=MAP_CRIME_TYPES,
+                                               district=n), period, baseline)
                 for n in names
             }  # fmt: skip
-            everything = _two(store, scope, period, baseline)
-            unplaced = _two(store, StreetScope(forces=(force,), crime_types=MAP_CRIME_TYPES,
-                                               lsoa_name_missing=True), period, baseline)  # fmt: skip
+            everything = _two(store, on, scope, period, baseline)
+            unplaced = _two(store, on, StreetScope(forces=(force,), crime_types=MAP_CRIME_TYPES,
+                                                   lsoa_name_missing=True), period, baseline)  # fmt: skip
             placed = (sum(p for p, _ in per.values()), sum(b for _, b in per.values()))
             other = (
                 everything[0] - placed[0] - unplaced[0],
@@ -897,9 +916,10 @@ def _change_map(build: _Build) -> MapSection:
 
 
 def _two(
-    store: AnalyticsStore, scope: StreetScope, period: list[str], baseline: list[str]
-) -> tuple[int, int]:
-    counts = store.street_counts_by_month(scope)
+    store: AnalyticsStore, on: SqlEngine | None, scope: StreetScope, period: list[str],
+    baseline: list[str],
+) -> tuple[int, int]:  # fmt: skip
+    counts = store.street_counts_by_month(scope, on)
     return sum(counts.get(m, 0) for m in period), sum(counts.get(m, 0) for m in baseline)
 
 

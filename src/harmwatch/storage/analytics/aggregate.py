@@ -14,6 +14,10 @@ same crimes as one row per crime), or counts weighted by ``n`` — and the stati
 
 The groups include the crimes without a location (``x`` NULL), so one scan answers
 both "where" and "how many could not be placed".
+
+The counts behind the report's monthly charts and change map and behind trends
+(:data:`MONTH_TYPE_COUNTS_SQL`, :data:`MONTH_COUNTS_SQL`) are the same kind of scan
+with a coarser key, written once here and run on either engine the same way.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyarrow as pa
 
-from .rows import StreetPoints, StreetScope
+from .rows import MonthTypeCount, StreetPoints, StreetScope
 
 if TYPE_CHECKING:
     from harmwatch.engines.sql import SqlEngine
@@ -54,6 +58,16 @@ STREET_GROUPS_SQL = (
     f"SELECT {', '.join(quoted(c) for c in GROUP_KEY)}, count(*) AS n FROM street "
     "WHERE {where} GROUP BY ALL"
 )
+
+# Grouped by the DATE month and labelled here, once per group: formatting every row
+# first made DuckDB group by a string, and the label is then the same whichever engine
+# counted.
+#: Street crimes per month and crime type (the trends' and the report's counts).
+MONTH_TYPE_COUNTS_SQL = (
+    "SELECT month, crime_type, count(*) AS n FROM street WHERE {where} GROUP BY ALL"
+)
+#: Street crimes per month: the same count without the crime type in its key.
+MONTH_COUNTS_SQL = "SELECT month, count(*) AS n FROM street WHERE {where} GROUP BY ALL"
 
 
 def sql_in(column: str, values: Sequence[object]) -> tuple[str, list[object]]:
@@ -262,3 +276,22 @@ def street_groups(engine: SqlEngine, scope: StreetScope) -> StreetGroups:
     """Run the aggregation for ``scope`` on ``engine`` (its ``street`` table) and read it back."""
     sql, params = street_groups_sql(scope)
     return StreetGroups.from_arrow(engine.fetch_arrow(sql, params))
+
+
+def _month_label(month: date) -> str:
+    return f"{month.year:04d}-{month.month:02d}"
+
+
+def month_type_counts(engine: SqlEngine, scope: StreetScope) -> list[MonthTypeCount]:
+    """:data:`MONTH_TYPE_COUNTS_SQL` for ``scope`` on ``engine``, sorted by month and type."""
+    where, params = street_where(scope)
+    rows = engine.fetchall(MONTH_TYPE_COUNTS_SQL.format(where=where), params)
+    counts = [MonthTypeCount(_month_label(m), str(t), int(n)) for m, t, n in rows]
+    return sorted(counts, key=lambda c: (c.month, c.crime_type))
+
+
+def month_counts(engine: SqlEngine, scope: StreetScope) -> dict[str, int]:
+    """:data:`MONTH_COUNTS_SQL` for ``scope`` on ``engine``: 'YYYY-MM' to crimes, in order."""
+    where, params = street_where(scope)
+    rows = engine.fetchall(MONTH_COUNTS_SQL.format(where=where), params)
+    return {_month_label(m): int(n) for m, n in sorted(rows)}

@@ -36,7 +36,15 @@ from harmwatch.engines.sql import DuckDBEngine, SqlEngine
 from harmwatch.errors import InputError, NotFoundError
 
 from . import migrations, parts
-from .aggregate import DISTRICT_SQL, StreetGroups, sql_in, street_groups, street_where
+from .aggregate import (
+    DISTRICT_SQL,
+    StreetGroups,
+    month_counts,
+    month_type_counts,
+    sql_in,
+    street_groups,
+    street_where,
+)
 from .loading import LoadBatch, LoadFiles, Staging, write_batch
 from .migrations import AppliedMigration, SchemaError
 from .rows import (
@@ -383,28 +391,21 @@ class AnalyticsStore:
             self._rows(("street",), f"SELECT count(*) FROM street WHERE {where}", params)[0][0]
         )
 
-    def street_counts_by_month(self, scope: StreetScope) -> dict[str, int]:
-        """Street crimes in ``scope`` per month ('YYYY-MM'); months without any are absent."""
-        where, params = street_where(scope)
-        rows = self._rows(
-            ("street",),
-            f"SELECT strftime(month, '%Y-%m'), count(*) FROM street WHERE {where} GROUP BY 1",
-            params,
-        )
-        return {str(m): int(n) for m, n in rows}
+    def street_counts_by_month(
+        self, scope: StreetScope, engine: SqlEngine | None = None
+    ) -> dict[str, int]:
+        """Street crimes in ``scope`` per month ('YYYY-MM', in order); months without any are
+        absent. ``engine``: as for :meth:`street_groups`."""
+        self._check_open(("street",))
+        return month_counts(engine or DuckDBEngine(self._con), scope)
 
-    def street_counts_by_month_and_type(self, scope: StreetScope) -> list[MonthTypeCount]:
-        """Street crimes in ``scope`` per month and crime type; zero counts are absent."""
-        where, params = street_where(scope)
-        return [
-            MonthTypeCount(str(m), str(t), int(n))
-            for m, t, n in self._rows(
-                ("street",),
-                "SELECT strftime(month, '%Y-%m') AS month, crime_type, count(*)::BIGINT AS n "
-                f"FROM street WHERE {where} GROUP BY ALL",
-                params,
-            )
-        ]
+    def street_counts_by_month_and_type(
+        self, scope: StreetScope, engine: SqlEngine | None = None
+    ) -> list[MonthTypeCount]:
+        """Street crimes in ``scope`` per month and crime type, sorted by both; zero counts
+        are absent. ``engine``: as for :meth:`street_groups`."""
+        self._check_open(("street",))
+        return month_type_counts(engine or DuckDBEngine(self._con), scope)
 
     def district_counts(self, forces: Sequence[str]) -> dict[str, int]:
         """Street crimes per district (LSOA name less its code) among ``forces``' crimes."""
