@@ -19,6 +19,7 @@ from typing import Any
 import duckdb
 import numpy as np
 import pytest
+from sparkworld import local_session, with_one_part_as_older_rows
 
 from harmwatch.engines import DuckDBEngine, EngineChoice, spark
 from harmwatch.engines.policeuk import register_street, street_engine
@@ -26,7 +27,7 @@ from harmwatch.errors import InputError
 from harmwatch.evaluation.change import change
 from harmwatch.evaluation.requests import ChangeRequest
 from harmwatch.query.filter import FORCE_RECORDS, Filter
-from harmwatch.storage.analytics import AnalyticsStore, StreetScope, copy_store, parts
+from harmwatch.storage.analytics import AnalyticsStore, StreetScope
 from harmwatch.storage.analytics.aggregate import StreetGroups, district_of, street_groups
 from harmwatch.where import selection
 from harmwatch.where.hotspots import hotspots
@@ -41,12 +42,7 @@ SPARK = EngineChoice("spark", "local[2]", parquet_in_place=True)
 
 @pytest.fixture(scope="session")
 def spark_local() -> Iterator[Any]:
-    local = spark.session_settings("local[2]")
-    # The JVM's first (C1) compiler only, as in test_engine_spark.py: these jobs are
-    # over before the optimising compiler would pay for itself. Whichever module starts
-    # the session first, the other reuses it (the same master).
-    java = local["spark.driver.extraJavaOptions"] + " -XX:TieredStopAtLevel=1"
-    yield spark.spark_session("local[2]", settings={"spark.driver.extraJavaOptions": java})
+    yield local_session()
 
 
 @pytest.fixture(scope="module")
@@ -66,20 +62,9 @@ def two_forces(police_uk: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
 def with_older_rows(two_forces: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The same store with some street rows kept as a store from before the part files
     keeps them: in the ``street_rows`` table, not in any part file."""
-    db = copy_store(two_forces, tmp_path_factory.mktemp("older") / "older.duckdb")
-    con = duckdb.connect(str(db))
-    try:
-        root = parts.parts_root(db)
-        [(moved,)] = con.execute(
-            "SELECT path FROM parts WHERE kind = 'street' ORDER BY path LIMIT 1"
-        ).fetchall()
-        quoted = "'" + str(root / moved).replace("'", "''") + "'"
-        con.execute(f"INSERT INTO street_rows SELECT * FROM read_parquet({quoted})")
-        con.execute("DELETE FROM parts WHERE path = ?", [moved])
-        parts.define_views(con, root, ["street"])
-    finally:
-        con.close()
-    return db
+    return with_one_part_as_older_rows(
+        two_forces, tmp_path_factory.mktemp("older") / "older.duckdb"
+    )
 
 
 SCOPES = {

@@ -18,10 +18,11 @@ from typing import Any
 
 import duckdb
 import pytest
+from sparkworld import local_session, with_one_part_as_older_rows
 
 from harmwatch.engines import DuckDBEngine, EngineChoice, spark
 from harmwatch.engines.policeuk import register_street, street_engine
-from harmwatch.storage.analytics import AnalyticsStore, StreetScope, copy_store, parts
+from harmwatch.storage.analytics import AnalyticsStore, StreetScope
 from harmwatch.storage.analytics.aggregate import month_counts, month_type_counts
 
 needs_java = pytest.mark.skipif(
@@ -48,31 +49,16 @@ SCOPES = {
 
 @pytest.fixture(scope="session")
 def spark_local() -> Iterator[Any]:
-    local = spark.session_settings("local[2]")
-    # The JVM's first (C1) compiler only, as in test_engine_policeuk.py (whichever
-    # module starts the session first, the others reuse it).
-    java = local["spark.driver.extraJavaOptions"] + " -XX:TieredStopAtLevel=1"
-    yield spark.spark_session("local[2]", settings={"spark.driver.extraJavaOptions": java})
+    yield local_session()
 
 
 @pytest.fixture(scope="module")
 def with_older_rows(sample_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The sample with one part file's rows kept as a store from before the part files
     keeps them: in the ``street_rows`` table."""
-    db = copy_store(sample_db, tmp_path_factory.mktemp("older-counts") / "older.duckdb")
-    con = duckdb.connect(str(db))
-    try:
-        root = parts.parts_root(db)
-        [(moved,)] = con.execute(
-            "SELECT path FROM parts WHERE kind = 'street' ORDER BY path LIMIT 1"
-        ).fetchall()
-        quoted = "'" + str(root / moved).replace("'", "''") + "'"
-        con.execute(f"INSERT INTO street_rows SELECT * FROM read_parquet({quoted})")
-        con.execute("DELETE FROM parts WHERE path = ?", [moved])
-        parts.define_views(con, root, ["street"])
-    finally:
-        con.close()
-    return db
+    return with_one_part_as_older_rows(
+        sample_db, tmp_path_factory.mktemp("older-counts") / "older.duckdb"
+    )
 
 
 def counts_on(store: AnalyticsStore, on: Any = None) -> dict[str, tuple[Any, Any]]:
