@@ -7,8 +7,9 @@ from typing import Any
 
 import duckdb
 
-from harmwatch.engines import spark
-from harmwatch.storage.analytics import copy_store, parts
+from harmwatch.engines import DuckDBEngine, spark
+from harmwatch.engines.policeuk import register_street
+from harmwatch.storage.analytics import AnalyticsStore, copy_store, parts
 
 
 def local_session() -> Any:
@@ -40,3 +41,16 @@ def with_one_part_as_older_rows(db: Path, to: Path) -> Path:
     finally:
         con.close()
     return copied
+
+
+def bare_street(store: AnalyticsStore, scratch: Path) -> tuple[DuckDBEngine, bool]:
+    """A fresh DuckDB given ``street`` as Spark is given it: the store's part files, and
+    its rows outside them exported to ``scratch``. Also: whether there were such rows."""
+    files = [str(p) for p in store.part_files("street")]
+    older = None
+    if store.rows_outside_parts("street"):
+        older = str(scratch / f"{store.path.stem}-rows.parquet")
+        store.export_rows_outside_parts(Path(older))
+    bare = DuckDBEngine(duckdb.connect())
+    register_street(bare, files, older)
+    return bare, older is not None

@@ -19,10 +19,10 @@ from typing import Any
 import duckdb
 import numpy as np
 import pytest
-from sparkworld import local_session, with_one_part_as_older_rows
+from sparkworld import bare_street, local_session, with_one_part_as_older_rows
 
-from harmwatch.engines import DuckDBEngine, EngineChoice, spark
-from harmwatch.engines.policeuk import register_street, street_engine
+from harmwatch.engines import EngineChoice, spark
+from harmwatch.engines.policeuk import street_engine
 from harmwatch.errors import InputError
 from harmwatch.evaluation.change import change
 from harmwatch.evaluation.requests import ChangeRequest
@@ -141,17 +141,11 @@ def test_part_files_on_a_bare_connection_give_the_store_s_groups(
     older rows are exactly the store's ``street``."""
     for db in (two_forces, with_older_rows):
         with AnalyticsStore.open(db) as store:
-            files = [str(p) for p in store.part_files("street")]
-            older = None
-            if store.rows_outside_parts("street"):
-                older = str(tmp_path / f"{db.stem}-rows.parquet")
-                store.export_rows_outside_parts(Path(older))
+            bare, had_older = bare_street(store, tmp_path)
             expected = {k: store.street_groups(s) for k, s in SCOPES.items()}
-        bare = DuckDBEngine(duckdb.connect())
-        register_street(bare, files, older)
         for name, scope in SCOPES.items():
             assert_same_groups(street_groups(bare, scope), expected[name])
-    assert older is not None  # the second store did have rows outside the part files
+    assert had_older  # the second store did have rows outside the part files
 
 
 def test_a_cluster_cannot_read_rows_outside_the_part_files_without_a_stage_dir(

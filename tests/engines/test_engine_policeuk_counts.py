@@ -18,10 +18,10 @@ from typing import Any
 
 import duckdb
 import pytest
-from sparkworld import local_session, with_one_part_as_older_rows
+from sparkworld import bare_street, local_session, with_one_part_as_older_rows
 
-from harmwatch.engines import DuckDBEngine, EngineChoice, spark
-from harmwatch.engines.policeuk import register_street, street_engine
+from harmwatch.engines import EngineChoice, spark
+from harmwatch.engines.policeuk import street_engine
 from harmwatch.storage.analytics import AnalyticsStore, StreetScope
 from harmwatch.storage.analytics.aggregate import month_counts, month_type_counts
 
@@ -118,17 +118,11 @@ def test_part_files_on_a_bare_connection_give_the_store_s_counts(
     part files (and the exported older rows) give the store's counts."""
     for db in (sample_db, with_older_rows):
         with AnalyticsStore.open(db) as store:
-            files = [str(p) for p in store.part_files("street")]
-            older = None
-            if store.rows_outside_parts("street"):
-                older = str(tmp_path / f"{db.stem}-rows.parquet")
-                store.export_rows_outside_parts(Path(older))
+            bare, had_older = bare_street(store, tmp_path)
             expected = counts_on(store)
-        bare = DuckDBEngine(duckdb.connect())
-        register_street(bare, files, older)
         for name, scope in SCOPES.items():
             assert (month_counts(bare, scope), month_type_counts(bare, scope)) == expected[name]
-    assert older is not None  # the second store did keep rows outside the part files
+    assert had_older  # the second store did keep rows outside the part files
 
 
 # -- on Spark -----------------------------------------------------------------------------
